@@ -1,0 +1,1 @@
+"""Discord front end: embeds, paged views and the reply helper. Cogs live in bot/commands/."""

@@ -1,0 +1,42 @@
+"""Send a Reply to an interaction: embeds, paging, privacy, never pinging anyone."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.adapters.discord.embeds import render_pages
+from bot.adapters.discord.views import Pager
+from bot.queries.reply import Reply
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def send_reply(
+    interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None
+) -> None:
+    """Answer with a reply, first response or follow-up, whichever is still possible."""
+    pages = render_pages(reply)
+    private = reply.private if ephemeral is None else ephemeral
+    view = Pager(pages, interaction.user.id) if len(pages) > 1 else None
+    kwargs: dict[str, object] = {"embed": pages[0], "ephemeral": private, "allowed_mentions": NO_MENTIONS}
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        message = await interaction.followup.send(wait=True, **kwargs)  # type: ignore[call-overload]
+        if view is not None:
+            view.message = message
+    else:
+        callback = await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
+        if view is not None and isinstance(callback.resource, discord.InteractionMessage):
+            view.message = callback.resource
+
+
+async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
+    """A short plain-text answer (errors, confirmations)."""
+    text = text if len(text) <= 2000 else text[:1999] + "…"
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(
+            text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )

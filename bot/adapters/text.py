@@ -1,0 +1,46 @@
+"""Render a Reply as plain text for the console."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.queries.reply import Reply, Status
+
+_WIDTH = 100
+
+
+def _wrap(text: str, indent: str) -> str:
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        lines.append(
+            textwrap.fill(paragraph, _WIDTH, initial_indent=indent, subsequent_indent=indent)
+            or indent.rstrip()
+        )
+    return "\n".join(lines)
+
+
+def render(reply: Reply) -> str:
+    """The whole reply as text; nothing is paged or cut in the console."""
+    out = [reply.title, "=" * min(len(reply.title), _WIDTH)]
+    if reply.description:
+        out += [_wrap(reply.description, ""), ""]
+    for section in reply.sections:
+        out.append(f"## {section.heading}")
+        if section.body:
+            out.append(_wrap(section.body, "  "))
+        for item in section.items:
+            if item.label:
+                out.append(_wrap(item.label, "  "))
+                out.append(_wrap(item.text, "    "))
+            else:
+                out.append(_wrap("- " + item.text, "  "))
+            if item.detail:
+                out.append(_wrap(f"— {item.detail}", "      "))
+        out.append("")
+    if reply.status is not Status.OK and reply.suggestions:
+        out.append("Suggestions: " + ", ".join(reply.suggestions))
+    if reply.url:
+        out.append(f"Link: {reply.url}")
+    if reply.footer:
+        out.append(reply.footer)
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,181 @@
+"""The Discord bot: its class, its command tree, and the `run` and `sync` entry points."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.respond import send_text
+from bot.services.reloader import LiveLibrary
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Loaded in this order by setup_hook; explicit so a stray file is never loaded by accident.
+EXTENSIONS: tuple[str, ...] = (
+    "bot.commands.briefs",
+    "bot.commands.admin",
+)
+
+# What the bot needs in a channel: see it, post, and post embeds (for digests).
+PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+SCOPES = ("bot", "applications.commands")
+
+
+class BriefTree(app_commands.CommandTree["BriefBot"]):
+    """One error handler for every command: log it, tell the user privately, never go silent."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[BriefBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Answer ephemerally whether or not the interaction was already answered."""
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, app_commands.MissingPermissions):
+            perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            message = f"You need the {perms} permission to use /{command}."
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            message = f"/{command} works only in a server channel."
+        elif isinstance(error, app_commands.CheckFailure):
+            message = f"You cannot use /{command} here."
+        elif isinstance(error, app_commands.TransformerError):
+            message = f"That value is not valid for /{command}: {error.value!r}."
+        else:
+            log.error("error in /%s", command, exc_info=error)
+            message = f"Something went wrong running /{command}. It has been logged; please try again."
+        try:
+            await send_text(interaction, message)
+        except discord.HTTPException:
+            log.exception("could not tell the user about an error in /%s", command)
+
+
+class BriefBot(commands.Bot):
+    """briefbot on Discord; its services are handed in, never imported as globals."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        library: LiveLibrary,
+        extensions: Sequence[str] = EXTENSIONS,
+        **options: object,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # slash commands need no privileged intents
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=BriefTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,  # type: ignore[arg-type]
+        )
+        self.settings = settings
+        self.library = library
+        self._extensions = tuple(extensions)
+        self._background: list[asyncio.Task[None]] = []
+
+    async def setup_hook(self) -> None:
+        """Load extensions, sync the dev guild, start watching the briefs directory."""
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            # Guild commands update instantly: the right thing for a test server.
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        if self.settings.reload_seconds > 0:
+            self.start_background(self.library.watch(self.settings.reload_seconds))
+        if self.application_id is not None:
+            log.info("invite: %s", invite_url(self.application_id))
+
+    def start_background(self, coro: object) -> None:
+        """Run a service task for the bot's lifetime; cancelled on close."""
+        self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        """Stop background services, then disconnect."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        await super().close()
+
+
+def invite_url(application_id: int) -> str:
+    """The link a server admin opens to add the bot with the scopes and permissions it needs."""
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+NO_TOKEN = """\
+briefbot: no Discord token. Set DISCORD_TOKEN in the environment or in .env
+(copy .env.example to .env and fill it in; the README says how to get a token).
+To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:Dar"
+"""
+
+
+def build_bot(settings: Settings) -> BriefBot:
+    """The bot and its services, wired from settings."""
+    library = LiveLibrary(settings.briefs_dir)
+    for error in library.current().errors:
+        log.warning("brief error: %s", error)
+    log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
+    return BriefBot(settings=settings, library=library)
+
+
+async def _start(settings: Settings) -> None:
+    assert settings.token is not None
+    bot = build_bot(settings)
+    async with bot:
+        await bot.start(settings.token)
+
+
+def run(settings: Settings) -> int:
+    """`briefbot run`: connect and serve until Ctrl-C."""
+    if not settings.token:
+        print(NO_TOKEN, end="")
+        return 2
+    try:
+        asyncio.run(_start(settings))
+    except KeyboardInterrupt:
+        log.info("stopped")
+    except discord.LoginFailure:
+        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
+        print("briefbot: Discord refused the intents requested.")
+        return 1
+    return 0
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    assert settings.token is not None
+    bot = build_bot(settings)
+    async with bot:
+        await bot.login(settings.token)  # runs setup_hook, which loads the extensions
+        if guild_id is None:
+            synced = await bot.tree.sync()
+            print(f"synced {len(synced)} global commands (may take up to an hour to appear)")
+        else:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            print(f"synced {len(synced)} commands to guild {guild_id}")
+    return 0
+
+
+def sync(settings: Settings, guild_id: int | None) -> int:
+    """`briefbot sync`: publish the slash commands, globally unless a guild is given."""
+    if not settings.token:
+        print(NO_TOKEN, end="")
+        return 2
+    try:
+        return asyncio.run(_sync(settings, guild_id))
+    except discord.LoginFailure:
+        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1

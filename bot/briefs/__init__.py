@@ -1,0 +1,1 @@
+"""Briefs: YAML files → validated models → a library with its indexes."""

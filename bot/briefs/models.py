@@ -1,0 +1,253 @@
+"""Validated, immutable models of a brief and of the shared topic vocabulary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# Ids appear in autocomplete values, database rows and file names: keep them boring.
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+
+def _resolve_topic(name: str, info: ValidationInfo) -> str:
+    """Map a topic name or alias to its vocabulary id (when a vocabulary is in context)."""
+    vocabulary = (info.context or {}).get("vocabulary")
+    if vocabulary is None:
+        return name
+    topic = vocabulary.resolve(name)
+    if topic is None:
+        raise ValueError(
+            f"unknown topic {name!r}; add it to topics.yaml or use one of: "
+            + ", ".join(vocabulary.suggest(name))
+        )
+    return str(topic.id)
+
+
+def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+# Topics named in a brief, resolved against the shared vocabulary while loading.
+Topics = Annotated[
+    tuple[Annotated[ShortText, AfterValidator(_resolve_topic)], ...], AfterValidator(_dedupe)
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class DateStatus(StrEnum):
+    """How sure the brief is of its date."""
+
+    STATED = "stated"  # the source gives the date
+    INFERRED = "inferred"  # worked out from clues in the source; `basis` says how
+    UNKNOWN = "unknown"  # no date can be given
+
+
+class BriefDate(_Frozen):
+    """The date a story happened, and how we know it."""
+
+    value: dt.date | None = None
+    status: DateStatus
+    basis: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BriefDate:
+        if self.status is DateStatus.UNKNOWN and self.value is not None:
+            raise ValueError("a date with status 'unknown' must not have a value")
+        if self.status is not DateStatus.UNKNOWN and self.value is None:
+            raise ValueError(f"a date with status '{self.status}' needs a value")
+        if self.status is DateStatus.INFERRED and not self.basis:
+            raise ValueError("an inferred date needs a 'basis' saying how it was inferred")
+        return self
+
+
+class Source(_Frozen):
+    """Where the story came from. Unknown outlet or URL stay null: never guessed."""
+
+    outlet: ShortText | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    headline: ShortText | None = None
+    # Path of the shipped source text, relative to the briefs directory.
+    text: Annotated[str, StringConstraints(pattern=r"^[^/\\][^\\]*$")] | None = None
+    # Lines of the source text that are not its content (e.g. "Also Read | …" links).
+    # Quotes are never grounded in them.
+    exclude_lines: tuple[str, ...] = ()
+
+    @field_validator("exclude_lines")
+    @classmethod
+    def _valid_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        return patterns
+
+
+class Person(_Frozen):
+    """Someone who appears in the story."""
+
+    # Names are autocomplete values, which Discord caps at 100 characters.
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    aliases: tuple[ShortText, ...] = ()
+    role: ShortText | None = None
+
+
+class KeyPoint(_Frozen):
+    """One key point of the story."""
+
+    text: Text
+    topics: Topics = ()
+
+
+class QuoteKind(StrEnum):
+    """Whether the text is the whole quotation or a fragment of it."""
+
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+class Quote(_Frozen):
+    """A direct quotation, verbatim, with the person who said it."""
+
+    speaker: ShortText  # canonical name of a person in the brief
+    text: Text
+    context: ShortText  # where and how it was said
+    kind: QuoteKind = QuoteKind.FULL
+    topics: Topics = ()
+
+
+class Figure(_Frozen):
+    """A number as the source states it."""
+
+    value: ShortText  # verbatim from the source, e.g. "$6-8 trillion"
+    description: ShortText
+
+
+class Claim(_Frozen):
+    """Something a person asserted, with any figures it carries."""
+
+    claimant: ShortText  # canonical name of a person in the brief
+    text: Text
+    context: ShortText | None = None
+    figures: tuple[Figure, ...] = ()
+    topics: Topics = ()
+
+
+class Brief(_Frozen):
+    """One news story, as an analyst recorded it."""
+
+    id: Identifier
+    title: ShortText
+    date: BriefDate
+    source: Source
+    summary: Text
+    key_points: tuple[KeyPoint, ...] = Field(min_length=1)
+    people: tuple[Person, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    topics: Topics = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _people_are_known(self) -> Brief:
+        names = {p.name for p in self.people}
+        seen: set[str] = set()
+        for person in self.people:
+            for label in (person.name, *person.aliases):
+                key = label.casefold()
+                if key in seen:
+                    raise ValueError(f"name or alias {label!r} is used twice in people")
+                seen.add(key)
+        for i, quote in enumerate(self.quotes):
+            if quote.speaker not in names:
+                raise ValueError(_unknown_person("quotes", i, "speaker", quote.speaker, names))
+        for i, claim in enumerate(self.claims):
+            if claim.claimant not in names:
+                raise ValueError(_unknown_person("claims", i, "claimant", claim.claimant, names))
+        return self
+
+    def person(self, name: str) -> Person:
+        """The person with this canonical name."""
+        for person in self.people:
+            if person.name == name:
+                return person
+        raise KeyError(name)
+
+
+def _unknown_person(section: str, index: int, field: str, name: str, names: set[str]) -> str:
+    known = ", ".join(sorted(names)) or "none"
+    return (
+        f"{section}.{index}.{field}: {name!r} is not the canonical name of anyone in people "
+        f"(known: {known})"
+    )
+
+
+class Topic(_Frozen):
+    """One entry of the shared topic vocabulary."""
+
+    id: Identifier
+    label: ShortText
+    aliases: tuple[ShortText, ...] = ()
+    description: ShortText | None = None
+
+
+class Vocabulary(_Frozen):
+    """The shared topic vocabulary every brief draws on."""
+
+    topics: tuple[Topic, ...] = Field(min_length=1)
+
+    _index: dict[str, Topic] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Vocabulary:
+        index: dict[str, Topic] = {}
+        for topic in self.topics:
+            for label in (topic.id, topic.label, *topic.aliases):
+                key = _fold(label)
+                if key in index and index[key].id != topic.id:
+                    raise ValueError(
+                        f"{label!r} names both topic {index[key].id!r} and topic {topic.id!r}"
+                    )
+                index[key] = topic
+        self._index = index
+        return self
+
+    def resolve(self, name: str) -> Topic | None:
+        """The topic with this id, label or alias (case-insensitive), if any."""
+        return self._index.get(_fold(name))
+
+    def labels(self) -> dict[str, Topic]:
+        """Every folded id, label and alias, with its topic."""
+        return dict(self._index)
+
+    def suggest(self, name: str, limit: int = 5) -> list[str]:
+        """Topic ids that look like `name`, best first (all ids when nothing is close)."""
+        close = difflib.get_close_matches(_fold(name), list(self._index), n=limit * 3, cutoff=0.6)
+        ids = list(dict.fromkeys(self._index[c].id for c in close))[:limit]
+        return ids or [t.id for t in self.topics][:limit]
+
+
+def _fold(label: str) -> str:
+    """Case- and whitespace-insensitive key for names and labels."""
+    return " ".join(label.split()).casefold()

@@ -1,0 +1,1 @@
+"""Command logic: library in, renderer-neutral Reply out. Never imports discord."""

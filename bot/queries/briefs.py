@@ -1,0 +1,72 @@
+"""/summary and /briefs: one brief in full, or the list of all of them."""
+
+from __future__ import annotations
+
+from bot.briefs.library import Library
+from bot.briefs.models import Brief, DateStatus
+from bot.queries.format import brief_date, first_sentences
+from bot.queries.resolve import resolve_brief
+from bot.queries.reply import Item, Reply, Section, Status
+
+
+def summary(library: Library, brief: str | None = None) -> Reply:
+    """Summary, key points and provenance of the chosen brief (default: the latest)."""
+    found = resolve_brief(library, brief)
+    if isinstance(found, Reply):
+        return found
+    labels = {t.id: t.label for t in library.vocabulary.topics}
+    points = tuple(
+        Item(p.text, detail="Topics: " + ", ".join(labels.get(t, t) for t in p.topics) if p.topics else None)
+        for p in found.key_points
+    )
+    return Reply(
+        title=found.title,
+        description=found.summary,
+        sections=(Section("Key points", points), Section("Source", body=_provenance(found))),
+        footer=f"Brief {found.id} · {brief_date(found)}",
+        url=found.source.url,
+    )
+
+
+def _provenance(brief: Brief) -> str:
+    source = brief.source
+    lines = [
+        f"Outlet: {source.outlet or 'not stated in the source'}",
+        f"Link: {source.url or 'not stated in the source'}",
+    ]
+    if source.headline:
+        lines.append(f"Headline: {source.headline}")
+    date = brief.date
+    if date.status is DateStatus.INFERRED:
+        lines.append(f"Date: {brief_date(brief)}: {date.basis}")
+    elif date.status is DateStatus.UNKNOWN:
+        lines.append("Date: unknown" + (f": {date.basis}" if date.basis else ""))
+    else:
+        lines.append(f"Date: {brief_date(brief)}")
+    lines.append(
+        f"{len(brief.quotes)} quotes, {len(brief.claims)} claims, {len(brief.people)} people"
+    )
+    return "\n".join(lines)
+
+
+def list_briefs(library: Library) -> Reply:
+    """Every brief, newest first."""
+    if not library.briefs:
+        return Reply(
+            "Briefs",
+            Status.NOT_FOUND,
+            description="No briefs are loaded. Add YAML files to the briefs directory.",
+        )
+    items = tuple(
+        Item(
+            first_sentences(b.summary, 200),
+            label=b.title,
+            detail=f"{b.id} · {brief_date(b)} · {len(b.quotes)} quotes",
+        )
+        for b in library.briefs
+    )
+    return Reply(
+        f"Briefs ({len(items)})",
+        sections=(Section("Newest first", items),),
+        footer="Use /summary brief:<id> for one brief in full.",
+    )

@@ -1,0 +1,107 @@
+"""Autocomplete suggestions for speaker, topic and brief: at most 25, ranked, for any prefix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+
+from bot.briefs.library import Library, fold
+from bot.queries.format import brief_date
+from bot.queries.reply import Choice
+
+MAX_CHOICES = 25  # Discord's cap on autocomplete choices
+MAX_NAME = 100  # Discord's cap on a choice's name (and string value)
+# Past this many prefix hits the ranking has enough to choose from; bounds work per keystroke.
+_SCAN = 500
+
+
+def _name(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 1] + "…"
+
+
+def _ranked(
+    prefix: str,
+    by_prefix: Iterable[str],
+    all_labels: Callable[[], Iterable[str]],
+    key: Callable[[str], str],
+    rank: Callable[[str], tuple[int | str, ...]],
+) -> list[str]:
+    """Values whose labels start with the input, then (if room) whose labels contain it."""
+    typed = fold(prefix)
+    hits: dict[str, bool] = {}  # value -> whether some label of it is exactly what was typed
+    for label in islice(by_prefix, _SCAN):
+        value = key(label)
+        hits[value] = hits.get(value, False) or label == typed
+    ordered = sorted(hits, key=lambda v: (not hits[v], *rank(v)))
+    if len(ordered) < MAX_CHOICES and len(typed) >= 3:
+        extra = dict.fromkeys(key(lb) for lb in all_labels() if typed in lb)
+        ordered += sorted((v for v in extra if v not in hits), key=rank)
+    return ordered[:MAX_CHOICES]
+
+
+def speakers(library: Library, prefix: str) -> list[Choice]:
+    """Speakers by name, alias or surname; most quoted first."""
+    people = library.speakers
+
+    def rank(name: str) -> tuple[int | str, ...]:
+        return (-people[name].quote_count, name)
+
+    if not fold(prefix):
+        names = [s.name for s in library.speakers_ranked[:MAX_CHOICES]]
+    else:
+        # A label can name several people (two with one surname); expand after ranking labels.
+        names = _ranked(
+            prefix,
+            library.speaker_labels_with_prefix(prefix),
+            lambda: library.speaker_labels,
+            lambda label: "\0".join(library.speakers_named(label)),
+            lambda key: rank(key.split("\0")[0]),
+        )
+        names = list(dict.fromkeys(n for key in names for n in key.split("\0")))[:MAX_CHOICES]
+    return [_speaker_choice(library, n) for n in names]
+
+
+def _speaker_choice(library: Library, name: str) -> Choice:
+    speaker = library.speakers[name]
+    shown = f"{name} — {speaker.role}" if speaker.role else name
+    return Choice(_name(shown), name)
+
+
+def topics(library: Library, prefix: str) -> list[Choice]:
+    """Topics by id, label or alias; most used first."""
+    labels = library.topic_labels
+    if not fold(prefix):
+        found = [t.id for t in library.topics_ranked[:MAX_CHOICES]]
+    else:
+        found = _ranked(
+            prefix,
+            (label for label, _ in library.topic_labels_with_prefix(prefix)),
+            lambda: labels,
+            lambda label: labels[label].id,
+            lambda topic_id: (-library.topic_usage(topic_id), topic_id),
+        )
+    by_id = {t.id: t for t in library.vocabulary.topics}
+    return [Choice(_name(f"{by_id[t].label} ({t})"), t) for t in found]
+
+
+def briefs(library: Library, prefix: str) -> list[Choice]:
+    """Briefs by id or title; newest first."""
+    if not fold(prefix):
+        found = [b.id for b in library.briefs[:MAX_CHOICES]]
+    else:
+        ids = dict(library.brief_labels)
+        found = _ranked(
+            prefix,
+            library.brief_labels_with_prefix(prefix),
+            lambda: ids,
+            lambda label: ids[label],
+            lambda brief_id: (library.position(brief_id), brief_id),
+        )
+    return [_brief_choice(library, i) for i in found]
+
+
+def _brief_choice(library: Library, brief_id: str) -> Choice:
+    brief = library.get(brief_id)
+    assert brief is not None
+    return Choice(_name(f"{brief.title} ({brief_date(brief)})"), brief_id)

@@ -1,0 +1,58 @@
+"""/topic: everything on a topic across all briefs, newest first."""
+
+from __future__ import annotations
+
+from bot.briefs.library import Library
+from bot.queries.format import brief_ref
+from bot.queries.quotes import quote_item
+from bot.queries.reply import Item, Reply, Section, Status
+from bot.queries.resolve import resolve_topic
+
+
+def topic(library: Library, name: str) -> Reply:
+    """Key points, claims and quotes filed under a topic (by name or alias)."""
+    found = resolve_topic(library, name)
+    if isinstance(found, Reply):
+        return found
+    entries = library.on_topic(found.id)
+    sections: list[Section] = []
+    if entries.points:
+        sections.append(
+            Section("Key points", tuple(Item(p.text, detail=brief_ref(b)) for b, p in entries.points))
+        )
+    if entries.claims:
+        claims = []
+        for brief, claim in entries.claims:
+            figures = "; ".join(f"{f.value}: {f.description}" for f in claim.figures)
+            where = f" ({claim.context})" if claim.context else ""
+            claims.append(
+                Item(
+                    claim.text,
+                    label=f"Claimed by {claim.claimant}{where}",
+                    detail=" · ".join(x for x in (f"Figures: {figures}" if figures else "", brief_ref(brief)) if x),
+                )
+            )
+        sections.append(Section("Claims", tuple(claims)))
+    if entries.quotes:
+        sections.append(
+            Section("Quotes", tuple(quote_item(r, with_speaker=True) for r in entries.quotes))
+        )
+    aliases = ", ".join(found.aliases)
+    description = " ".join(
+        x for x in (found.description or "", f"Also: {aliases}." if aliases else "") if x
+    )
+    if not sections:
+        return Reply(
+            f"Topic: {found.label}",
+            Status.NOT_FOUND,
+            description=(description + "\n\n" if description else "") + "No brief covers this topic yet.",
+            suggestions=tuple(t.id for t in library.topics_ranked[:5]),
+            private=True,
+        )
+    count = len(entries.briefs)
+    return Reply(
+        f"Topic: {found.label}",
+        description=description or None,
+        sections=tuple(sections),
+        footer=f"{count} brief{'s' if count != 1 else ''} · newest first",
+    )
