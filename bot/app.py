@@ -46,7 +46,9 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
             message = f"That value is not valid for /{command}: {error.value!r}."
         else:
             log.error("error in /%s", command, exc_info=error)
-            message = f"Something went wrong running /{command}. It has been logged; please try again."
+            message = (
+                f"Something went wrong running /{command}. It has been logged; please try again."
+            )
         try:
             await send_text(interaction, message)
         except discord.HTTPException:

@@ -61,8 +61,7 @@ def check(root: Path) -> int:
     for error in library.errors:
         print(error, file=sys.stderr)
     print(
-        f"{len(library.briefs)} brief(s) loaded, {len(library.errors)} error(s)"
-        f" in {root}",
+        f"{len(library.briefs)} brief(s) loaded, {len(library.errors)} error(s) in {root}",
         file=sys.stderr if library.errors else sys.stdout,
     )
     for brief in library.briefs:

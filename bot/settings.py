@@ -48,7 +48,9 @@ class Settings:
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
             digest_grace=dt.timedelta(
-                hours=_float(get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS")
+                hours=_float(
+                    get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
+                )
             ),
         )
 
@@ -74,5 +76,7 @@ def _float(value: str, name: str) -> float:
 def _level(value: str) -> str:
     level = value.upper()
     if level not in logging.getLevelNamesMapping():
-        raise SettingsError(f"BRIEFBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+        raise SettingsError(
+            f"BRIEFBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
+        )
     return level

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import bisect
-import re
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -225,9 +225,7 @@ class Library:
                     claims[topic].append((brief, claim))
         ids = set(briefs) | set(points) | set(quotes) | set(claims)
         self._topics = {
-            t: TopicEntries(
-                tuple(briefs[t]), tuple(points[t]), tuple(quotes[t]), tuple(claims[t])
-            )
+            t: TopicEntries(tuple(briefs[t]), tuple(points[t]), tuple(quotes[t]), tuple(claims[t]))
             for t in ids
         }
         usage = Counter({t: len(e.briefs) + len(e.points) for t, e in self._topics.items()})

@@ -172,7 +172,8 @@ def _check_shape(path: Path, root: yaml.Node) -> None:
                             [
                                 LoadError(
                                     path,
-                                    f"duplicate key {key.value!r} (first on line {seen[key.value]})",
+                                    f"duplicate key {key.value!r} "
+                                    f"(first on line {seen[key.value]})",
                                     field=str(key.value),
                                     line=key.start_mark.line + 1,
                                     column=key.start_mark.column + 1,
@@ -257,13 +258,19 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, root: Path) -> lis
     field_node = _locate(node, ("source", "text"))
     line = field_node.start_mark.line + 1 if field_node is not None else None
     if not source_path.is_relative_to(root.resolve()):
-        return [LoadError(path, "source text must lie inside the briefs directory", "source.text", line)]
+        return [
+            LoadError(path, "source text must lie inside the briefs directory", "source.text", line)
+        ]
     try:
         if source_path.stat().st_size > MAX_FILE_BYTES:
             return [LoadError(path, "source text is larger than 1 MiB", "source.text", line)]
         text = source_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [LoadError(path, f"cannot read source text {brief.source.text}: {exc}", "source.text", line)]
+        return [
+            LoadError(
+                path, f"cannot read source text {brief.source.text}: {exc}", "source.text", line
+            )
+        ]
     excluded = [re.compile(p) for p in brief.source.exclude_lines]
     body = normalise_quote_text(
         "\n".join(ln for ln in text.splitlines() if not any(p.search(ln) for p in excluded))
@@ -309,7 +316,9 @@ def brief_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.iterdir()
-        if p.suffix in {".yaml", ".yml"} and p.name != VOCABULARY_FILE and not p.name.startswith(".")
+        if p.suffix in {".yaml", ".yml"}
+        and p.name != VOCABULARY_FILE
+        and not p.name.startswith(".")
     )
 
 

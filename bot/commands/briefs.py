@@ -39,7 +39,9 @@ class Briefs(commands.Cog):
         await send_reply(interaction, briefs.summary(self._library, brief))
 
     @app_commands.command(name=QUOTES.name, description=QUOTES.description)
-    @app_commands.describe(speaker=QUOTES.options[0].description, brief=QUOTES.options[1].description)
+    @app_commands.describe(
+        speaker=QUOTES.options[0].description, brief=QUOTES.options[1].description
+    )
     async def quotes(
         self, interaction: discord.Interaction, speaker: str, brief: str | None = None
     ) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.briefs.library import Library
 from bot.briefs.models import Brief, DateStatus
 from bot.queries.format import brief_date, first_sentences
-from bot.queries.resolve import resolve_brief
 from bot.queries.reply import Item, Reply, Section, Status
+from bot.queries.resolve import resolve_brief
 
 
 def summary(library: Library, brief: str | None = None) -> Reply:
@@ -16,7 +16,10 @@ def summary(library: Library, brief: str | None = None) -> Reply:
         return found
     labels = {t.id: t.label for t in library.vocabulary.topics}
     points = tuple(
-        Item(p.text, detail="Topics: " + ", ".join(labels.get(t, t) for t in p.topics) if p.topics else None)
+        Item(
+            p.text,
+            detail="Topics: " + ", ".join(labels.get(t, t) for t in p.topics) if p.topics else None,
+        )
         for p in found.key_points
     )
     return Reply(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.briefs.library import Library
-from bot.queries import briefs, quotes, topics
+from bot.queries import briefs, complete, quotes, topics
 from bot.queries.reply import Choice, Item, Reply, Section, Status
 from bot.queries.spec import COMMANDS, CommandSpec, Completion, find
-from bot.queries import complete
 
 _HANDLERS: dict[str, Callable[..., Reply]] = {
     "summary": briefs.summary,

@@ -48,7 +48,9 @@ QUOTES = CommandSpec(
     "Direct quotes by one person, with who said them and where",
     (
         OptionSpec("speaker", "Who said it: name, surname or alias", True, Completion.SPEAKER),
-        OptionSpec("brief", "Only quotes from this brief (default: all)", complete=Completion.BRIEF),
+        OptionSpec(
+            "brief", "Only quotes from this brief (default: all)", complete=Completion.BRIEF
+        ),
     ),
 )
 TOPIC = CommandSpec(

@@ -18,7 +18,9 @@ def topic(library: Library, name: str) -> Reply:
     sections: list[Section] = []
     if entries.points:
         sections.append(
-            Section("Key points", tuple(Item(p.text, detail=brief_ref(b)) for b, p in entries.points))
+            Section(
+                "Key points", tuple(Item(p.text, detail=brief_ref(b)) for b, p in entries.points)
+            )
         )
     if entries.claims:
         claims = []
@@ -29,7 +31,9 @@ def topic(library: Library, name: str) -> Reply:
                 Item(
                     claim.text,
                     label=f"Claimed by {claim.claimant}{where}",
-                    detail=" · ".join(x for x in (f"Figures: {figures}" if figures else "", brief_ref(brief)) if x),
+                    detail=" · ".join(
+                        x for x in (f"Figures: {figures}" if figures else "", brief_ref(brief)) if x
+                    ),
                 )
             )
         sections.append(Section("Claims", tuple(claims)))
@@ -45,7 +49,8 @@ def topic(library: Library, name: str) -> Reply:
         return Reply(
             f"Topic: {found.label}",
             Status.NOT_FOUND,
-            description=(description + "\n\n" if description else "") + "No brief covers this topic yet.",
+            description=(description + "\n\n" if description else "")
+            + "No brief covers this topic yet.",
             suggestions=tuple(t.id for t in library.topics_ranked[:5]),
             private=True,
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.briefs.library import Library, load_library
-from bot.briefs.loader import LoadError, VOCABULARY_FILE, brief_files
+from bot.briefs.loader import VOCABULARY_FILE, LoadError, brief_files
 
 log = logging.getLogger(__name__)
 

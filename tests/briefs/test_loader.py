@@ -1,4 +1,4 @@
-"""The loader: valid files load; each kind of broken file gives a located error and harms no other."""
+"""The loader: valid files load; each broken file gives a located error and harms no other."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_valid_directory_loads_every_brief(briefs_dir: Path) -> None:
     assert [b.id for b in library.briefs] == ["council-budget"]
     brief = library.briefs[0]
     assert brief.quotes[0].speaker == "Jane Doe"
-    # Aliases in a brief resolve to vocabulary ids: "finance" is the budget topic, "buses" transport.
+    # Aliases in a brief resolve to vocabulary ids: "finance" is budget, "buses" transport.
     assert brief.key_points[1].topics == ("housing", "budget")
     assert brief.quotes[0].topics == ("budget", "transport")
 
@@ -45,7 +45,11 @@ BROKEN = {
         "wrong-type.yaml:",
         "key_points",
     ),
-    "missing.yaml": ("id: missing\ntitle: Only a title\n", "missing.yaml:1", "summary: Field required"),
+    "missing.yaml": (
+        "id: missing\ntitle: Only a title\n",
+        "missing.yaml:1",
+        "summary: Field required",
+    ),
     "speaker.yaml": (
         BRIEF.replace("id: council-budget", "id: speaker-bad").replace(
             "  - speaker: Sam Roe", "  - speaker: Sam Row"
@@ -144,9 +148,7 @@ def test_quote_not_in_source_fails_naming_the_quote(tmp_path: Path) -> None:
 def test_grounding_normalises_only_whitespace_and_quote_marks(tmp_path: Path) -> None:
     root = write_briefs(tmp_path / "b")
     # Straight quotes and a line break where the source has curly quotes and one space: fine.
-    ok = BRIEF.replace(
-        "text: a missed chance", 'text: "called it \\"a missed\\n   chance\\""'
-    )
+    ok = BRIEF.replace("text: a missed chance", 'text: "called it \\"a missed\\n   chance\\""')
     (root / "council.yaml").write_text(ok, encoding="utf-8")
     assert load_library(root).errors == ()
     # A changed letter is not fine.
@@ -194,7 +196,10 @@ def test_broken_edit_keeps_last_good_version(tmp_path: Path) -> None:
     (root / "council.yaml").write_text(BRIEF.replace("title: Council", "title: [Council"))
     again = load_library(root, previous=good)
     assert [b.title for b in again.briefs] == ["Council approves budget"]
-    assert "council.yaml:3: (file): YAML syntax error: while parsing a flow sequence (started on line 2)" in str(again.errors[0])
+    assert (
+        "council.yaml:3: (file): YAML syntax error: "
+        "while parsing a flow sequence (started on line 2)" in str(again.errors[0])
+    )
 
 
 def test_unchanged_files_are_not_parsed_again(tmp_path: Path) -> None:

@@ -18,17 +18,25 @@ async def send_reply(
     pages = render_pages(reply)
     private = reply.private if ephemeral is None else ephemeral
     view = Pager(pages, interaction.user.id) if len(pages) > 1 else None
-    kwargs: dict[str, object] = {"embed": pages[0], "ephemeral": private, "allowed_mentions": NO_MENTIONS}
-    if view is not None:
-        kwargs["view"] = view
     if interaction.response.is_done():
-        message = await interaction.followup.send(wait=True, **kwargs)  # type: ignore[call-overload]
+        message = await interaction.followup.send(
+            embed=pages[0],
+            ephemeral=private,
+            allowed_mentions=NO_MENTIONS,
+            view=view or discord.utils.MISSING,
+            wait=True,
+        )
         if view is not None:
             view.message = message
-    else:
-        callback = await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
-        if view is not None and isinstance(callback.resource, discord.InteractionMessage):
-            view.message = callback.resource
+        return
+    callback = await interaction.response.send_message(
+        embed=pages[0],
+        ephemeral=private,
+        allowed_mentions=NO_MENTIONS,
+        view=view or discord.utils.MISSING,
+    )
+    if view is not None and isinstance(callback.resource, discord.InteractionMessage):
+        view.message = callback.resource
 
 
 async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
