@@ -21,8 +21,10 @@ COLOURS = {
     Status.INVALID: discord.Colour.orange(),
     Status.ERROR: discord.Colour.red(),
 }
-# Stay under the 6000 total with room for the page counter and headings.
-_PAGE_BUDGET = 4500
+# Title (256) + footer (clipped to 300 with the counter) + description and fields stay under
+# the 6000 total with room to spare.
+_FOOTER = 300
+_PAGE_BUDGET = limits.EMBED_TOTAL - limits.EMBED_TITLE - _FOOTER - 400
 _FIELD_BUDGET = limits.FIELD_VALUE
 _FIELDS_PER_PAGE = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -119,7 +121,7 @@ def render_pages(reply: Reply) -> list[discord.Embed]:
         pages[-1][1].append(field)
         size += cost
 
-    footer = clean(reply.footer) if reply.footer else ""
+    footer = clip(clean(reply.footer), _FOOTER - 20) if reply.footer else ""
     embeds = []
     for number, (desc, page_fields) in enumerate(pages, start=1):
         embed = discord.Embed(title=title, description=desc or None, colour=colour, url=reply.url)
@@ -128,7 +130,7 @@ def render_pages(reply: Reply) -> list[discord.Embed]:
         counter = f"Page {number}/{len(pages)}" if len(pages) > 1 else ""
         text = " · ".join(x for x in (footer, counter) if x)
         if text:
-            embed.set_footer(text=clip(text, limits.FOOTER_TEXT))
+            embed.set_footer(text=text)
         embeds.append(embed)
     return embeds
 

@@ -1,0 +1,74 @@
+"""The `briefbot` command line, end to end through a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, write_briefs
+
+
+def briefbot(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_passes_on_the_shipped_briefs() -> None:
+    result = briefbot("check", "briefs")
+    assert result.returncode == 0, result.stderr
+    assert "0 error(s)" in result.stdout
+
+
+def test_check_names_a_broken_file_and_still_loads_the_rest(tmp_path: Path) -> None:
+    broken = "id: broken\ntitle: [not, a, string]\n"
+    root = write_briefs(tmp_path / "b", **{"broken.yaml": broken})
+    result = briefbot("check", str(root))
+    assert result.returncode == 1
+    assert f"{root / 'broken.yaml'}:2: title: Input should be a valid string" in result.stderr
+    assert "1 brief(s) loaded, 1 error(s)" in result.stderr
+    assert "ok  council-budget" in result.stdout
+
+
+def test_ask_answers_like_discord(tmp_path: Path) -> None:
+    root = write_briefs(tmp_path / "b")
+    result = briefbot("ask", '/quotes speaker:"mayor doe"', "--briefs", str(root))
+    assert result.returncode == 0, result.stderr
+    assert "Quotes by Jane Doe" in result.stdout
+    assert "“This budget keeps the buses running and the libraries open.”" in result.stdout
+    assert "— Speech at the council meeting" in result.stdout
+
+
+def test_ask_unknown_command_lists_valid_ones(tmp_path: Path) -> None:
+    result = briefbot("ask", "/quote speaker:Dar")
+    assert result.returncode == 2
+    assert "valid commands: /summary, /quotes, /topic, /briefs" in result.stderr
+
+
+def test_ask_unknown_option_lists_valid_ones() -> None:
+    result = briefbot("ask", "/topic subject:minerals")
+    assert result.returncode == 2
+    assert "/topic has no option 'subject'; valid options: name" in result.stderr
+
+
+def test_run_without_token_points_to_env_example_and_ask(tmp_path: Path) -> None:
+    result = briefbot("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no Discord token" in result.stdout
+    assert ".env.example" in result.stdout and 'briefbot ask "/quotes speaker:Dar"' in result.stdout
+
+
+def test_bad_setting_is_named(tmp_path: Path) -> None:
+    result = briefbot("run", cwd=tmp_path, env={"BRIEFBOT_DEV_GUILD_ID": "my-server"})
+    assert result.returncode == 2
+    assert "BRIEFBOT_DEV_GUILD_ID must be a numeric Discord id, got 'my-server'" in result.stderr
