@@ -94,3 +94,9 @@ def repo_briefs(tmp_path: Path) -> Path:
     target = tmp_path / "repo-briefs"
     shutil.copytree(BRIEFS, target)
     return target
+
+
+# The fake Discord, for end-to-end tests anywhere under tests/.
+from tests.fakediscord.fixtures import fake_discord  # noqa: E402
+
+__all__ = ["briefs_dir", "fake_discord", "repo_briefs", "write_briefs"]

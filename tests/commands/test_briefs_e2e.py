@@ -1,0 +1,161 @@
+"""/summary, /quotes, /topic, /briefs and /reload through unmodified discord.py and a fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord.embeds import render_pages
+from bot.app import BriefBot
+from bot.queries import briefs, quotes, topics
+from bot.services.reloader import LiveLibrary
+from bot.settings import Settings
+from tests.conftest import BRIEF
+from tests.fakediscord import FakeDiscord, run_client
+from tests.fakediscord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS, user_payload
+
+EPHEMERAL = 1 << 6
+
+
+@pytest.fixture
+async def bot(briefs_dir: Path, fake_discord: FakeDiscord) -> AsyncIterator[BriefBot]:
+    settings = Settings(briefs_dir=briefs_dir, dev_guild_id=fake_discord.guild_id, reload_seconds=0)
+    client = BriefBot(settings=settings, library=LiveLibrary(briefs_dir))
+    async with run_client(client, fake_discord) as running:
+        yield running
+
+
+def embed(body: dict[str, Any]) -> dict[str, Any]:
+    assert body["type"] == 4, body
+    embeds = body["data"]["embeds"]
+    assert len(embeds) == 1
+    return embeds[0]  # type: ignore[no-any-return]
+
+
+async def test_dev_guild_sync_publishes_every_command(
+    bot: BriefBot, fake_discord: FakeDiscord
+) -> None:
+    synced = {c["name"]: c for c in fake_discord.commands(fake_discord.guild_id)}
+    assert set(synced) == {"summary", "quotes", "topic", "briefs", "reload"}
+    speaker = synced["quotes"]["options"][0]
+    assert speaker["name"] == "speaker" and speaker["required"] and speaker["autocomplete"]
+    assert synced["reload"]["default_member_permissions"] == str(MANAGE_GUILD)
+
+
+async def test_quotes_reply_matches_the_console(bot: BriefBot, fake_discord: FakeDiscord) -> None:
+    body = await fake_discord.invoke("quotes", {"speaker": "mayor doe"})
+    sent = embed(body)
+    expected = render_pages(quotes.quotes(bot.library.current(), "mayor doe"))[0].to_dict()
+    assert sent["title"] == expected["title"] == "Quotes by Jane Doe"
+    assert sent["fields"] == expected["fields"]
+    assert "This budget keeps the buses running" in sent["fields"][0]["value"]
+    assert "Speech at the council meeting" in sent["fields"][0]["value"]
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+    assert not body["data"].get("flags", 0) & EPHEMERAL
+
+
+async def test_summary_topic_and_briefs(bot: BriefBot, fake_discord: FakeDiscord) -> None:
+    library = bot.library.current()
+    summary = embed(await fake_discord.invoke("summary"))
+    assert summary["title"] == briefs.summary(library).title == "Council approves budget"
+    topic = embed(await fake_discord.invoke("topic", {"name": "finance"}))
+    assert topic["title"] == topics.topic(library, "finance").title == "Topic: Budget"
+    listing = embed(await fake_discord.invoke("briefs"))
+    assert listing["title"] == "Briefs (1)"
+
+
+async def test_unknown_speaker_gets_ephemeral_suggestions(
+    bot: BriefBot, fake_discord: FakeDiscord
+) -> None:
+    body = await fake_discord.invoke("quotes", {"speaker": "Jnae Doe"})
+    assert body["data"]["flags"] & EPHEMERAL
+    sent = embed(body)
+    assert sent["description"] == "No one called 'Jnae Doe' appears in any brief."
+    assert {"name": "Suggestions", "value": "Jane Doe", "inline": False} in sent["fields"]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "typed", "first"),
+    [
+        ("quotes", "speaker", "do", "Jane Doe"),
+        ("quotes", "speaker", "", "Jane Doe"),
+        ("topic", "name", "bus", "transport"),
+        ("summary", "brief", "coun", "council-budget"),
+        ("quotes", "brief", "", "council-budget"),
+    ],
+)
+async def test_autocomplete(
+    bot: BriefBot, fake_discord: FakeDiscord, command: str, option: str, typed: str, first: str
+) -> None:
+    body = await fake_discord.autocomplete(command, {option: typed}, focused=option)
+    assert body["type"] == 8
+    choices = body["data"]["choices"]
+    assert choices[0]["value"] == first
+    assert len(choices) <= 25
+
+
+async def test_hostile_input_pings_nobody(bot: BriefBot, fake_discord: FakeDiscord) -> None:
+    hostile = "@everyone <@&123456789012345678> **x** \u202e" + "y" * 3000
+    body = await fake_discord.invoke("quotes", {"speaker": hostile})
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+    text = embed(body)["description"]
+    assert "@everyone" not in text and "<@&" not in text and "\u202e" not in text
+
+
+async def test_long_reply_is_paged_with_owner_only_buttons(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    root = tmp_path / "b"
+    from tests.conftest import write_briefs
+
+    many = "\n".join(
+        f"  - text: Point {i} " + "word " * 150 + "\n    topics: [budget]" for i in range(30)
+    )
+    write_briefs(
+        root,
+        **{
+            "big.yaml": BRIEF.replace("id: council-budget", "id: big").replace(
+                "key_points:\n", "key_points:\n" + many + "\n", 1
+            )
+        },
+    )
+    settings = Settings(briefs_dir=root, dev_guild_id=fake_discord.guild_id, reload_seconds=0)
+    async with run_client(BriefBot(settings=settings, library=LiveLibrary(root)), fake_discord):
+        body = await fake_discord.invoke("summary", {"brief": "big"})
+        first = embed(body)
+        assert first["footer"]["text"].endswith("Page 1/" + first["footer"]["text"].split("/")[-1])
+        buttons = body["data"]["components"][0]["components"]
+        assert [b["label"] for b in buttons] == ["Previous", "Next"]
+        assert buttons[0]["disabled"] is True
+        message = fake_discord.interactions()[-1].original
+        assert message is not None
+        # Someone else pressing Next is told privately, and the page does not turn.
+        intruder = user_payload(999, "intruder")
+        other = await fake_discord.click(message, buttons[1]["custom_id"], user=intruder)
+        assert other["type"] == 4 and other["data"]["flags"] & EPHEMERAL
+        turned = await fake_discord.click(message, buttons[1]["custom_id"])
+        assert turned["type"] == 7
+        assert "Page 2/" in turned["data"]["embeds"][0]["footer"]["text"]
+
+
+async def test_reload_needs_manage_server_at_run_time(
+    bot: BriefBot, fake_discord: FakeDiscord, briefs_dir: Path
+) -> None:
+    # A server admin made /reload visible to everyone; the run-time check still refuses.
+    body = await fake_discord.invoke(
+        "reload", permissions=MEMBER_PERMISSIONS, check_permissions=False
+    )
+    assert body["data"]["flags"] & EPHEMERAL
+    assert body["data"]["content"] == "You need the Manage Guild permission to use /reload."
+    (briefs_dir / "broken.yaml").write_text("id: broken\ntitle: [x]\n")
+    body = await fake_discord.invoke("reload", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
+    assert body["type"] == 5  # deferred: reading files may take a while
+    followup = await fake_discord.wait_for_request(
+        lambda r: r.method in {"PATCH", "POST"} and "/webhooks/" in r.path
+    )
+    sent = followup.json["embeds"][0]
+    assert sent["title"] == "Briefs reloaded"
+    assert "broken.yaml:2: title" in str(sent["fields"])
