@@ -1,4 +1,4 @@
-"""/summary, /quotes, /topic, /briefs and /reload through unmodified discord.py and a fake Discord."""
+"""/summary, /quotes, /topic, /briefs, /reload through unmodified discord.py and a fake Discord."""
 
 from __future__ import annotations
 
