@@ -36,7 +36,8 @@ def test_check_names_a_broken_file_and_still_loads_the_rest(tmp_path: Path) -> N
     result = briefbot("check", str(root))
     assert result.returncode == 1
     assert f"{root / 'broken.yaml'}:2: title: Input should be a valid string" in result.stderr
-    assert "1 brief(s) loaded, 1 error(s)" in result.stderr
+    assert "1 brief(s) loaded," in result.stderr
+    assert all("broken.yaml" in line for line in result.stderr.splitlines()[:-1])
     assert "ok  council-budget" in result.stdout
 
 
@@ -72,3 +73,28 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
     result = briefbot("run", cwd=tmp_path, env={"BRIEFBOT_DEV_GUILD_ID": "my-server"})
     assert result.returncode == 2
     assert "BRIEFBOT_DEV_GUILD_ID must be a numeric Discord id, got 'my-server'" in result.stderr
+
+
+def test_done_when_quotes_dar_prints_only_dars_quotes_with_context() -> None:
+    result = briefbot("ask", "/quotes speaker:Dar")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Quotes by Ishaq Dar\n")
+    assert out.count("“") == 4
+    assert "Dar's statement on X about his meeting with Rubio" in out
+    assert "Atlantic Council" in out
+    assert "Secretary of State Marco Rubio met today" not in out  # Bruce's readout
+
+
+def test_done_when_topic_minerals_shows_the_estimate_and_who_claimed_it() -> None:
+    result = briefbot("ask", "/topic minerals")
+    assert result.returncode == 0, result.stderr
+    assert "Claimed by Ishaq Dar" in result.stdout
+    assert "$6-8 trillion" in result.stdout
+
+
+def test_done_when_misspelled_speaker_suggests_ishaq_dar() -> None:
+    result = briefbot("ask", "/quotes speaker:Darr")
+    assert result.returncode == 1
+    assert "No one called 'Darr' appears in any brief." in result.stdout
+    assert "Did you mean\n  - Ishaq Dar" in result.stdout

@@ -9,11 +9,16 @@ from bot.queries.reply import Reply, Status
 _WIDTH = 100
 
 
-def _wrap(text: str, indent: str) -> str:
+def _wrap(text: str, indent: str, first: str | None = None) -> str:
     lines = []
     for paragraph in text.splitlines() or [""]:
         lines.append(
-            textwrap.fill(paragraph, _WIDTH, initial_indent=indent, subsequent_indent=indent)
+            textwrap.fill(
+                paragraph,
+                _WIDTH,
+                initial_indent=indent if first is None else first,
+                subsequent_indent=indent,
+            )
             or indent.rstrip()
         )
     return "\n".join(lines)
@@ -33,7 +38,7 @@ def render(reply: Reply) -> str:
                 out.append(_wrap(item.label, "  "))
                 out.append(_wrap(item.text, "    "))
             else:
-                out.append(_wrap("- " + item.text, "  "))
+                out.append(_wrap(item.text, "    ", first="  - "))
             if item.detail:
                 out.append(_wrap(f"— {item.detail}", "      "))
         out.append("")

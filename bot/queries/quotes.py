@@ -37,8 +37,9 @@ def quotes(library: Library, speaker: str, brief: str | None = None) -> Reply:
     sections: list[Section] = []
     if refs:
         sections.append(Section(f"Quotes by {name}", tuple(quote_item(r) for r in refs)))
-    if about:
-        # Readouts about a person are someone else's words; say whose, never blur the two.
+    if about and not refs:
+        # Someone never quoted directly (a readout speaks about them) gets the quotes that name
+        # them, shown apart under their real speaker: never blur whose words they are.
         sections.append(
             Section(
                 f"Not {name}'s words: quotes by others that mention {name}",

@@ -114,12 +114,24 @@ def test_partial_quotes_say_so_with_context(library: Library) -> None:
 
 def test_quotes_never_mix_in_other_speakers(library: Library) -> None:
     reply = quotes.quotes(library, "John Doe")
-    own = reply.sections[0]
-    assert [i.text for i in own.items] == ["“Night buses are the start, not the end.”"]
-    # A quote naming John Doe said by someone else is shown apart, attributed to its speaker.
-    other = reply.sections[1]
-    assert other.heading.startswith("Not John Doe's words")
-    assert [i.label for i in other.items] == ["Jane Doe"]
+    assert [s.heading for s in reply.sections] == ["Quotes by John Doe"]
+    assert texts(reply) == ["“Night buses are the start, not the end.”"]
+
+
+def test_person_never_quoted_sees_quotes_about_them_under_the_real_speaker(
+    tmp_path: Path,
+) -> None:
+    # A readout about the mayor, spoken by the director: never the mayor's own words.
+    text = LATER.replace("  - speaker: Jane Doe\n", "  - speaker: John Doe\n")
+    lib = load_library(write_briefs(tmp_path / "b", **{"later.yaml": text}))
+    reply = quotes.quotes(lib, "Mayor Doe", brief="transit-plan")
+    assert reply.status is Status.NOT_FOUND
+    assert reply.title == "No direct quotes by Jane Doe"
+    (section,) = reply.sections
+    assert section.heading == "Not Jane Doe's words: quotes by others that mention Jane Doe"
+    assert [(i.label, i.text) for i in section.items] == [
+        ("John Doe", "“Mayor Doe is proud of this plan, said John Doe.”")
+    ]
 
 
 def test_quotes_filtered_to_one_brief(library: Library) -> None:
