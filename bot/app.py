@@ -10,8 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
+from bot.services.clock import Clock, SystemClock
 from bot.services.reloader import LiveLibrary
+from bot.services.scheduler import DigestScheduler
+from bot.services.store import Store, SubscriptionStore
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,8 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
+# Loaded only when the bot has a subscription store.
+DIGEST_EXTENSION = "bot.commands.digest"
 
 # What the bot needs in a channel: see it, post, and post embeds (for digests).
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
@@ -63,6 +69,8 @@ class BriefBot(commands.Bot):
         *,
         settings: Settings,
         library: LiveLibrary,
+        store: SubscriptionStore | None = None,
+        clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         **options: object,
     ) -> None:
@@ -78,12 +86,27 @@ class BriefBot(commands.Bot):
         )
         self.settings = settings
         self.library = library
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.scheduler: DigestScheduler | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
 
     async def setup_hook(self) -> None:
-        """Load extensions, sync the dev guild, start watching the briefs directory."""
-        for extension in self._extensions:
+        """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
+        extensions = self._extensions
+        if self.store is not None:
+            live = self.library
+            self.scheduler = DigestScheduler(
+                self.store,
+                self.clock,
+                lambda: live.current().briefs,
+                DiscordPoster(self),
+                self.settings.digest_grace,
+                topic_labels=lambda: {t.id: t.label for t in live.current().vocabulary.topics},
+            )
+            extensions = (*extensions, DIGEST_EXTENSION)
+        for extension in extensions:
             await self.load_extension(extension)
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
@@ -93,8 +116,16 @@ class BriefBot(commands.Bot):
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
         if self.settings.reload_seconds > 0:
             self.start_background(self.library.watch(self.settings.reload_seconds))
+        if self.scheduler is not None:
+            self.start_background(self._start_scheduler())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
+
+    async def _start_scheduler(self) -> None:
+        # Digests go out once the gateway is up: a post before READY would race the login.
+        await self.wait_until_ready()
+        assert self.scheduler is not None
+        self.scheduler.start()
 
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
@@ -102,6 +133,8 @@ class BriefBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop background services, then disconnect."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -121,20 +154,22 @@ To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:D
 """
 
 
-def build_bot(settings: Settings) -> BriefBot:
-    """The bot and its services, wired from settings."""
+def load_briefs(settings: Settings) -> LiveLibrary:
+    """The live library, with every brief error logged."""
     library = LiveLibrary(settings.briefs_dir)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
     log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
-    return BriefBot(settings=settings, library=library)
+    return library
 
 
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
-    bot = build_bot(settings)
-    async with bot:
-        await bot.start(settings.token)
+    library = load_briefs(settings)
+    async with await Store.open(settings.database) as store:
+        log.info("subscriptions database: %s", settings.database)
+        async with BriefBot(settings=settings, library=library, store=store) as bot:
+            await bot.start(settings.token)
 
 
 def run(settings: Settings) -> int:
@@ -157,8 +192,11 @@ def run(settings: Settings) -> int:
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
-    bot = build_bot(settings)
-    async with bot:
+    library = load_briefs(settings)
+    async with (
+        await Store.open(settings.database) as store,
+        BriefBot(settings=settings, library=library, store=store) as bot,
+    ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
         if guild_id is None:
             synced = await bot.tree.sync()

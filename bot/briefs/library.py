@@ -6,12 +6,12 @@ import bisect
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.briefs.loader import LoadedBrief, LoadError, load_directory
+from bot.briefs.loader import LoadedBrief, LoadError, gc_paused, load_directory
 from bot.briefs.models import Brief, Claim, KeyPoint, Person, Quote, Topic, Vocabulary
 
 
@@ -79,11 +79,17 @@ class Library:
         self.briefs: tuple[Brief, ...] = tuple(lb.brief for lb in items)
         self._by_id = {b.id: b for b in self.briefs}
         self._position = {b.id: i for i, b in enumerate(self.briefs)}
-        self._build_speakers()
-        self._build_topics()
+        # One QuoteRef per quote, shared by the speaker, mention and topic indexes.
+        refs = [tuple(QuoteRef(brief, quote) for quote in brief.quotes) for brief in self.briefs]
+        self._build_speakers(refs)
+        self._build_topics(refs)
         self._brief_labels = sorted(
             {(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)}
         )
+        self._brief_label_keys = [label for label, _ in self._brief_labels]
+        # Each folded label with one brief id (the last in order, as dict() of the pairs has it).
+        self._brief_id_by_label = dict(self._brief_labels)
+        self._brief_scan = _Scan(list(self._brief_id_by_label))
 
     def current(self) -> Library:
         """A fixed library is its own source."""
@@ -101,10 +107,9 @@ class Library:
         if brief is not None:
             return brief
         key = fold(text)
-        for label, brief_id in self._brief_labels[bisect.bisect_left(self._brief_labels, (key,)) :]:
-            if label != key:
-                break
-            return self._by_id[brief_id]
+        i = bisect.bisect_left(self._brief_label_keys, key)
+        if i < len(self._brief_labels) and self._brief_labels[i][0] == key:
+            return self._by_id[self._brief_labels[i][1]]
         return None
 
     def position(self, brief_id: str) -> int:
@@ -113,11 +118,15 @@ class Library:
 
     def brief_labels_with_prefix(self, prefix: str) -> Iterable[str]:
         """Folded brief ids and titles starting with `prefix`, in order."""
-        key = fold(prefix)
-        for label, _ in self._brief_labels[bisect.bisect_left(self._brief_labels, (key,)) :]:
-            if not label.startswith(key):
-                break
-            yield label
+        return _with_prefix(self._brief_label_keys, fold(prefix))
+
+    def brief_id_for_label(self, label: str) -> str:
+        """The brief a folded id or title names (one of them, if several share a title)."""
+        return self._brief_id_by_label[label]
+
+    def brief_labels_containing(self, key: str) -> Iterable[str]:
+        """Distinct folded brief ids and titles that contain the folded `key`, in order."""
+        return self._brief_scan.containing(key)
 
     @property
     def latest(self) -> Brief | None:
@@ -126,21 +135,26 @@ class Library:
 
     # -- speakers -------------------------------------------------------------------------
 
-    def _build_speakers(self) -> None:
+    def _build_speakers(self, refs: list[tuple[QuoteRef, ...]]) -> None:
         quotes: dict[str, list[QuoteRef]] = defaultdict(list)
         people: dict[str, Person] = {}
         labels: dict[str, set[str]] = defaultdict(set)
-        for brief in self.briefs:  # newest first, so each list below is newest first too
+        labelled: set[tuple[str, tuple[str, ...]]] = set()
+        # Newest first, so each list below is newest first too.
+        for brief, brief_refs in zip(self.briefs, refs, strict=True):
             for person in brief.people:
                 people.setdefault(person.name, person)
+                if (person.name, person.aliases) in labelled:
+                    continue  # the same person as in another brief: same labels
+                labelled.add((person.name, person.aliases))
                 names = (person.name, *person.aliases)
                 labels[person.name].update(fold(n) for n in names)
                 # People type surnames: "Dar", "Rubio".
                 labels[person.name].add(fold(person.name.split()[-1]))
-            for quote in brief.quotes:
-                quotes[quote.speaker].append(QuoteRef(brief, quote))
-        self._quotes = {name: tuple(refs) for name, refs in quotes.items()}
-        self._mentions = self._build_mentions()
+            for ref in brief_refs:
+                quotes[ref.quote.speaker].append(ref)
+        self._quotes = {name: tuple(found) for name, found in quotes.items()}
+        self._mentions = self._build_mentions(refs)
         self.speakers: dict[str, Speaker] = {
             name: Speaker(
                 name=name,
@@ -156,6 +170,7 @@ class Library:
                 by_label[label].add(speaker.name)
         self._speaker_by_label = {k: tuple(sorted(v)) for k, v in by_label.items()}
         self._speaker_labels = sorted(by_label)
+        self._speaker_scan = _Scan(self._speaker_labels)
         # Most-quoted first: what an empty autocomplete shows.
         self.speakers_ranked: tuple[Speaker, ...] = tuple(
             sorted(self.speakers.values(), key=lambda s: (-s.quote_count, s.name))
@@ -167,34 +182,62 @@ class Library:
 
     def speaker_labels_with_prefix(self, prefix: str) -> Iterable[str]:
         """Folded speaker labels starting with `prefix`, in order."""
-        key = fold(prefix)
-        start = bisect.bisect_left(self._speaker_labels, key)
-        for label in self._speaker_labels[start:]:
-            if not label.startswith(key):
-                break
-            yield label
+        return _with_prefix(self._speaker_labels, fold(prefix))
+
+    def speaker_labels_containing(self, key: str) -> Iterable[str]:
+        """Folded speaker labels that contain the folded `key`, in order."""
+        return self._speaker_scan.containing(key)
+
+    def speakers_with_label(self, label: str) -> tuple[str, ...]:
+        """Canonical names a folded label stands for."""
+        return self._speaker_by_label.get(label, ())
 
     @property
     def speaker_labels(self) -> list[str]:
         """Every folded label that names a speaker, sorted."""
         return self._speaker_labels
 
-    def _build_mentions(self) -> dict[str, tuple[QuoteRef, ...]]:
+    def _build_mentions(self, refs: list[tuple[QuoteRef, ...]]) -> dict[str, tuple[QuoteRef, ...]]:
         """Quotes that name a person but are someone else's words (a readout about them)."""
         mentions: dict[str, list[QuoteRef]] = defaultdict(list)
-        for brief in self.briefs:
-            for quote in brief.quotes:
-                words = set(_WORD.findall(quote.text.casefold()))
-                for person in brief.people:
-                    if person.name == quote.speaker:
+        # For each name: its words, and its longest word as a cheap first test (a word of the
+        # quote is also a substring of it, so a name whose longest word is not a substring
+        # cannot be among the quote's words).
+        Check = tuple[str, str, frozenset[str]]
+        checks_of: dict[tuple[str, tuple[str, ...]], list[Check]] = {}
+
+        def checks(person: Person) -> list[Check]:
+            key = (person.name, person.aliases)
+            found = checks_of.get(key)
+            if found is None:
+                found = checks_of[key] = []
+                for label in (person.name, *person.aliases):
+                    words = frozenset(_WORD.findall(label.casefold()))
+                    found.append((max(words, key=len, default=""), person.name, words))
+            return found
+
+        for brief, brief_refs in zip(self.briefs, refs, strict=True):
+            if not brief_refs:
+                continue
+            # First sift per brief: a name none of the brief's quotes contains goes no further.
+            said_here = "\n".join(ref.quote.text for ref in brief_refs).casefold()
+            named = [c for p in brief.people for c in checks(p) if c[0] in said_here]
+            if not named:
+                continue
+            for ref in brief_refs:
+                text = ref.quote.text.casefold()
+                said: set[str] | None = None
+                last = ""  # a person's checks stand together: count them once
+                for longest, name, words in named:
+                    if longest not in text or name == ref.quote.speaker or name == last:
                         continue
+                    if said is None:
+                        said = set(_WORD.findall(text))
                     # Whole words only: "Dar" must not match "standard".
-                    if any(
-                        words.issuperset(_WORD.findall(n.casefold()))
-                        for n in (person.name, *person.aliases)
-                    ):
-                        mentions[person.name].append(QuoteRef(brief, quote))
-        return {name: tuple(refs) for name, refs in mentions.items()}
+                    if words <= said:
+                        last = name
+                        mentions[name].append(ref)
+        return {name: tuple(found) for name, found in mentions.items()}
 
     def quotes_about(self, name: str) -> tuple[QuoteRef, ...]:
         """Quotes by others that name this person, newest brief first."""
@@ -206,26 +249,35 @@ class Library:
 
     # -- topics ---------------------------------------------------------------------------
 
-    def _build_topics(self) -> None:
+    def _build_topics(self, refs: list[tuple[QuoteRef, ...]]) -> None:
         briefs: dict[str, list[Brief]] = defaultdict(list)
         points: dict[str, list[tuple[Brief, KeyPoint]]] = defaultdict(list)
         quotes: dict[str, list[QuoteRef]] = defaultdict(list)
         claims: dict[str, list[tuple[Brief, Claim]]] = defaultdict(list)
-        for brief in self.briefs:
+        for brief, brief_refs in zip(self.briefs, refs, strict=True):
             for topic in brief.topics:
                 briefs[topic].append(brief)
             for point in brief.key_points:
-                for topic in point.topics:
-                    points[topic].append((brief, point))
-            for quote in brief.quotes:
-                for topic in quote.topics:
-                    quotes[topic].append(QuoteRef(brief, quote))
+                if point.topics:
+                    pair = (brief, point)
+                    for topic in point.topics:
+                        points[topic].append(pair)
+            for ref in brief_refs:
+                for topic in ref.quote.topics:
+                    quotes[topic].append(ref)
             for claim in brief.claims:
-                for topic in claim.topics:
-                    claims[topic].append((brief, claim))
+                if claim.topics:
+                    claim_pair = (brief, claim)
+                    for topic in claim.topics:
+                        claims[topic].append(claim_pair)
         ids = set(briefs) | set(points) | set(quotes) | set(claims)
         self._topics = {
-            t: TopicEntries(tuple(briefs[t]), tuple(points[t]), tuple(quotes[t]), tuple(claims[t]))
+            t: TopicEntries(
+                tuple(briefs.get(t, ())),
+                tuple(points.get(t, ())),
+                tuple(quotes.get(t, ())),
+                tuple(claims.get(t, ())),
+            )
             for t in ids
         }
         usage = Counter({t: len(e.briefs) + len(e.points) for t, e in self._topics.items()})
@@ -237,10 +289,16 @@ class Library:
         labels = self.vocabulary.labels()
         self._topic_labels = sorted(labels)
         self._topic_by_label = labels
+        self._topic_scan = _Scan(list(labels))
+        self._topic_by_id = {t.id: t for t in self.vocabulary.topics}
 
     def topic(self, name: str) -> Topic | None:
         """The vocabulary topic with this id, label or alias."""
         return self.vocabulary.resolve(name)
+
+    def topic_by_id(self, topic_id: str) -> Topic | None:
+        """The vocabulary topic with exactly this id."""
+        return self._topic_by_id.get(topic_id)
 
     def on_topic(self, topic_id: str) -> TopicEntries:
         """Everything filed under a topic id, newest first."""
@@ -252,12 +310,14 @@ class Library:
 
     def topic_labels_with_prefix(self, prefix: str) -> Iterable[tuple[str, Topic]]:
         """(folded label, topic) pairs whose label starts with `prefix`, in order."""
-        key = fold(prefix)
-        start = bisect.bisect_left(self._topic_labels, key)
-        for label in self._topic_labels[start:]:
-            if not label.startswith(key):
-                break
-            yield label, self._topic_by_label[label]
+        by_label = self._topic_by_label
+        return (
+            (label, by_label[label]) for label in _with_prefix(self._topic_labels, fold(prefix))
+        )
+
+    def topic_labels_containing(self, key: str) -> Iterable[str]:
+        """Folded topic ids, labels and aliases that contain the folded `key`, in order."""
+        return self._topic_scan.containing(key)
 
     @property
     def topic_labels(self) -> dict[str, Topic]:
@@ -270,13 +330,56 @@ class Library:
         return self._brief_labels
 
 
-def load_library(root: Path, previous: Library | None = None) -> Library:
-    """Load a briefs directory into a library; errors are kept on `library.errors`."""
-    report = load_directory(root, previous.files if previous is not None else None)
-    vocabulary = report.vocabulary
-    if vocabulary is None:
-        if previous is not None:
-            # A broken vocabulary must not take every brief down: keep serving the last good set.
-            return Library(previous.files.values(), previous.vocabulary, report.errors)
-        vocabulary = Vocabulary.model_construct(topics=())
-    return Library(report.briefs, vocabulary, report.errors)
+class _Scan:
+    """Labels in a fixed order, searched for a substring in one pass over them joined up."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self._labels = labels
+        # Folded labels hold no newline, so a match never spans two of them; if one ever did,
+        # the plain scan below is used instead.
+        self._joined = "\n".join(labels) if not any("\n" in lb for lb in labels) else None
+        self._starts: list[int] = []
+        at = 0
+        for label in labels:
+            self._starts.append(at)
+            at += len(label) + 1
+
+    def containing(self, key: str) -> Iterator[str]:
+        """Each label that contains `key` (once), in the labels' order."""
+        joined = self._joined
+        if joined is None or not key or "\n" in key:
+            yield from (label for label in self._labels if key in label)
+            return
+        starts, labels = self._starts, self._labels
+        found = joined.find(key)
+        while found != -1:
+            i = bisect.bisect_right(starts, found) - 1
+            yield labels[i]
+            if i + 1 >= len(starts):
+                return
+            found = joined.find(key, starts[i + 1])
+
+
+def _with_prefix(labels: list[str], key: str) -> Iterator[str]:
+    """The labels of a sorted list that start with `key`, in order, without copying the list."""
+    for i in range(bisect.bisect_left(labels, key), len(labels)):
+        label = labels[i]
+        if not label.startswith(key):
+            return
+        yield label
+
+
+def load_library(root: Path, previous: Library | None = None, cache: Path | None = None) -> Library:
+    """Load a briefs directory into a library; errors are kept on `library.errors`.
+
+    `cache` names a file where validated briefs are kept between runs (see load_directory).
+    """
+    with gc_paused():
+        report = load_directory(root, previous.files if previous is not None else None, cache)
+        vocabulary = report.vocabulary
+        if vocabulary is None:
+            if previous is not None:
+                # A broken vocabulary must not take every brief down: keep the last good set.
+                return Library(previous.files.values(), previous.vocabulary, report.errors)
+            vocabulary = Vocabulary.model_construct(topics=())
+        return Library(report.briefs, vocabulary, report.errors)

@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,8 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -42,13 +44,32 @@ def _resolve_topic(name: str, info: ValidationInfo) -> str:
     return str(topic.id)
 
 
-def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(names))
+def _resolve_topics(
+    names: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> tuple[str, ...]:
+    """Resolve topic names to vocabulary ids, dropping repeats; one call for the whole list."""
+    context = info.context
+    # Fast path: every name is an id, label or alias exactly as the vocabulary writes it.
+    # (An empty list goes the full way: it must meet the field's min_length, if any.)
+    if context is not None and names and type(names) in (list, tuple):
+        exact = context.get("topic_ids")
+        if exact is None and context.get("vocabulary") is not None:
+            exact = context["vocabulary"].exact_names()
+        if exact is not None:
+            try:
+                return tuple(dict.fromkeys(map(exact.__getitem__, names)))
+            except (KeyError, TypeError):
+                pass
+    # Anything else (untrimmed, differently cased, unknown, not a list) takes the per-item
+    # path, which gives the same result, or an error located at the item.
+    resolved: tuple[str, ...] = handler(names)
+    return tuple(dict.fromkeys(resolved))
 
 
 # Topics named in a brief, resolved against the shared vocabulary while loading.
 Topics = Annotated[
-    tuple[Annotated[ShortText, AfterValidator(_resolve_topic)], ...], AfterValidator(_dedupe)
+    tuple[Annotated[ShortText, AfterValidator(_resolve_topic)], ...],
+    WrapValidator(_resolve_topics),
 ]
 
 
@@ -218,10 +239,14 @@ class Vocabulary(_Frozen):
     topics: tuple[Topic, ...] = Field(min_length=1)
 
     _index: dict[str, Topic] = PrivateAttr(default_factory=dict)
+    # Each id, label and alias exactly as written, with its topic's id: most names in a brief
+    # are written exactly so, and need no folding.
+    _exact: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> Vocabulary:
         index: dict[str, Topic] = {}
+        exact: dict[str, str] = {}
         for topic in self.topics:
             for label in (topic.id, topic.label, *topic.aliases):
                 key = _fold(label)
@@ -230,11 +255,20 @@ class Vocabulary(_Frozen):
                         f"{label!r} names both topic {index[key].id!r} and topic {topic.id!r}"
                     )
                 index[key] = topic
+                exact[label] = topic.id
         self._index = index
+        self._exact = exact
         return self
+
+    def exact_names(self) -> dict[str, str]:
+        """Each id, label and alias exactly as written, with its topic's id."""
+        return self._exact
 
     def resolve(self, name: str) -> Topic | None:
         """The topic with this id, label or alias (case-insensitive), if any."""
+        topic_id = self._exact.get(name)
+        if topic_id is not None:
+            return self._index[topic_id]
         return self._index.get(_fold(name))
 
     def labels(self) -> dict[str, Topic]:

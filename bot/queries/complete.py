@@ -23,7 +23,7 @@ def _name(text: str) -> str:
 def _ranked(
     prefix: str,
     by_prefix: Iterable[str],
-    all_labels: Callable[[], Iterable[str]],
+    containing: Callable[[str], Iterable[str]],
     key: Callable[[str], str],
     rank: Callable[[str], tuple[int | str, ...]],
 ) -> list[str]:
@@ -35,7 +35,7 @@ def _ranked(
         hits[value] = hits.get(value, False) or label == typed
     ordered = sorted(hits, key=lambda v: (not hits[v], *rank(v)))
     if len(ordered) < MAX_CHOICES and len(typed) >= 3:
-        extra = dict.fromkeys(key(lb) for lb in all_labels() if typed in lb)
+        extra = dict.fromkeys(key(lb) for lb in containing(typed))
         ordered += sorted((v for v in extra if v not in hits), key=rank)
     return ordered[:MAX_CHOICES]
 
@@ -54,8 +54,8 @@ def speakers(library: Library, prefix: str) -> list[Choice]:
         names = _ranked(
             prefix,
             library.speaker_labels_with_prefix(prefix),
-            lambda: library.speaker_labels,
-            lambda label: "\0".join(library.speakers_named(label)),
+            library.speaker_labels_containing,
+            lambda label: "\0".join(library.speakers_with_label(label)),
             lambda key: rank(key.split("\0")[0]),
         )
         names = list(dict.fromkeys(n for key in names for n in key.split("\0")))[:MAX_CHOICES]
@@ -77,12 +77,16 @@ def topics(library: Library, prefix: str) -> list[Choice]:
         found = _ranked(
             prefix,
             (label for label, _ in library.topic_labels_with_prefix(prefix)),
-            lambda: labels,
+            library.topic_labels_containing,
             lambda label: labels[label].id,
             lambda topic_id: (-library.topic_usage(topic_id), topic_id),
         )
-    by_id = {t.id: t for t in library.vocabulary.topics}
-    return [Choice(_name(f"{by_id[t].label} ({t})"), t) for t in found]
+    choices = []
+    for topic_id in found:
+        topic = library.topic_by_id(topic_id)
+        assert topic is not None
+        choices.append(Choice(_name(f"{topic.label} ({topic_id})"), topic_id))
+    return choices
 
 
 def briefs(library: Library, prefix: str) -> list[Choice]:
@@ -90,12 +94,11 @@ def briefs(library: Library, prefix: str) -> list[Choice]:
     if not fold(prefix):
         found = [b.id for b in library.briefs[:MAX_CHOICES]]
     else:
-        ids = dict(library.brief_labels)
         found = _ranked(
             prefix,
             library.brief_labels_with_prefix(prefix),
-            lambda: ids,
-            lambda label: ids[label],
+            library.brief_labels_containing,
+            library.brief_id_for_label,
             lambda brief_id: (library.position(brief_id), brief_id),
         )
     return [_brief_choice(library, i) for i in found]

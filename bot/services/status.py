@@ -1,0 +1,125 @@
+"""Replies about digest subscriptions: confirmations, a channel's status, a server's list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from bot.queries.reply import Item, Reply, Section, Status
+from bot.services.schedule import format_time
+from bot.services.store import Slot, SlotState, Subscription
+
+TIME_EXAMPLES = "Examples: 08:30, 9am, 18:00, 6:15pm."
+ZONE_EXAMPLES = "Examples: Europe/London, America/New_York, Asia/Karachi, UTC."
+
+
+def _local(when: dt.datetime, zone: str) -> str:
+    local = when.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def _schedule(sub: Subscription, labels: Mapping[str, str]) -> str:
+    topics = ", ".join(labels.get(t, t) for t in sub.topics) if sub.topics else "all topics"
+    return f"Daily at {format_time(sub.local_time)} ({sub.timezone}) · {topics}"
+
+
+def subscribed(sub: Subscription, next_run: dt.datetime | None, labels: Mapping[str, str]) -> Reply:
+    """Confirmation after /digest subscribe."""
+    lines = [_schedule(sub, labels)]
+    if next_run is not None:
+        lines.append(f"Next digest: {_local(next_run, sub.timezone)}")
+    lines.append("Only briefs this channel has not had yet are posted; an empty digest is skipped.")
+    return Reply("Daily digest subscribed", description="\n".join(lines), private=True)
+
+
+def unsubscribed(removed: bool) -> Reply:
+    """Confirmation after /digest unsubscribe."""
+    if removed:
+        return Reply(
+            "Daily digest cancelled",
+            description="This channel will get no more digests.",
+            private=True,
+        )
+    return Reply(
+        "Not subscribed",
+        Status.NOT_FOUND,
+        description="This channel has no digest subscription. Use /digest subscribe to add one.",
+        private=True,
+    )
+
+
+def _last(slot: Slot | None, zone: str) -> str:
+    if slot is None or slot.finished_at is None:
+        return "Last digest: none yet"
+    when = _local(slot.finished_at, zone)
+    if slot.state is SlotState.SENT:
+        return f"Last digest: {when} ({len(slot.brief_ids)} briefs)"
+    return f"Last digest: skipped {slot.local_date.isoformat()}: {slot.reason or 'no reason'}"
+
+
+def status(
+    sub: Subscription | None,
+    next_run: dt.datetime | None,
+    last: Slot | None,
+    labels: Mapping[str, str],
+) -> Reply:
+    """A channel's digest schedule, next and last post, and why it is paused if it is."""
+    if sub is None:
+        return Reply(
+            "No daily digest here",
+            Status.NOT_FOUND,
+            description="This channel is not subscribed. Someone with Manage Channels can run "
+            "/digest subscribe.",
+            private=True,
+        )
+    lines = [_schedule(sub, labels)]
+    if sub.enabled:
+        lines.append(
+            f"Next digest: {_local(next_run, sub.timezone)}" if next_run else "Next digest: —"
+        )
+    else:
+        lines.append(f"Paused: {sub.disabled_reason or 'disabled'}")
+        lines.append("Fix the bot's access to this channel, then run /digest subscribe again.")
+    lines.append(_last(last, sub.timezone))
+    return Reply(
+        "Daily digest" if sub.enabled else "Daily digest (paused)",
+        Status.OK if sub.enabled else Status.INVALID,
+        description="\n".join(lines),
+        private=True,
+    )
+
+
+def server_list(subs: Sequence[Subscription], labels: Mapping[str, str]) -> Reply:
+    """Every subscription in a server, paused ones with their reason."""
+    if not subs:
+        return Reply(
+            "No digest subscriptions",
+            Status.NOT_FOUND,
+            description="No channel in this server gets the daily digest yet.",
+            private=True,
+        )
+    items = tuple(
+        Item(
+            _schedule(s, labels),
+            label=f"<#{s.channel_id}>" + ("" if s.enabled else " (paused)"),
+            detail=None if s.enabled else f"Paused: {s.disabled_reason or 'disabled'}",
+        )
+        for s in subs
+    )
+    return Reply(
+        f"Digest subscriptions ({len(subs)})",
+        sections=(Section("Channels", items),),
+        private=True,
+    )
+
+
+def schedule_error(message: str, suggestions: Sequence[str], examples: str) -> Reply:
+    """A bad time or time zone, with what would work."""
+    return Reply(
+        "That schedule is not valid",
+        Status.INVALID,
+        description=f"{message}\n{examples}",
+        suggestions=tuple(suggestions),
+        private=True,
+    )

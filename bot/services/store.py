@@ -1,0 +1,653 @@
+"""All SQL of the project: digest subscriptions, daily slot claims and what each channel got.
+
+One SQLite file through aiosqlite. The schema is built by numbered migrations tracked in
+`PRAGMA user_version`; a database written by a newer briefbot is refused, not guessed at.
+Timestamps are stored as UTC ISO 8601 strings; local dates as YYYY-MM-DD.
+
+Commands and the scheduler depend on the `SubscriptionStore` protocol only, so another
+backend (PostgreSQL) can replace this one without touching them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiosqlite
+
+from bot.services.clock import Clock, SystemClock, require_aware
+from bot.services.schedule import format_time
+
+log = logging.getLogger(__name__)
+
+UTC = dt.UTC
+
+# Each step runs in one transaction with the bump of user_version, so a crash mid-way leaves
+# the database at the previous version and the step runs again on the next start.
+# Never edit a released step: add a new one.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """
+            CREATE TABLE subscriptions (
+                channel_id      INTEGER PRIMARY KEY,
+                guild_id        INTEGER NOT NULL,
+                local_time      TEXT NOT NULL CHECK (local_time GLOB '[0-2][0-9]:[0-5][0-9]'),
+                timezone        TEXT NOT NULL,
+                topics          TEXT NOT NULL DEFAULT '[]',   -- JSON array of topic ids
+                created_by      INTEGER NOT NULL,
+                updated_by      INTEGER NOT NULL,
+                created_at      TEXT NOT NULL,
+                updated_at      TEXT NOT NULL,                 -- when the schedule was last set
+                enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                disabled_reason TEXT,
+                disabled_at     TEXT
+            )
+            """,
+            "CREATE INDEX subscriptions_guild ON subscriptions (guild_id)",
+            """
+            CREATE TABLE digest_slots (
+                channel_id  INTEGER NOT NULL
+                            REFERENCES subscriptions (channel_id) ON DELETE CASCADE,
+                local_date  TEXT NOT NULL,
+                state       TEXT NOT NULL CHECK (state IN ('claimed', 'sent', 'skipped')),
+                nonce       TEXT,
+                brief_ids   TEXT NOT NULL DEFAULT '[]',       -- JSON: briefs the message shows
+                message_id  INTEGER,
+                reason      TEXT,
+                attempts    INTEGER NOT NULL DEFAULT 0,
+                claimed_at  TEXT,
+                finished_at TEXT,
+                PRIMARY KEY (channel_id, local_date)
+            )
+            """,
+            "CREATE INDEX digest_slots_open ON digest_slots (state) WHERE state = 'claimed'",
+            """
+            CREATE TABLE sent_briefs (
+                channel_id INTEGER NOT NULL
+                           REFERENCES subscriptions (channel_id) ON DELETE CASCADE,
+                brief_id   TEXT NOT NULL,
+                sent_at    TEXT NOT NULL,
+                PRIMARY KEY (channel_id, brief_id)
+            )
+            """,
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer briefbot than this one."""
+
+
+class SlotState(StrEnum):
+    """Where one channel's digest for one local date stands."""
+
+    CLAIMED = "claimed"  # about to be sent, or interrupted while sending: retry, same nonce
+    SENT = "sent"
+    SKIPPED = "skipped"  # not posted; `reason` says why
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's daily digest subscription."""
+
+    channel_id: int
+    guild_id: int
+    local_time: dt.time
+    timezone: str  # IANA key
+    topics: tuple[str, ...]  # topic ids; empty means every topic
+    created_by: int
+    updated_by: int
+    created_at: dt.datetime
+    # When the schedule was last set (subscribe, resubscribe): slots due before it are not owed.
+    updated_at: dt.datetime
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The right to send one channel's digest for one local date."""
+
+    channel_id: int
+    local_date: dt.date
+    nonce: str
+    brief_ids: tuple[str, ...]  # what the message was planned to show
+    attempts: int
+    claimed_at: dt.datetime
+
+    @property
+    def resumed(self) -> bool:
+        """Whether an earlier attempt claimed this slot and did not finish."""
+        return self.attempts > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One channel's digest for one local date, as recorded."""
+
+    channel_id: int
+    local_date: dt.date
+    state: SlotState
+    nonce: str | None
+    brief_ids: tuple[str, ...]
+    message_id: int | None
+    reason: str | None
+    attempts: int
+    claimed_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class SubscriptionStore(Protocol):
+    """What commands and the scheduler need from storage; nothing SQLite-specific."""
+
+    async def upsert_subscription(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        local_time: dt.time,
+        timezone: str,
+        topics: Sequence[str] = (),
+        created_by: int,
+    ) -> Subscription:
+        """Subscribe a channel, or update its schedule and re-enable it."""
+        ...
+
+    async def remove(self, channel_id: int) -> bool:
+        """Unsubscribe a channel and forget its history; whether it was subscribed."""
+        ...
+
+    async def get(self, channel_id: int) -> Subscription | None:
+        """The channel's subscription."""
+        ...
+
+    async def list_guild(self, guild_id: int) -> list[Subscription]:
+        """Every subscription in a guild, enabled or not."""
+        ...
+
+    async def list_enabled(self) -> list[Subscription]:
+        """Every subscription the scheduler should serve."""
+        ...
+
+    async def disable(self, channel_id: int, reason: str) -> bool:
+        """Stop serving a channel, keeping the subscription and why."""
+        ...
+
+    async def sent_brief_ids(self, channel_id: int) -> frozenset[str]:
+        """Ids of every brief already delivered to the channel."""
+        ...
+
+    async def mark_sent(self, channel_id: int, brief_ids: Iterable[str]) -> None:
+        """Record briefs as delivered to the channel."""
+        ...
+
+    async def claim_slot(
+        self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
+    ) -> Claim | None:
+        """Claim a slot; the open claim if one is left over; None if done or not subscribed."""
+        ...
+
+    async def complete_slot(
+        self, channel_id: int, local_date: dt.date, message_id: int, brief_ids: Iterable[str]
+    ) -> bool:
+        """Mark a claimed slot sent and its briefs delivered, atomically."""
+        ...
+
+    async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
+        """Record a slot as not posted, unless it was already sent or skipped."""
+        ...
+
+    async def get_slot(self, channel_id: int, local_date: dt.date) -> Slot | None:
+        """The record of one slot."""
+        ...
+
+    async def open_claims(self) -> list[Claim]:
+        """Claims left unfinished (a crash or failure between claim and completion)."""
+        ...
+
+    async def last_post(self, channel_id: int) -> Slot | None:
+        """The channel's most recent sent digest."""
+        ...
+
+
+def _stamp(when: dt.datetime) -> str:
+    return require_aware(when).isoformat(timespec="microseconds")
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise StoreError(f"naive timestamp {text!r} in the database")
+    return value.astimezone(UTC)
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(str(x) for x in json.loads(text))
+
+
+_SUBSCRIPTION_COLUMNS = (
+    "channel_id, guild_id, local_time, timezone, topics, created_by, updated_by, created_at, "
+    "updated_at, enabled, disabled_reason, disabled_at"
+)
+_SLOT_COLUMNS = (
+    "channel_id, local_date, state, nonce, brief_ids, message_id, reason, attempts, claimed_at, "
+    "finished_at"
+)
+_CLAIM_COLUMNS = "channel_id, local_date, nonce, brief_ids, attempts, claimed_at"
+
+
+def _subscription(row: Any) -> Subscription:
+    created_at = _instant(row["created_at"])
+    updated_at = _instant(row["updated_at"])
+    assert created_at is not None and updated_at is not None
+    return Subscription(
+        channel_id=row["channel_id"],
+        guild_id=row["guild_id"],
+        local_time=dt.time.fromisoformat(row["local_time"]),
+        timezone=row["timezone"],
+        topics=_ids(row["topics"]),
+        created_by=row["created_by"],
+        updated_by=row["updated_by"],
+        created_at=created_at,
+        updated_at=updated_at,
+        enabled=bool(row["enabled"]),
+        disabled_reason=row["disabled_reason"],
+        disabled_at=_instant(row["disabled_at"]),
+    )
+
+
+def _slot(row: Any) -> Slot:
+    return Slot(
+        channel_id=row["channel_id"],
+        local_date=dt.date.fromisoformat(row["local_date"]),
+        state=SlotState(row["state"]),
+        nonce=row["nonce"],
+        brief_ids=_ids(row["brief_ids"]),
+        message_id=row["message_id"],
+        reason=row["reason"],
+        attempts=row["attempts"],
+        claimed_at=_instant(row["claimed_at"]),
+        finished_at=_instant(row["finished_at"]),
+    )
+
+
+def _claim(row: Any) -> Claim:
+    claimed_at = _instant(row["claimed_at"])
+    assert claimed_at is not None
+    return Claim(
+        channel_id=row["channel_id"],
+        local_date=dt.date.fromisoformat(row["local_date"]),
+        nonce=row["nonce"],
+        brief_ids=_ids(row["brief_ids"]),
+        attempts=row["attempts"],
+        claimed_at=claimed_at,
+    )
+
+
+class Store:
+    """The SQLite implementation of `SubscriptionStore`; open with `await Store.open(path)`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+        self._db = db
+        self.path = path
+        self._clock = clock
+        # One connection serves every task: without this lock, one task's statement could
+        # land inside another task's open transaction.
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, clock: Clock | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> Store:
+        """Open (creating if need be) and migrate the database at `path`."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; every write says BEGIN itself.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            async with db.execute("PRAGMA journal_mode = WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() not in ("wal", "memory"):
+                log.warning("%s: WAL journal mode unavailable, using %s", path, mode)
+            await db.execute("PRAGMA foreign_keys = ON")
+            # NORMAL is durable across application crashes in WAL mode.
+            await db.execute("PRAGMA synchronous = NORMAL")
+            store = cls(db, path, clock or SystemClock())
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        """Close the database; safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+
+    async def _user_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database."""
+        async with self._lock:
+            return await self._user_version()
+
+    async def _migrate(self) -> None:
+        version = await self._user_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"{self.path} has database schema version {version}, but this briefbot knows "
+                f"versions up to {SCHEMA_VERSION}. It was written by a newer briefbot: upgrade "
+                "briefbot, or set BRIEFBOT_DATABASE to another file."
+            )
+        for number, statements in MIGRATIONS:
+            if number <= version:
+                continue
+            try:
+                async with self._transaction() as db:
+                    # Re-read under the write lock: another process may have migrated meanwhile.
+                    if await self._user_version() >= number:
+                        continue
+                    for statement in statements:
+                        await db.execute(statement)
+                    # PRAGMA takes no parameters; `number` comes from MIGRATIONS, not from input.
+                    await db.execute(f"PRAGMA user_version = {int(number)}")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{self.path}: migrating the database to schema version {number} failed "
+                    f"and was rolled back (still at version {version}): {exc}"
+                ) from exc
+            version = number
+            log.info("%s: migrated database to schema version %d", self.path, number)
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def upsert_subscription(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        local_time: dt.time,
+        timezone: str,
+        topics: Sequence[str] = (),
+        created_by: int,
+    ) -> Subscription:
+        """Subscribe a channel, or update its schedule and re-enable it (clearing the reason)."""
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {timezone!r}") from exc
+        now = _stamp(self._clock.now())
+        params = (
+            channel_id,
+            guild_id,
+            format_time(local_time),
+            timezone,
+            json.dumps(list(dict.fromkeys(topics))),
+            created_by,
+            created_by,
+            now,
+            now,
+        )
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics,
+                    created_by, updated_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (channel_id) DO UPDATE SET
+                    guild_id = excluded.guild_id,
+                    local_time = excluded.local_time,
+                    timezone = excluded.timezone,
+                    topics = excluded.topics,
+                    updated_by = excluded.updated_by,
+                    updated_at = excluded.updated_at,
+                    enabled = 1,
+                    disabled_reason = NULL,
+                    disabled_at = NULL
+                RETURNING {_SUBSCRIPTION_COLUMNS}
+                """,
+                params,
+            )
+        return _subscription(row)
+
+    async def remove(self, channel_id: int) -> bool:
+        """Unsubscribe a channel; its slots and sent history go with it (ON DELETE CASCADE)."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM subscriptions WHERE channel_id = ?", (channel_id,)
+            )
+            return cursor.rowcount > 0
+
+    async def get(self, channel_id: int) -> Subscription | None:
+        """The channel's subscription, enabled or not."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = ?",
+                (channel_id,),
+            )
+        return _subscription(row) if row else None
+
+    async def list_guild(self, guild_id: int) -> list[Subscription]:
+        """Every subscription in a guild, enabled or not, by channel id."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE guild_id = ? "
+                "ORDER BY channel_id",
+                (guild_id,),
+            )
+        return [_subscription(r) for r in rows]
+
+    async def list_enabled(self) -> list[Subscription]:
+        """Every enabled subscription, by channel id."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE enabled = 1 "
+                "ORDER BY channel_id"
+            )
+        return [_subscription(r) for r in rows]
+
+    async def disable(self, channel_id: int, reason: str) -> bool:
+        """Stop serving a channel; its open claims are closed as skipped with the same reason."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, disabled_at = ? "
+                "WHERE channel_id = ?",
+                (reason, now, channel_id),
+            )
+            changed = cursor.rowcount > 0
+            await db.execute(
+                "UPDATE digest_slots SET state = 'skipped', reason = ?, finished_at = ? "
+                "WHERE channel_id = ? AND state = 'claimed'",
+                (reason, now, channel_id),
+            )
+        return changed
+
+    # ------------------------------------------------------------------ what was sent
+
+    async def sent_brief_ids(self, channel_id: int) -> frozenset[str]:
+        """Ids of every brief already delivered to the channel."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT brief_id FROM sent_briefs WHERE channel_id = ?", (channel_id,)
+            )
+        return frozenset(r[0] for r in rows)
+
+    async def _insert_sent(
+        self, db: aiosqlite.Connection, channel_id: int, brief_ids: Iterable[str], now: str
+    ) -> None:
+        # WHERE EXISTS: a channel unsubscribed meanwhile records nothing (instead of failing
+        # on the foreign key).
+        await db.executemany(
+            "INSERT OR IGNORE INTO sent_briefs (channel_id, brief_id, sent_at) "
+            "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ?)",
+            [(channel_id, brief_id, now, channel_id) for brief_id in dict.fromkeys(brief_ids)],
+        )
+
+    async def mark_sent(self, channel_id: int, brief_ids: Iterable[str]) -> None:
+        """Record briefs as delivered to a subscribed channel."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            await self._insert_sent(db, channel_id, brief_ids, now)
+
+    # ------------------------------------------------------------------ slots
+
+    async def claim_slot(
+        self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
+    ) -> Claim | None:
+        """Claim a slot before sending; the open claim if one is left over; None if done."""
+        # Returns a fresh claim; or the existing claim when an earlier attempt did not finish
+        # (retry it with *its* nonce: `attempts` > 1); or None when the slot is already sent or
+        # skipped, or the channel is not (or no longer) an enabled subscription.
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            # One statement, so atomic: insert, or bump the attempt count of an open claim,
+            # or (sent/skipped) leave the row alone and return nothing.
+            row = await self._fetchone(
+                f"""
+                INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids,
+                    attempts, claimed_at)
+                SELECT ?, ?, 'claimed', ?, ?, 1, ?
+                WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ? AND enabled = 1)
+                ON CONFLICT (channel_id, local_date) DO UPDATE SET attempts = attempts + 1
+                    WHERE state = 'claimed'
+                RETURNING {_CLAIM_COLUMNS}
+                """,
+                (
+                    channel_id,
+                    local_date.isoformat(),
+                    nonce,
+                    json.dumps(list(brief_ids)),
+                    now,
+                    channel_id,
+                ),
+            )
+        return _claim(row) if row else None
+
+    async def complete_slot(
+        self, channel_id: int, local_date: dt.date, message_id: int, brief_ids: Iterable[str]
+    ) -> bool:
+        """Mark a claimed slot sent and `brief_ids` delivered, in one transaction."""
+        # False (and nothing recorded) when there is no open claim: the channel unsubscribed or
+        # was disabled while the message was on its way.
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE digest_slots SET state = 'sent', message_id = ?, finished_at = ?, "
+                "reason = NULL WHERE channel_id = ? AND local_date = ? AND state = 'claimed'",
+                (message_id, now, channel_id, local_date.isoformat()),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await self._insert_sent(db, channel_id, brief_ids, now)
+        return True
+
+    async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
+        """Record a slot as not posted (with why); a sent or skipped slot is left as it is."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            cursor = await self._db.execute(
+                """
+                INSERT INTO digest_slots (channel_id, local_date, state, reason, finished_at)
+                SELECT ?, ?, 'skipped', ?, ?
+                WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ?)
+                ON CONFLICT (channel_id, local_date) DO UPDATE SET
+                    state = 'skipped', reason = excluded.reason, finished_at = excluded.finished_at
+                    WHERE state = 'claimed'
+                """,
+                (channel_id, local_date.isoformat(), reason, now, channel_id),
+            )
+            return cursor.rowcount > 0
+
+    async def get_slot(self, channel_id: int, local_date: dt.date) -> Slot | None:
+        """The record of one channel's digest for one local date."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND local_date = ?",
+                (channel_id, local_date.isoformat()),
+            )
+        return _slot(row) if row else None
+
+    async def open_claims(self) -> list[Claim]:
+        """Claims not yet sent or skipped, oldest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_CLAIM_COLUMNS} FROM digest_slots WHERE state = 'claimed' "
+                "ORDER BY local_date, channel_id"
+            )
+        return [_claim(r) for r in rows]
+
+    async def last_post(self, channel_id: int) -> Slot | None:
+        """The channel's most recently sent digest."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND state = 'sent' "
+                "ORDER BY local_date DESC, finished_at DESC LIMIT 1",
+                (channel_id,),
+            )
+        return _slot(row) if row else None

@@ -1,0 +1,69 @@
+"""The fake clock moves only when told, wakes sleepers at their own instant, never sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pytest
+
+from bot.services.clock import FakeClock, SystemClock
+
+UTC = dt.UTC
+START = dt.datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
+
+
+async def test_a_day_long_sleep_ends_when_the_test_moves_time_not_in_real_time() -> None:
+    clock = FakeClock(START)
+    woke: list[dt.datetime] = []
+
+    async def sleeper() -> None:
+        for hours in (6, 12):
+            await clock.sleep_until(START + dt.timedelta(hours=hours))
+            woke.append(clock.now())
+        await clock.sleep_until(START + dt.timedelta(days=30))
+
+    task = asyncio.create_task(sleeper())
+    await clock.settle(0)
+    began = time.monotonic()
+    await clock.advance(dt.timedelta(days=1))
+    assert time.monotonic() - began < 1
+    # Each wake-up happened at its own instant, not at the end of the jump.
+    assert woke == [START + dt.timedelta(hours=6), START + dt.timedelta(hours=12)]
+    assert clock.now() == START + dt.timedelta(days=1)
+    assert clock.sleepers == 1
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert clock.sleepers == 0
+
+
+async def test_sleeping_until_the_past_returns_at_once() -> None:
+    clock = FakeClock(START)
+    await asyncio.wait_for(clock.sleep_until(START - dt.timedelta(hours=1)), 1)
+
+
+async def test_naive_datetimes_and_going_back_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        FakeClock(dt.datetime(2026, 3, 8))
+    clock = FakeClock(START)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await clock.sleep_until(dt.datetime(2026, 3, 9))
+    with pytest.raises(ValueError, match="go back"):
+        await clock.set(START - dt.timedelta(seconds=1))
+
+
+async def test_settle_reports_a_task_that_never_sleeps_again() -> None:
+    clock = FakeClock(START, settle_timeout=0.05)
+    with pytest.raises(TimeoutError, match="nothing went back to sleep"):
+        await clock.settle(clock.entered)
+
+
+async def test_system_clock_is_aware_utc_and_sleeps_to_the_wall_clock() -> None:
+    clock = SystemClock()
+    now = clock.now()
+    assert now.tzinfo is UTC
+    await clock.sleep_until(now + dt.timedelta(milliseconds=20))
+    assert clock.now() >= now + dt.timedelta(milliseconds=20)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await clock.sleep_until(dt.datetime(2026, 3, 9))
