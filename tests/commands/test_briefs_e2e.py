@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.discord import respond
+
 from bot.adapters.discord.embeds import render_pages
 from bot.app import BriefBot
 from bot.queries import briefs, quotes, topics
 from bot.services.reloader import LiveLibrary
 from bot.settings import Settings
-from tests.conftest import BRIEF
+from tests.conftest import BRIEF, write_briefs
 from tests.fakediscord import FakeDiscord, run_client
 from tests.fakediscord.payloads import MANAGE_GUILD, MEMBER_PERMISSIONS, user_payload
 
@@ -105,23 +107,22 @@ async def test_hostile_input_pings_nobody(bot: BriefBot, fake_discord: FakeDisco
     assert "@everyone" not in text and "<@&" not in text and "\u202e" not in text
 
 
-async def test_long_reply_is_paged_with_owner_only_buttons(
-    tmp_path: Path, fake_discord: FakeDiscord
-) -> None:
-    root = tmp_path / "b"
-    from tests.conftest import write_briefs
-
+def big_briefs(tmp_path: Path) -> Path:
+    """A briefs directory whose brief `big` has far more key points than one embed holds."""
     many = "\n".join(
         f"  - text: Point {i} " + "word " * 150 + "\n    topics: [budget]" for i in range(30)
     )
-    write_briefs(
-        root,
-        **{
-            "big.yaml": BRIEF.replace("id: council-budget", "id: big").replace(
-                "key_points:\n", "key_points:\n" + many + "\n", 1
-            )
-        },
+    big = BRIEF.replace("id: council-budget", "id: big")
+    return write_briefs(
+        tmp_path / "b",
+        **{"big.yaml": big.replace("key_points:\n", "key_points:\n" + many + "\n", 1)},
     )
+
+
+async def test_long_reply_is_paged_with_owner_only_buttons(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    root = big_briefs(tmp_path)
     settings = Settings(briefs_dir=root, dev_guild_id=fake_discord.guild_id, reload_seconds=0)
     async with run_client(BriefBot(settings=settings, library=LiveLibrary(root)), fake_discord):
         body = await fake_discord.invoke("summary", {"brief": "big"})
@@ -159,3 +160,20 @@ async def test_reload_needs_manage_server_at_run_time(
     sent = followup.json["embeds"][0]
     assert sent["title"] == "Briefs reloaded"
     assert "broken.yaml:2: title" in str(sent["fields"])
+
+
+async def test_page_buttons_are_disabled_when_they_time_out(
+    tmp_path: Path, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(respond, "PAGER_TIMEOUT", 0.2)
+    root = big_briefs(tmp_path)
+    settings = Settings(briefs_dir=root, dev_guild_id=fake_discord.guild_id, reload_seconds=0)
+    async with run_client(BriefBot(settings=settings, library=LiveLibrary(root)), fake_discord):
+        short = await fake_discord.invoke("summary", {"brief": "council-budget"})
+        assert not short["data"].get("components")  # one page: no buttons
+        await fake_discord.invoke("summary", {"brief": "big"})
+        edit = await fake_discord.wait_for_request(
+            lambda r: r.method == "PATCH" and r.path.endswith("/messages/@original"), timeout=5
+        )
+    buttons = edit.json["components"][0]["components"]
+    assert [b["disabled"] for b in buttons] == [True, True]

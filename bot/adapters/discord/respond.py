@@ -9,6 +9,8 @@ from bot.adapters.discord.views import Pager
 from bot.queries.reply import Reply
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# How long page buttons stay live; well inside the 15 minutes an interaction token lasts.
+PAGER_TIMEOUT = 300.0
 
 
 async def send_reply(
@@ -17,7 +19,7 @@ async def send_reply(
     """Answer with a reply, first response or follow-up, whichever is still possible."""
     pages = render_pages(reply)
     private = reply.private if ephemeral is None else ephemeral
-    view = Pager(pages, interaction.user.id) if len(pages) > 1 else None
+    view = Pager(pages, interaction.user.id, timeout=PAGER_TIMEOUT) if len(pages) > 1 else None
     if interaction.response.is_done():
         message = await interaction.followup.send(
             embed=pages[0],
