@@ -83,8 +83,9 @@ class Library:
         refs = [tuple(QuoteRef(brief, quote) for quote in brief.quotes) for brief in self.briefs]
         self._build_speakers(refs)
         self._build_topics(refs)
+        # (Ids match ID_PATTERN: lower case, no spaces, so already folded.)
         self._brief_labels = sorted(
-            {(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)}
+            {(b.id, b.id) for b in self.briefs} | {(fold(b.title), b.id) for b in self.briefs}
         )
         self._brief_label_keys = [label for label, _ in self._brief_labels]
         # Each folded label with one brief id (the last in order, as dict() of the pairs has it).
@@ -139,22 +140,28 @@ class Library:
         quotes: dict[str, list[QuoteRef]] = defaultdict(list)
         people: dict[str, Person] = {}
         labels: dict[str, set[str]] = defaultdict(set)
-        labelled: set[tuple[str, tuple[str, ...]]] = set()
+        # Per distinct (name, aliases): the tests that find the person named in a quote.
+        checks_of: dict[tuple[str, tuple[str, ...]], list[_Check]] = {}
+        brief_checks: list[list[_Check]] = []
         # Newest first, so each list below is newest first too.
         for brief, brief_refs in zip(self.briefs, refs, strict=True):
+            checks: list[_Check] = []
             for person in brief.people:
                 people.setdefault(person.name, person)
-                if (person.name, person.aliases) in labelled:
-                    continue  # the same person as in another brief: same labels
-                labelled.add((person.name, person.aliases))
-                names = (person.name, *person.aliases)
-                labels[person.name].update(fold(n) for n in names)
-                # People type surnames: "Dar", "Rubio".
-                labels[person.name].add(fold(person.name.split()[-1]))
+                key = (person.name, person.aliases)
+                found = checks_of.get(key)
+                if found is None:  # a person not seen before (else: same labels as then)
+                    found = checks_of[key] = _name_checks(person)
+                    names = (person.name, *person.aliases)
+                    labels[person.name].update(fold(n) for n in names)
+                    # People type surnames: "Dar", "Rubio".
+                    labels[person.name].add(fold(person.name.split()[-1]))
+                checks += found
+            brief_checks.append(checks)
             for ref in brief_refs:
                 quotes[ref.quote.speaker].append(ref)
         self._quotes = {name: tuple(found) for name, found in quotes.items()}
-        self._mentions = self._build_mentions(refs)
+        self._mentions = self._build_mentions(refs, brief_checks)
         self.speakers: dict[str, Speaker] = {
             name: Speaker(
                 name=name,
@@ -197,31 +204,17 @@ class Library:
         """Every folded label that names a speaker, sorted."""
         return self._speaker_labels
 
-    def _build_mentions(self, refs: list[tuple[QuoteRef, ...]]) -> dict[str, tuple[QuoteRef, ...]]:
+    def _build_mentions(
+        self, refs: list[tuple[QuoteRef, ...]], brief_checks: list[list[_Check]]
+    ) -> dict[str, tuple[QuoteRef, ...]]:
         """Quotes that name a person but are someone else's words (a readout about them)."""
         mentions: dict[str, list[QuoteRef]] = defaultdict(list)
-        # For each name: its words, and its longest word as a cheap first test (a word of the
-        # quote is also a substring of it, so a name whose longest word is not a substring
-        # cannot be among the quote's words).
-        Check = tuple[str, str, frozenset[str]]
-        checks_of: dict[tuple[str, tuple[str, ...]], list[Check]] = {}
-
-        def checks(person: Person) -> list[Check]:
-            key = (person.name, person.aliases)
-            found = checks_of.get(key)
-            if found is None:
-                found = checks_of[key] = []
-                for label in (person.name, *person.aliases):
-                    words = frozenset(_WORD.findall(label.casefold()))
-                    found.append((max(words, key=len, default=""), person.name, words))
-            return found
-
-        for brief, brief_refs in zip(self.briefs, refs, strict=True):
+        for brief_refs, checks in zip(refs, brief_checks, strict=True):
             if not brief_refs:
                 continue
             # First sift per brief: a name none of the brief's quotes contains goes no further.
-            said_here = "\n".join(ref.quote.text for ref in brief_refs).casefold()
-            named = [c for p in brief.people for c in checks(p) if c[0] in said_here]
+            said_here = "\n".join([ref.quote.text for ref in brief_refs]).casefold()
+            named = [check for check in checks if check[0] in said_here]
             if not named:
                 continue
             for ref in brief_refs:
@@ -328,6 +321,21 @@ class Library:
     def brief_labels(self) -> list[tuple[str, str]]:
         """Sorted (folded id or title, brief id) pairs."""
         return self._brief_labels
+
+
+# A test that a quote names a person: the longest word of one of their names (a quick
+# substring check: a word of the quote is also a substring of it), the person's name, and all
+# the words of that name, which must all be words of the quote.
+_Check = tuple[str, str, frozenset[str]]
+
+
+def _name_checks(person: Person) -> list[_Check]:
+    """One check per name and alias of a person."""
+    checks = []
+    for label in (person.name, *person.aliases):
+        words = frozenset(_WORD.findall(label.casefold()))
+        checks.append((max(words, key=len, default=""), person.name, words))
+    return checks
 
 
 class _Scan:

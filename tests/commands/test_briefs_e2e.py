@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord import respond
-
 from bot.adapters.discord.embeds import render_pages
 from bot.app import BriefBot
 from bot.queries import briefs, quotes, topics
