@@ -83,9 +83,8 @@ class Library:
         refs = [tuple(QuoteRef(brief, quote) for quote in brief.quotes) for brief in self.briefs]
         self._build_speakers(refs)
         self._build_topics(refs)
-        # (Ids match ID_PATTERN: lower case, no spaces, so already folded.)
         self._brief_labels = sorted(
-            {(b.id, b.id) for b in self.briefs} | {(fold(b.title), b.id) for b in self.briefs}
+            {(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)}
         )
         self._brief_label_keys = [label for label, _ in self._brief_labels]
         # Each folded label with one brief id (the last in order, as dict() of the pairs has it).

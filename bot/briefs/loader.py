@@ -164,7 +164,12 @@ def _parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
         if node is None:
             return None, None
         _check_shape(path, node)
-        return loader.construct_document(node), node
+        try:
+            return loader.construct_document(node), node
+        except (ValueError, OverflowError) as exc:  # e.g. the date 2026-02-30
+            bad = _unreadable_scalar(loader, node)
+            line = bad.start_mark.line + 1 if bad is not None else None
+            raise BriefFileError([LoadError(path, f"YAML error: {exc}", line=line)]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
@@ -185,6 +190,23 @@ def _parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
         raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
     finally:
         loader.dispose()
+
+
+def _unreadable_scalar(loader: Any, root: yaml.Node) -> yaml.Node | None:
+    """The first scalar whose value cannot be built (a shape-checked tree: bounded)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except (ValueError, OverflowError):
+                return node
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
 
 
 class _Fallback(Exception):
@@ -299,6 +321,8 @@ def _parse_fast(text: str) -> dict[str, Any]:
         if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
             raise _Fallback
         return root
+    except yaml.YAMLError as exc:
+        raise _Fallback from exc  # the full path reports it, located
     finally:
         loader.dispose()
 

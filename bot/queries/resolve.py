@@ -37,14 +37,9 @@ def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
     labels = [label for label, _ in library.brief_labels]
     ids = dict(library.brief_labels)
     guesses = list(dict.fromkeys(ids[m] for m in close_matches(text, labels)))
-    suggestions = guesses or [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
-    return Reply(
-        "Brief not found",
-        Status.NOT_FOUND,
-        description=f"No brief is called {shown(text)}.",
-        sections=(_listing("Did you mean" if guesses else "Latest briefs", suggestions),),
-        suggestions=tuple(suggestions),
-        private=True,
+    latest = [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
+    return _not_found(
+        "Brief", f"No brief is called {shown(text)}.", guesses, "Latest briefs", latest
     )
 
 
@@ -55,14 +50,9 @@ def resolve_topic(library: Library, text: str) -> Topic | Reply:
         return topic
     labels = library.topic_labels
     guesses = list(dict.fromkeys(labels[m].id for m in close_matches(text, list(labels))))
-    suggestions = guesses or [t.id for t in library.topics_ranked[:MAX_SUGGESTIONS]]
-    return Reply(
-        "Topic not found",
-        Status.NOT_FOUND,
-        description=f"No topic is called {shown(text)}.",
-        sections=(_listing("Did you mean" if guesses else "Topics in use", suggestions),),
-        suggestions=tuple(suggestions),
-        private=True,
+    in_use = [t.id for t in library.topics_ranked[:MAX_SUGGESTIONS]]
+    return _not_found(
+        "Topic", f"No topic is called {shown(text)}.", guesses, "Topics in use", in_use
     )
 
 
@@ -83,13 +73,21 @@ def resolve_speaker(library: Library, text: str) -> str | Reply:
     matches = close_matches(text, library.speaker_labels)
     guesses = list(dict.fromkeys(n for m in matches for n in library.speakers_named(m)))
     quoted = [s.name for s in library.speakers_ranked if s.quote_count][:MAX_SUGGESTIONS]
-    suggestions = guesses[:MAX_SUGGESTIONS] or quoted
+    message = f"No one called {shown(text)} appears in any brief."
+    return _not_found("Speaker", message, guesses[:MAX_SUGGESTIONS], "Most quoted", quoted)
+
+
+def _not_found(
+    what: str, message: str, guesses: list[str], fallback_heading: str, fallback: list[str]
+) -> Reply:
+    """A private reply: what was not found, then close guesses or, failing those, what exists."""
+    heading, names = ("Did you mean", guesses) if guesses else (fallback_heading, fallback)
     return Reply(
-        "Speaker not found",
+        f"{what} not found",
         Status.NOT_FOUND,
-        description=f"No one called {shown(text)} appears in any brief.",
-        sections=(_listing("Did you mean" if guesses else "Most quoted", suggestions),),
-        suggestions=tuple(suggestions),
+        description=message,
+        sections=(_listing(heading, names),),
+        suggestions=tuple(names),
         private=True,
     )
 
