@@ -1,0 +1,1 @@
+"""Robustness tests: the bot as a separate process, killed and restarted."""

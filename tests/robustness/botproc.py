@@ -1,0 +1,99 @@
+"""Run the real BriefBot in its own process against a fake Discord (hard-kill tests).
+
+Run as ``python -m tests.robustness.botproc``.
+
+The bot is the production one (real ``Store`` on a SQLite file, real ``SystemClock``,
+real ``DiscordPoster``); the only patching is ``discord.http.Route.BASE`` and
+``DiscordWebSocket.DEFAULT_GATEWAY`` (as ``tests.fakediscord.harness.patched_endpoints``
+does) plus a short ``guild_ready_timeout``. Configuration comes from the environment:
+
+==========================  =====================================================
+``BOTPROC_BASE_URL``        the fake's REST base (``FakeDiscord.base_url``)
+``BOTPROC_GATEWAY_URL``     the fake's gateway (``FakeDiscord.gateway_url``)
+``BOTPROC_DATABASE``        the SQLite file
+``BOTPROC_BRIEFS_DIR``      the briefs directory
+``BOTPROC_DEV_GUILD_ID``    optional: sync the commands to this guild at start
+==========================  =====================================================
+
+Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.app import BriefBot, load_briefs
+from bot.services.clock import SystemClock
+from bot.services.store import Store
+from bot.settings import Settings
+
+log = logging.getLogger("botproc")
+
+TOKEN = "fake-token"  # the fake accepts any token; never a real one
+GUILD_READY_TIMEOUT = 0.1  # discord.py waits 2 s after the last GUILD_CREATE by default
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise SystemExit(f"botproc: {name} is not set")
+    return value
+
+
+def _local_only(url: str) -> str:
+    # This entry point must never reach the real Discord.
+    host = yarl.URL(url).host
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"botproc: refusing non-local endpoint {url!r}")
+    return url
+
+
+async def _main() -> None:
+    base_url = _local_only(_env("BOTPROC_BASE_URL"))
+    gateway_url = _local_only(_env("BOTPROC_GATEWAY_URL"))
+    guild = os.environ.get("BOTPROC_DEV_GUILD_ID", "").strip()
+    settings = Settings(
+        token=TOKEN,
+        dev_guild_id=int(guild) if guild else None,
+        briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
+        database=Path(_env("BOTPROC_DATABASE")),
+        reload_seconds=0,  # no briefs watcher: nothing edits them here
+    )
+    Route.BASE = base_url
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+    library = load_briefs(settings)
+    clock = SystemClock()
+    async with await Store.open(settings.database, clock=clock) as store:
+        bot = BriefBot(settings=settings, library=library, store=store, clock=clock)
+        bot._connection.guild_ready_timeout = GUILD_READY_TIMEOUT
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+        async with bot:
+            log.info("botproc %d starting on %s", os.getpid(), settings.database)
+            await bot.start(TOKEN)
+    log.info("botproc %d stopped", os.getpid())
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    asyncio.run(_main())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
