@@ -168,8 +168,11 @@ def _parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             return loader.construct_document(node), node
         except (ValueError, OverflowError) as exc:  # e.g. the date 2026-02-30
             bad = _unreadable_scalar(loader, node)
-            line = bad.start_mark.line + 1 if bad is not None else None
-            raise BriefFileError([LoadError(path, f"YAML error: {exc}", line=line)]) from exc
+            if bad is None:
+                raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
+            message = f"YAML error: {bad.value!r} is not a valid value ({exc})"
+            line = bad.start_mark.line + 1
+            raise BriefFileError([LoadError(path, message, line=line)]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
@@ -198,8 +201,10 @@ def _unreadable_scalar(loader: Any, root: yaml.Node) -> yaml.Node | None:
     while stack:
         node = stack.pop()
         if isinstance(node, yaml.ScalarNode):
+            build = loader.yaml_constructors.get(node.tag)
             try:
-                loader.construct_object(node)
+                if build is not None:
+                    build(loader, node)
             except (ValueError, OverflowError):
                 return node
         elif isinstance(node, yaml.MappingNode):
@@ -439,13 +444,31 @@ class _Run:
     vocabulary: Vocabulary
     real_root: Path
     context: dict[str, Any]
+    # The vocabulary's (mtime_ns, size), taken once before it was read: what reused briefs'
+    # stamps are compared with.
+    vocabulary_stamp: tuple[int, int] = (-1, -1)
     real_dirs: dict[Path, Path] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, root: Path, vocabulary: Vocabulary) -> _Run:
+    def of(
+        cls, root: Path, vocabulary: Vocabulary, vocabulary_stamp: tuple[int, int] = (-1, -1)
+    ) -> _Run:
         """The settings for loading briefs under `root` against `vocabulary`."""
         context = {"vocabulary": vocabulary, "topic_ids": vocabulary.exact_names()}
-        return cls(root, vocabulary, root.resolve(), context)
+        return cls(root, vocabulary, root.resolve(), context, vocabulary_stamp)
+
+    def unchanged(self, stamp: Stamp, path: Path, source_text: str | None) -> bool:
+        """Whether a brief stamped `stamp` still matches its file, vocabulary and source."""
+        if len(stamp) != (3 if source_text else 2) or stamp[1] != self.vocabulary_stamp:
+            return False
+        if stamp[0] != _stat_pair(str(path)):
+            return False
+        return not source_text or stamp[2] == _stat_pair(os.path.join(self.top, source_text))
+
+    @property
+    def top(self) -> str:
+        """The root as a string, for joining paths cheaply."""
+        return str(self.root)
 
     def real_path(self, path: Path) -> Path:
         """`path.resolve()`, resolving each directory once per run."""
@@ -725,7 +748,7 @@ def _read_cache(
                     return {}, {}
                 held[name] = stamp
                 path = wanted.get(name)
-                if path is None or stamp != file_stamp(path, run.root, source):
+                if path is None or not run.unchanged(stamp, path, source):
                     continue
                 try:
                     brief = Brief.model_validate_json(data, context=run.context)
@@ -762,7 +785,8 @@ def _write_cache(cache: Path, root: Path, live: list[LoadedBrief], held: dict[st
         os.replace(tmp, cache)
     except OSError as exc:
         log.warning("could not write brief cache %s: %s", cache, exc)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 # -- a directory ------------------------------------------------------------------------------
@@ -809,17 +833,18 @@ def _load_directory(
 ) -> LoadReport:
     if not root.is_dir():
         return LoadReport(None, (), (LoadError(root, "briefs directory does not exist"),))
+    vocabulary_stamp = _stat_pair(str(root / VOCABULARY_FILE))
     try:
         vocabulary = load_vocabulary(root / VOCABULARY_FILE)
     except BriefFileError as exc:
         return LoadReport(None, (), tuple(exc.errors))
-    run = _Run.of(root, vocabulary)
+    run = _Run.of(root, vocabulary, vocabulary_stamp)
     paths = brief_files(root)
     outcomes: dict[Path, LoadedBrief | list[LoadError]] = {}
     pending: dict[str, Path] = {}
     for path in paths:
         before = previous.get(path)
-        if before is not None and before.stamp == file_stamp(path, root, before.brief.source.text):
+        if before is not None and run.unchanged(before.stamp, path, before.brief.source.text):
             outcomes[path] = before
         else:
             pending[path.name] = path

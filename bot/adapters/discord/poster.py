@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -13,12 +14,42 @@ from bot.services.scheduler import NONCE_MAX, DeliveryForbidden, DeliveryGone
 
 log = logging.getLogger(__name__)
 
+# Discord allows a bot 50 requests/s in all. discord.py does not pace itself against that
+# global limit: it sends until Discord answers 429, then sleeps. A fan-out to thousands of
+# channels then draws a 429 for almost every other request (Discord bans an IP for an hour after
+# 10,000 invalid requests in 10 minutes), and a send that meets five 429s in a row fails.
+# Pacing digests a little under the limit leaves room for the bot's other requests and for
+# jitter in when requests reach Discord, and costs nothing in throughput.
+DIGEST_REQUESTS_PER_SECOND = 48.0
+
+
+class Pacer:
+    """Spaces callers evenly at `per_second`: each `wait()` returns one interval after the last."""
+
+    def __init__(self, per_second: float) -> None:
+        if per_second <= 0:
+            raise ValueError(f"per_second must be positive, got {per_second}")
+        self.interval = 1.0 / per_second
+        self._next = 0.0  # loop time of the next free slot
+
+    async def wait(self) -> None:
+        """Return at this caller's turn (at once when the pacer has been idle)."""
+        now = asyncio.get_running_loop().time()
+        # Reserve the slot before sleeping, so concurrent callers queue up behind each other.
+        turn = max(now, self._next)
+        self._next = turn + self.interval
+        if turn > now:
+            await asyncio.sleep(turn - now)
+
 
 class DiscordPoster:
     """Posts digests with a nonce Discord deduplicates; names failures the scheduler acts on."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, per_second: float | None = None) -> None:
+        """`per_second` defaults to DIGEST_REQUESTS_PER_SECOND; 0 sends unpaced."""
         self.client = client
+        rate = DIGEST_REQUESTS_PER_SECOND if per_second is None else per_second
+        self.pacer = Pacer(rate) if rate > 0 else None
 
     async def post(self, channel_id: int, reply: Reply, nonce: str) -> int:
         """Send the digest; return the id of its (first) message."""
@@ -31,6 +62,8 @@ class DiscordPoster:
             # Each page is its own idempotent send: page 1 uses the slot's nonce, later pages a
             # suffix of it, so a retried digest never duplicates any page.
             page_nonce = nonce if number == 1 else f"{nonce}/{number}"[-NONCE_MAX:]
+            if self.pacer is not None:
+                await self.pacer.wait()
             try:
                 message = await channel.send(
                     embed=page, nonce=page_nonce, allowed_mentions=NO_MENTIONS
