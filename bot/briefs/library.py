@@ -302,10 +302,12 @@ class Library:
 
     def topic_labels_with_prefix(self, prefix: str) -> Iterable[tuple[str, Topic]]:
         """(folded label, topic) pairs whose label starts with `prefix`, in order."""
-        by_label = self._topic_by_label
-        return (
-            (label, by_label[label]) for label in _with_prefix(self._topic_labels, fold(prefix))
-        )
+        labels = self.topic_label_keys_with_prefix(prefix)
+        return ((label, self._topic_by_label[label]) for label in labels)
+
+    def topic_label_keys_with_prefix(self, prefix: str) -> Iterable[str]:
+        """Folded topic ids, labels and aliases starting with `prefix`, in order."""
+        return _with_prefix(self._topic_labels, fold(prefix))
 
     def topic_labels_containing(self, key: str) -> Iterable[str]:
         """Folded topic ids, labels and aliases that contain the folded `key`, in order."""
@@ -369,11 +371,16 @@ class _Scan:
 
 def _with_prefix(labels: list[str], key: str) -> Iterator[str]:
     """The labels of a sorted list that start with `key`, in order, without copying the list."""
-    for i in range(bisect.bisect_left(labels, key), len(labels)):
-        label = labels[i]
-        if not label.startswith(key):
-            return
-        yield label
+    start = bisect.bisect_left(labels, key)
+    # Every label starting with `key` sorts before key + the highest code point, except ones
+    # that continue with that very code point: step over those one by one.
+    end = bisect.bisect_left(labels, key + _TOP, start)
+    while end < len(labels) and labels[end].startswith(key):
+        end += 1
+    return map(labels.__getitem__, range(start, end))
+
+
+_TOP = chr(0x10FFFF)
 
 
 def load_library(root: Path, previous: Library | None = None, cache: Path | None = None) -> Library:

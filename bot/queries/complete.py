@@ -76,7 +76,7 @@ def topics(library: Library, prefix: str) -> list[Choice]:
     else:
         found = _ranked(
             prefix,
-            (label for label, _ in library.topic_labels_with_prefix(prefix)),
+            library.topic_label_keys_with_prefix(prefix),
             library.topic_labels_containing,
             lambda label: labels[label].id,
             lambda topic_id: (-library.topic_usage(topic_id), topic_id),

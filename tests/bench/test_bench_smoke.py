@@ -1,0 +1,57 @@
+"""The benchmarks run end to end on a small corpus and print their tables (no timing asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+BRIEFS = 200
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    run("bench.corpus", str(out), "--briefs", str(BRIEFS), "--speakers", "300", "--topics", "100")
+    return out
+
+
+def run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_corpus_generator_writes_the_briefs(small_corpus: Path) -> None:
+    assert len(list(small_corpus.glob("brief-*.yaml"))) == BRIEFS
+    assert (small_corpus / "topics.yaml").is_file()
+
+
+def test_load_benchmark_prints_its_table(small_corpus: Path, tmp_path: Path) -> None:
+    out = run(
+        "bench.load",
+        *("--briefs", str(BRIEFS), "--corpus", str(small_corpus), "--repeat", "1"),
+        *("--cache", str(tmp_path / "cache.jsonl")),
+    ).stdout
+    assert "seconds: median" in out and "peak RSS MB" in out
+    for mode in ("cold", "cold serial", "cold + cache", "warm"):
+        assert f"\n{mode} " in out
+    assert out.count("PASS") + out.count("MISS") == 8
+
+
+def test_complete_benchmark_prints_its_table(small_corpus: Path) -> None:
+    out = run("bench.complete", "--briefs", str(BRIEFS), "--corpus", str(small_corpus)).stdout
+    assert "p50 ms" in out and "p99 ms" in out
+    for kind in ("speaker", "topic", "brief"):
+        assert out.count(f"\n{kind} ") == 6
+    assert out.count("PASS") + out.count("MISS") == 18
