@@ -103,7 +103,7 @@ class BriefBot(commands.Bot):
                 lambda: live.current().briefs,
                 DiscordPoster(self),
                 self.settings.digest_grace,
-                topic_labels=lambda: {t.id: t.label for t in live.current().vocabulary.topics},
+                topic_labels=lambda: live.current().topic_names,
             )
             extensions = (*extensions, DIGEST_EXTENSION)
         for extension in extensions:

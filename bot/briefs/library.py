@@ -6,11 +6,12 @@ import bisect
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.briefs.fuzzy import Fuzzy
 from bot.briefs.loader import LoadedBrief, LoadError, gc_paused, load_directory
 from bot.briefs.models import Brief, Claim, KeyPoint, Person, Quote, Topic, Vocabulary
 
@@ -90,6 +91,7 @@ class Library:
         # Each folded label with one brief id (the last in order, as dict() of the pairs has it).
         self._brief_id_by_label = dict(self._brief_labels)
         self._brief_scan = _Scan(list(self._brief_id_by_label))
+        self._brief_fuzzy = Fuzzy(self._brief_label_keys)
 
     def current(self) -> Library:
         """A fixed library is its own source."""
@@ -127,6 +129,10 @@ class Library:
     def brief_labels_containing(self, key: str) -> Iterable[str]:
         """Distinct folded brief ids and titles that contain the folded `key`, in order."""
         return self._brief_scan.containing(key)
+
+    def brief_labels_like(self, key: str, n: int) -> list[str]:
+        """Folded brief ids and titles that look like the folded `key` (did-you-mean)."""
+        return self._brief_fuzzy.close(key, n)
 
     @property
     def latest(self) -> Brief | None:
@@ -177,6 +183,7 @@ class Library:
         self._speaker_by_label = {k: tuple(sorted(v)) for k, v in by_label.items()}
         self._speaker_labels = sorted(by_label)
         self._speaker_scan = _Scan(self._speaker_labels)
+        self._speaker_fuzzy = Fuzzy(self._speaker_labels)
         # Most-quoted first: what an empty autocomplete shows.
         self.speakers_ranked: tuple[Speaker, ...] = tuple(
             sorted(self.speakers.values(), key=lambda s: (-s.quote_count, s.name))
@@ -194,14 +201,13 @@ class Library:
         """Folded speaker labels that contain the folded `key`, in order."""
         return self._speaker_scan.containing(key)
 
+    def speaker_labels_like(self, key: str, n: int) -> list[str]:
+        """Folded speaker labels that look like the folded `key` (did-you-mean)."""
+        return self._speaker_fuzzy.close(key, n)
+
     def speakers_with_label(self, label: str) -> tuple[str, ...]:
         """Canonical names a folded label stands for."""
         return self._speaker_by_label.get(label, ())
-
-    @property
-    def speaker_labels(self) -> list[str]:
-        """Every folded label that names a speaker, sorted."""
-        return self._speaker_labels
 
     def _build_mentions(
         self, refs: list[tuple[QuoteRef, ...]], brief_checks: list[list[_Check]]
@@ -282,7 +288,10 @@ class Library:
         self._topic_labels = sorted(labels)
         self._topic_by_label = labels
         self._topic_scan = _Scan(list(labels))
+        self._topic_fuzzy = Fuzzy(self._topic_labels)
         self._topic_by_id = {t.id: t for t in self.vocabulary.topics}
+        # Topic id → label, for every reply that names topics.
+        self.topic_names: Mapping[str, str] = {t.id: t.label for t in self.vocabulary.topics}
 
     def topic(self, name: str) -> Topic | None:
         """The vocabulary topic with this id, label or alias."""
@@ -309,6 +318,10 @@ class Library:
         """Folded topic ids, labels and aliases starting with `prefix`, in order."""
         return _with_prefix(self._topic_labels, fold(prefix))
 
+    def topic_labels_like(self, key: str, n: int) -> list[str]:
+        """Folded topic ids, labels and aliases that look like the folded `key` (did-you-mean)."""
+        return self._topic_fuzzy.close(key, n)
+
     def topic_labels_containing(self, key: str) -> Iterable[str]:
         """Folded topic ids, labels and aliases that contain the folded `key`, in order."""
         return self._topic_scan.containing(key)
@@ -317,11 +330,6 @@ class Library:
     def topic_labels(self) -> dict[str, Topic]:
         """Every folded id, label and alias, with its topic."""
         return self._topic_by_label
-
-    @property
-    def brief_labels(self) -> list[tuple[str, str]]:
-        """Sorted (folded id or title, brief id) pairs."""
-        return self._brief_labels
 
 
 # A test that a quote names a person: the longest word of one of their names (a quick

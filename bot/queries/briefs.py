@@ -14,7 +14,7 @@ def summary(library: Library, brief: str | None = None) -> Reply:
     found = resolve_brief(library, brief)
     if isinstance(found, Reply):
         return found
-    labels = {t.id: t.label for t in library.vocabulary.topics}
+    labels = library.topic_names
     points = tuple(
         Item(
             p.text,

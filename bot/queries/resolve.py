@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from bot.briefs.library import Library, fold
 from bot.briefs.models import Brief, Topic
 from bot.queries.reply import Item, Reply, Section, Status
@@ -17,10 +15,10 @@ def shown(text: str, limit: int = 80) -> str:
     return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
-def close_matches(text: str, labels: list[str], limit: int = MAX_SUGGESTIONS) -> list[str]:
-    """Labels that look like `text` (typos, missing letters), best first."""
+def typed(text: str) -> str:
+    """What a user typed as a did-you-mean key: folded, and clipped."""
     # Clip: option values can be thousands of characters, and matching cost grows with length.
-    return difflib.get_close_matches(fold(text)[:100], labels, n=limit, cutoff=0.6)
+    return fold(text)[:100]
 
 
 def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
@@ -34,9 +32,8 @@ def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
     brief = library.find_brief(text)
     if brief is not None:
         return brief
-    labels = [label for label, _ in library.brief_labels]
-    ids = dict(library.brief_labels)
-    guesses = list(dict.fromkeys(ids[m] for m in close_matches(text, labels)))
+    matches = library.brief_labels_like(typed(text), MAX_SUGGESTIONS)
+    guesses = list(dict.fromkeys(library.brief_id_for_label(m) for m in matches))
     latest = [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
     return _not_found(
         "Brief", f"No brief is called {shown(text)}.", guesses, "Latest briefs", latest
@@ -49,7 +46,8 @@ def resolve_topic(library: Library, text: str) -> Topic | Reply:
     if topic is not None:
         return topic
     labels = library.topic_labels
-    guesses = list(dict.fromkeys(labels[m].id for m in close_matches(text, list(labels))))
+    matches = library.topic_labels_like(typed(text), MAX_SUGGESTIONS)
+    guesses = list(dict.fromkeys(labels[m].id for m in matches))
     in_use = [t.id for t in library.topics_ranked[:MAX_SUGGESTIONS]]
     return _not_found(
         "Topic", f"No topic is called {shown(text)}.", guesses, "Topics in use", in_use
@@ -70,7 +68,7 @@ def resolve_speaker(library: Library, text: str) -> str | Reply:
             suggestions=names,
             private=True,
         )
-    matches = close_matches(text, library.speaker_labels)
+    matches = library.speaker_labels_like(typed(text), MAX_SUGGESTIONS)
     guesses = list(dict.fromkeys(n for m in matches for n in library.speakers_named(m)))
     quoted = [s.name for s in library.speakers_ranked if s.quote_count][:MAX_SUGGESTIONS]
     message = f"No one called {shown(text)} appears in any brief."

@@ -30,9 +30,17 @@ _FIELDS_PER_PAGE = 10
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# Every pattern escape_markdown and escape_mentions act on needs one of these characters, or a
+# line starting with "-"; text without any (most prose) skips their costly regexes unchanged.
+_NEEDS_ESCAPE = re.compile(r"[_\\~|*`@>\[#]")
+_DASH_LINE = re.compile(r"^\s*-", re.MULTILINE)
+
+
 def clean(text: str) -> str:
     """Text safe to show: no control or bidi-override characters, markdown and mentions inert."""
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    if _NEEDS_ESCAPE.search(text) is None and ("-" not in text or not _DASH_LINE.search(text)):
+        return text
     # Mentions never ping (allowed_mentions is none everywhere); escaping also stops them
     # rendering as pings, so a quote reading "@everyone" looks like what it is.
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))

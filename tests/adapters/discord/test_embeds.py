@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import re
+import unicodedata
 
+import discord
 import pytest
 
 from bot.adapters.discord import limits
-from bot.adapters.discord.embeds import clean, render_pages
+from bot.adapters.discord.embeds import _CONTROL, clean, render_pages
 from bot.queries.reply import Item, Reply, Section, Status
 from tests.shared import discord_limit
 
@@ -123,3 +126,16 @@ def test_not_found_shows_suggestions_in_warning_colour() -> None:
 )
 def test_user_text_is_made_inert(hostile: str, expected: str) -> None:
     assert clean(hostile) == expected
+
+
+def test_plain_text_shortcut_escapes_exactly_what_discord_py_would() -> None:
+    # clean() skips discord.py's escaping for text with nothing to escape; on any text, the
+    # result must equal the full escaping (else a mention or markdown could slip through).
+    rng = random.Random(20261126)
+    alphabet = "ab -_*~|`@>[]()#\\\n:/.\u202e\u0301" + "everyone" + "here" + "0123456789&!<"
+    samples = ["@everyone", " - item", "x\n  - y", "[a](https://e.com/a_b)", "# h", "> q"]
+    samples += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(3000)]
+    for text in samples:
+        expected = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+        expected = discord.utils.escape_mentions(discord.utils.escape_markdown(expected))
+        assert clean(text) == expected, repr(text)
