@@ -27,6 +27,8 @@ class Settings:
     log_level: str = "INFO"
     reload_seconds: float = 5.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
+    # Validated briefs kept between runs for a quicker start; None: no cache.
+    brief_cache: Path | None = None
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -40,11 +42,13 @@ class Settings:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
+        database = Path(get("BRIEFBOT_DATABASE") or "data/briefbot.sqlite3")
+        cache = get("BRIEFBOT_BRIEF_CACHE")
         return cls(
             token=get("DISCORD_TOKEN"),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
-            database=Path(get("BRIEFBOT_DATABASE") or "data/briefbot.sqlite3"),
+            database=database,
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
             digest_grace=dt.timedelta(
@@ -52,6 +56,10 @@ class Settings:
                     get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
                 )
             ),
+            # Beside the database unless set; "off" turns it off.
+            brief_cache=None
+            if cache is not None and cache.lower() == "off"
+            else Path(cache or database.parent / "briefs-cache.jsonl"),
         )
 
 

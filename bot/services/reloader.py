@@ -30,9 +30,14 @@ class ReloadReport:
 class LiveLibrary:
     """The current library; swapped whole on reload, so readers never see a half-built one."""
 
-    def __init__(self, root: Path, library: Library | None = None) -> None:
+    def __init__(
+        self, root: Path, library: Library | None = None, cache: Path | None = None
+    ) -> None:
         self.root = root
-        self._library = library if library is not None else load_library(root)
+        # The validated-brief cache (see bot.briefs.loader): a quicker start, and kept current
+        # by every reload so the next start finds it so.
+        self.cache = cache
+        self._library = library if library is not None else load_library(root, cache=cache)
         self._signature = self._scan()
         self._lock = asyncio.Lock()
         self.listeners: list[Callable[[Library], None]] = []
@@ -64,7 +69,7 @@ class LiveLibrary:
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
-            new = await asyncio.to_thread(load_library, self.root, old)
+            new = await asyncio.to_thread(load_library, self.root, old, self.cache)
             self._library, self._signature = new, signature
         old_ids = {b.id: b for b in old.briefs}
         new_ids = {b.id: b for b in new.briefs}

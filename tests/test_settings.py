@@ -1,0 +1,64 @@
+"""Settings come from the environment and `.env`; bad values are named, the token never shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No BRIEFBOT_* or token variables from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith("BRIEFBOT_") or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+
+
+def test_env_file_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DISCORD_TOKEN=from-file\nBRIEFBOT_BRIEFS_DIR=file-briefs\n", encoding="utf-8")
+    monkeypatch.setenv("BRIEFBOT_BRIEFS_DIR", "env-briefs")
+    settings = Settings.from_env(env)
+    assert settings.token == "from-file"
+    assert settings.briefs_dir == Path("env-briefs")
+
+
+def test_token_never_appears_in_repr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.secret-token")
+    settings = Settings.from_env(tmp_path / "missing.env")
+    assert settings.token == "MTIz.secret-token"
+    assert "secret-token" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BRIEFBOT_DEV_GUILD_ID", "my-server"),
+        ("BRIEFBOT_RELOAD_SECONDS", "soon"),
+        ("BRIEFBOT_DIGEST_GRACE_HOURS", "-1"),
+        ("BRIEFBOT_LOG_LEVEL", "loud"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    name: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(tmp_path / "missing.env")
+
+
+def test_brief_cache_sits_beside_the_database_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "state" / "bot.sqlite3"))
+    assert Settings.from_env(None).brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
+    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", str(tmp_path / "cache.jsonl"))
+    assert Settings.from_env(None).brief_cache == tmp_path / "cache.jsonl"
+    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", "off")
+    assert Settings.from_env(None).brief_cache is None
