@@ -31,3 +31,14 @@ def discord_limit(topic: str) -> int:
     value = row["docs_value"] if isinstance(row["docs_value"], int) else row["spec_value"]
     assert isinstance(value, int), row
     return value
+
+
+def discord_fact_number(topic: str) -> int:
+    """The leading number of a limit the docs state in words ("50 requests per second …")."""
+    rows = _constraints()
+    if rows is None:
+        pytest.skip(f"{DISCORD_API / 'constraints.json'} is absent")
+    text = str(rows[topic]["docs_value"])
+    digits = text.split()[0].replace(",", "")
+    assert digits.isdigit(), text
+    return int(digits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -26,20 +27,29 @@ DIGEST_REQUESTS_PER_SECOND = 48.0
 class Pacer:
     """Spaces callers evenly at `per_second`: each `wait()` returns one interval after the last."""
 
-    def __init__(self, per_second: float) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """`clock` and `sleep` default to the event loop's; tests pass fakes."""
         if per_second <= 0:
             raise ValueError(f"per_second must be positive, got {per_second}")
         self.interval = 1.0 / per_second
-        self._next = 0.0  # loop time of the next free slot
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0  # clock time of the next free slot
 
     async def wait(self) -> None:
         """Return at this caller's turn (at once when the pacer has been idle)."""
-        now = asyncio.get_running_loop().time()
+        now = self._clock() if self._clock is not None else asyncio.get_running_loop().time()
         # Reserve the slot before sleeping, so concurrent callers queue up behind each other.
         turn = max(now, self._next)
         self._next = turn + self.interval
         if turn > now:
-            await asyncio.sleep(turn - now)
+            await self._sleep(turn - now)
 
 
 class DiscordPoster:
