@@ -10,11 +10,12 @@ time let failed sends be retried. Counts come from what the fake created per cha
 nonce-deduplicated resend is not a creation) and are checked against the database's slots.
 10,000 channels at 50/s take about 200 s.
 
-The digests draw on a 200-brief library by default: each channel's first digest marks every
-brief it does not show as sent (one row per brief and channel), and a daily digest reads them
-all back, so per-channel work grows with the library. `--briefs 10000` (with a few hundred
-channels) measures that cost; `--returning NEW` gives channels a history (all but the NEW newest
-briefs already sent) for a steady-state daily digest.
+The digests draw on a 200-brief library by default. A channel's first digest records the
+briefs it shows (a row each) and an archive cutoff for all the older ones (no row per archive
+brief), so per-channel database work does not grow with the library; `--briefs 10000` (with a
+few hundred channels) checks that. `--returning NEW` gives channels a history (all but the NEW
+newest briefs already sent, a row each, as a channel from before the cutoff has) for a
+steady-state daily digest.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                     )
                 if args.returning:
                     # Every channel already had every brief but the newest few: a daily digest,
-                    # not the first one (which marks the whole backlog sent; see --help).
+                    # not the first one (see --help).
                     old = [b.id for b in live.current().briefs[args.returning :]]
                     for channel in channels:
                         await store.mark_sent(channel, old)
@@ -253,7 +254,7 @@ def main() -> int:
     kind = (
         f"returning channels, {args.returning} new briefs each"
         if args.returning
-        else "first digests, the backlog marked sent"
+        else "first digests, the older briefs archived by a cutoff"
     )
     pacing = f"{args.pace:g} requests/s" if args.pace > 0 else "OFF"
     print(machine())

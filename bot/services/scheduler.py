@@ -8,7 +8,8 @@ Exactly once, across crashes and restarts:
    a resend of the same slot is recognisably the same message: the Discord poster sends it
    with `enforce_nonce`, and Discord answers a repeat within a few minutes with the message it
    already created instead of posting a second one.
-3. The slot is completed (sent, briefs marked delivered) in one transaction.
+3. The slot is completed (sent, briefs marked delivered and, for a channel's first digest, its
+   archive cutoff recorded) in one transaction.
 
 A claim left open by a crash is found on the next pass and retried with its stored nonce and
 the briefs it planned to show. A slot missed while the bot was down is posted late only within
@@ -33,7 +34,14 @@ from bot.queries.digest import DEFAULT_CAP, Digest, build_digest
 from bot.queries.reply import Reply
 from bot.services.clock import Clock, require_aware
 from bot.services.schedule import Due, latest_due, next_due, slot_at
-from bot.services.store import Slot, SlotState, Subscription, SubscriptionStore
+from bot.services.store import (
+    ArchiveCutoff,
+    History,
+    Slot,
+    SlotState,
+    Subscription,
+    SubscriptionStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -310,8 +318,8 @@ class DigestScheduler:
     async def _deliver(self, sub: Subscription, day: dt.date) -> Outcome | None:
         channel = sub.channel_id
         briefs = self._briefs()
-        sent = await self._store.sent_brief_ids(channel)
-        digest = self._build(briefs, sent, sub, day)
+        history = await self._store.history(channel)
+        digest = self._build(briefs, history, sub, day)
         claim = await self._store.claim_slot(
             channel, day, digest_nonce(channel, day), digest.shown_ids if digest else ()
         )
@@ -328,7 +336,7 @@ class DigestScheduler:
             if claim.brief_ids:
                 # Show what the interrupted attempt planned: if it did reach Discord, the
                 # resend is deduplicated by nonce and must not record other briefs as sent.
-                digest = self._build(briefs, sent, sub, day, pinned=claim.brief_ids) or digest
+                digest = self._build(briefs, history, sub, day, pinned=claim.brief_ids) or digest
         if digest is None:
             await self._store.skip_slot(channel, day, "nothing new")
             log.info("channel %d: nothing new for %s; not posted", channel, day)
@@ -339,7 +347,8 @@ class DigestScheduler:
             return await self._disable(channel, day, f"channel gone: {exc.reason}")
         except DeliveryForbidden as exc:
             return await self._disable(channel, day, f"no permission: {exc.reason}")
-        if not await self._store.complete_slot(channel, day, message_id, digest.brief_ids):
+        cutoff = ArchiveCutoff(*digest.cutoff) if digest.cutoff else None
+        if not await self._store.complete_slot(channel, day, message_id, digest.shown_ids, cutoff):
             log.info("channel %d: unsubscribed while its digest was sent", channel)
         log.info(
             "channel %d: digest for %s posted (message %d, %d briefs)",
@@ -358,15 +367,23 @@ class DigestScheduler:
     def _build(
         self,
         briefs: Sequence[Brief],
-        sent: frozenset[str],
+        history: History,
         sub: Subscription,
         day: dt.date,
         *,
         pinned: Sequence[str] | None = None,
     ) -> Digest | None:
         labels = self._topic_labels() if self._topic_labels else None
+        cutoff = history.cutoff
         return build_digest(
-            briefs, sent, sub.topics, self.cap, day=day, pinned=pinned, topic_labels=labels
+            briefs,
+            history.sent_ids,
+            sub.topics,
+            self.cap,
+            cutoff=(cutoff.date, cutoff.brief_id) if cutoff else None,
+            day=day,
+            pinned=pinned,
+            topic_labels=labels,
         )
 
     # ------------------------------------------------------------------ when next
@@ -416,8 +433,9 @@ class DigestScheduler:
         except (ZoneInfoNotFoundError, ValueError):
             tz = ZoneInfo("UTC")
         day = (await self._next_slot(sub, tz, self._clock.now())).day
-        sent = await self._store.sent_brief_ids(channel_id)
-        digest = self._build(self._briefs(), sent, sub, day)
+        # Builds without recording: a preview of a first digest sets no cutoff.
+        history = await self._store.history(channel_id)
+        digest = self._build(self._briefs(), history, sub, day)
         note = (
             f"Paused: {sub.disabled_reason or 'disabled'}. Subscribe again to resume."
             if not sub.enabled

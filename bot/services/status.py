@@ -29,7 +29,10 @@ def subscribed(sub: Subscription, next_run: dt.datetime | None, labels: Mapping[
     lines = [_schedule(sub, labels)]
     if next_run is not None:
         lines.append(f"Next digest: {_local(next_run, sub.timezone)}")
-    lines.append("Only briefs this channel has not had yet are posted; an empty digest is skipped.")
+    lines.append(
+        "A channel's first digest shows the latest briefs; after that only newer briefs it "
+        "has not had yet are posted. An empty digest is skipped."
+    )
     return Reply("Daily digest subscribed", description="\n".join(lines), private=True)
 
 

@@ -1,5 +1,9 @@
 """All SQL of the project: digest subscriptions, daily slot claims and what each channel got.
 
+What a channel got is its *history*: the archive cutoff its first digest recorded (the order
+key, date and brief id, of the oldest brief that digest showed; see `bot.queries.digest`)
+and one row per brief sent to it since. The archive before the cutoff has no rows.
+
 One SQLite file through aiosqlite. The schema is built by numbered migrations tracked in
 `PRAGMA user_version`; a database written by a newer briefbot is refused, not guessed at.
 Timestamps are stored as UTC ISO 8601 strings; local dates as YYYY-MM-DD.
@@ -85,6 +89,23 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        2,
+        (
+            # The archive cutoff, recorded by the channel's first digest (NULL until then): the
+            # order key (date, brief id) of the oldest brief it showed. Not inserting a
+            # sent_briefs row per archive brief is the point: a first digest used to write one
+            # per brief in the library. Channels from version 1 keep their rows and no cutoff.
+            """
+            ALTER TABLE subscriptions ADD COLUMN archive_date TEXT
+                CHECK (archive_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]')
+            """,
+            """
+            ALTER TABLE subscriptions ADD COLUMN archive_id TEXT
+                CHECK ((archive_id IS NULL) = (archive_date IS NULL))
+            """,
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
@@ -125,6 +146,23 @@ class Subscription:
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveCutoff:
+    """Where a channel's archive ends: the order key (date, brief id) its first digest set."""
+
+    date: dt.date  # the brief's date; `dt.date.min` for an undated brief
+    brief_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What a channel has had: its archive cutoff (None before its first digest) and the ids
+    of the briefs sent to it."""
+
+    cutoff: ArchiveCutoff | None
+    sent_ids: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +234,8 @@ class SubscriptionStore(Protocol):
         """Stop serving a channel, keeping the subscription and why."""
         ...
 
-    async def sent_brief_ids(self, channel_id: int) -> frozenset[str]:
-        """Ids of every brief already delivered to the channel."""
+    async def history(self, channel_id: int) -> History:
+        """The channel's archive cutoff and the ids of the briefs delivered to it."""
         ...
 
     async def mark_sent(self, channel_id: int, brief_ids: Iterable[str]) -> None:
@@ -211,9 +249,14 @@ class SubscriptionStore(Protocol):
         ...
 
     async def complete_slot(
-        self, channel_id: int, local_date: dt.date, message_id: int, brief_ids: Iterable[str]
+        self,
+        channel_id: int,
+        local_date: dt.date,
+        message_id: int,
+        brief_ids: Iterable[str],
+        cutoff: ArchiveCutoff | None = None,
     ) -> bool:
-        """Mark a claimed slot sent and its briefs delivered, atomically."""
+        """Mark a claimed slot sent, its briefs delivered and (first digest) the cutoff set."""
         ...
 
     async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
@@ -476,7 +519,8 @@ class Store:
         return _subscription(row)
 
     async def remove(self, channel_id: int) -> bool:
-        """Unsubscribe a channel; its slots and sent history go with it (ON DELETE CASCADE)."""
+        """Unsubscribe a channel; its slots and history go with it (ON DELETE CASCADE, and the
+        archive cutoff lives in its row): subscribing again starts afresh with a first digest."""
         async with self._lock:
             cursor = await self._db.execute(
                 "DELETE FROM subscriptions WHERE channel_id = ?", (channel_id,)
@@ -530,13 +574,27 @@ class Store:
 
     # ------------------------------------------------------------------ what was sent
 
-    async def sent_brief_ids(self, channel_id: int) -> frozenset[str]:
-        """Ids of every brief already delivered to the channel."""
+    async def history(self, channel_id: int) -> History:
+        """The channel's archive cutoff (None before its first digest) and the briefs sent to it.
+
+        Only briefs delivered since the first digest have rows (at most one digest's worth a
+        day), so this stays cheap however large the archive is. (A channel subscribed before
+        schema version 2 has no cutoff and keeps a row per brief of its old backlog.)
+        """
         async with self._lock:
+            row = await self._fetchone(
+                "SELECT archive_date, archive_id FROM subscriptions WHERE channel_id = ?",
+                (channel_id,),
+            )
             rows = await self._fetchall(
                 "SELECT brief_id FROM sent_briefs WHERE channel_id = ?", (channel_id,)
             )
-        return frozenset(r[0] for r in rows)
+        cutoff = (
+            ArchiveCutoff(dt.date.fromisoformat(row["archive_date"]), row["archive_id"])
+            if row is not None and row["archive_id"] is not None
+            else None
+        )
+        return History(cutoff, frozenset(r[0] for r in rows))
 
     async def _insert_sent(
         self, db: aiosqlite.Connection, channel_id: int, brief_ids: Iterable[str], now: str
@@ -590,9 +648,15 @@ class Store:
         return _claim(row) if row else None
 
     async def complete_slot(
-        self, channel_id: int, local_date: dt.date, message_id: int, brief_ids: Iterable[str]
+        self,
+        channel_id: int,
+        local_date: dt.date,
+        message_id: int,
+        brief_ids: Iterable[str],
+        cutoff: ArchiveCutoff | None = None,
     ) -> bool:
-        """Mark a claimed slot sent and `brief_ids` delivered, in one transaction."""
+        """Mark a claimed slot sent and `brief_ids` delivered, in one transaction; a first
+        digest also sets the channel's archive `cutoff` (one already set is kept)."""
         # False (and nothing recorded) when there is no open claim: the channel unsubscribed or
         # was disabled while the message was on its way.
         now = _stamp(self._clock.now())
@@ -605,6 +669,12 @@ class Store:
             if cursor.rowcount == 0:
                 return False
             await self._insert_sent(db, channel_id, brief_ids, now)
+            if cutoff is not None:
+                await db.execute(
+                    "UPDATE subscriptions SET archive_date = ?, archive_id = ? "
+                    "WHERE channel_id = ? AND archive_id IS NULL",
+                    (cutoff.date.isoformat(), cutoff.brief_id, channel_id),
+                )
         return True
 
     async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.briefs.models import Brief
+from bot.queries.digest import order_key
 from bot.services.clock import FakeClock
 from bot.services.scheduler import (
     Action,
@@ -23,7 +25,7 @@ from bot.services.scheduler import (
     DigestScheduler,
     digest_nonce,
 )
-from bot.services.store import SlotState, Store
+from bot.services.store import ArchiveCutoff, History, SlotState, Store
 from tests.services.digest_helpers import (
     EverNew,
     FakePoster,
@@ -31,6 +33,7 @@ from tests.services.digest_helpers import (
     make_brief,
     newest_first,
 )
+from tests.services.test_store import make_version_1_database
 
 UTC = dt.UTC
 GUILD = 10
@@ -286,7 +289,11 @@ async def test_crash_after_send_before_completion_does_not_post_twice(env: Env) 
     message_id = env.poster.messages[(1, digest_nonce(1, DAY))]
     last = await env.store.last_post(1)
     assert last is not None and last.message_id == message_id
-    assert "breaking" not in await env.store.sent_brief_ids(1)
+    history = await env.store.history(1)
+    assert "breaking" not in history.sent_ids
+    # The cutoff is that of the briefs the first attempt showed (b0 the oldest), not the
+    # resend's: "breaking", ordered after it, is still owed.
+    assert history.cutoff == ArchiveCutoff(dt.date(2026, 1, 1), "b0")
 
     # The brief that arrived meanwhile comes the next day.
     await scheduler.run_due(utc(2026, 3, 6, 8, 30))
@@ -410,6 +417,125 @@ async def test_two_hundred_channels_due_at_once_all_get_their_digest(env: Env) -
     assert {ch for ch, _, _, _ in env.poster.created} == set(range(1, 201))
 
 
+# ---------------------------------------------------------------------------- first digest, archive
+
+
+def more_text(env: Env, channel: int) -> str:
+    """The "More" line of the channel's latest message ("" when it has none)."""
+    reply, _, _ = env.poster.posted_to(channel)[-1]
+    return "".join(s.body or "" for s in reply.sections if s.heading == "More")
+
+
+def sent_rows(env: Env) -> int:
+    with sqlite3.connect(env.path) as db:
+        [(count,)] = db.execute("SELECT count(*) FROM sent_briefs").fetchall()
+    return int(count)
+
+
+async def test_first_digest_shows_the_ten_latest_and_says_how_many_older_ones_exist(
+    env: Env,
+) -> None:
+    env.library = newest_first(200)  # b199 (2026-07-19) … b0 (2026-01-01)
+    scheduler = await env.open()
+    await env.subscribe(1, "08:30")
+    await scheduler.run_due(utc(2026, 3, 5, 8, 30))
+    [(reply, _, _)] = env.poster.posted_to(1)
+    assert env.shown(1) == [[f"Title of b{n}" for n in range(199, 189, -1)]]
+    assert reply.sections[0].heading == "Latest briefs"
+    assert "first daily digest" in (reply.description or "")
+    assert "190 older briefs, not repeated in digests" in more_text(env, 1)
+    # One row per brief shown, none for the 190 in the archive: the cutoff stands for them.
+    assert sent_rows(env) == 10
+    history = await env.store.history(1)
+    assert history.cutoff == ArchiveCutoff(dt.date(2026, 7, 10), "b190")
+    assert history.sent_ids == {f"b{n}" for n in range(190, 200)}
+
+
+async def test_later_digests_bring_only_briefs_ordered_after_the_first_digests_oldest(
+    env: Env,
+) -> None:
+    env.library = newest_first(25)  # b24 (2026-01-25) … b0 (2026-01-01)
+    scheduler = await env.open()
+    await env.subscribe(1, "08:30")
+    await scheduler.run_due(utc(2026, 3, 5, 8, 30))
+    assert env.shown(1)[0][-1] == "Title of b15"  # the oldest shown: dated 2026-01-16
+    assert "15 older briefs" in more_text(env, 1)
+
+    # Added to disk after the first digest: a new brief, one dated after the cutoff but
+    # before the newest shown (added late), and one dated before the cutoff.
+    env.library = sorted(
+        [
+            *env.library,
+            make_brief("fresh", dt.date(2026, 3, 5), title="Fresh news"),
+            make_brief("late-after", dt.date(2026, 1, 20), title="Late, after the cutoff"),
+            make_brief("late-before", dt.date(2026, 1, 10), title="Late, before the cutoff"),
+        ],
+        key=order_key,
+        reverse=True,
+    )
+    await scheduler.run_due(utc(2026, 3, 6, 8, 30))
+    assert env.shown(1)[1:] == [["Fresh news", "Late, after the cutoff"]]
+    reply, _, _ = env.poster.posted_to(1)[-1]
+    assert reply.description == "2 new briefs since the last digest."
+    assert more_text(env, 1) == ""  # nothing waiting, and the archive is not mentioned again
+
+    # The day after: nothing new. The archive, and the late brief before the cutoff, never come.
+    await scheduler.run_due(utc(2026, 3, 7, 8, 30))
+    assert len(env.poster.posted_to(1)) == 2
+    slot = await env.store.get_slot(1, dt.date(2026, 3, 7))
+    assert slot is not None and slot.reason == "nothing new"
+    assert sent_rows(env) == 12
+
+
+async def test_subscribing_again_after_unsubscribing_starts_with_a_new_first_digest(
+    env: Env,
+) -> None:
+    env.library = newest_first(25)
+    scheduler = await env.open()
+    await env.subscribe(1, "08:30")
+    await scheduler.run_due(utc(2026, 3, 5, 8, 30))
+    # Unsubscribing forgets the channel's history, its archive cutoff included.
+    await env.store.remove(1)
+    env.library = [make_brief("fresh", dt.date(2026, 3, 5), title="Fresh news"), *env.library]
+    await env.clock.set(utc(2026, 3, 5, 12, 0))
+    await env.subscribe(1, "08:30")
+    await scheduler.run_due(utc(2026, 3, 6, 8, 30))
+    reply, _, _ = env.poster.posted_to(1)[-1]
+    assert "first daily digest" in (reply.description or "")
+    assert env.shown(1)[-1] == ["Fresh news", *(f"Title of b{n}" for n in range(24, 15, -1))]
+    assert "16 older briefs" in more_text(env, 1)
+
+
+async def test_a_paused_channel_subscribed_again_keeps_its_archive(env: Env) -> None:
+    env.library = newest_first(25)
+    scheduler = await env.open()
+    await env.subscribe(1, "08:30")
+    await scheduler.run_due(utc(2026, 3, 5, 8, 30))
+    await env.store.disable(1, "no permission: Missing Access")
+    env.library = [make_brief("fresh", dt.date(2026, 3, 5), title="Fresh news"), *env.library]
+    await env.clock.set(utc(2026, 3, 5, 12, 0))
+    await env.subscribe(1, "08:30")  # resumes: a pause is not a new subscription
+    await scheduler.run_due(utc(2026, 3, 6, 8, 30))
+    assert env.shown(1)[-1] == ["Fresh news"]
+
+
+async def test_channel_from_a_version_1_database_keeps_its_history_after_the_upgrade(
+    env: Env,
+) -> None:
+    # Version 1: channel 1 had b0…b2 (a row each, no cutoff) and was interrupted sending b3.
+    make_version_1_database(env.path)
+    env.library = newest_first(5)
+    scheduler = await env.open()
+    await scheduler.run_due(utc(2026, 3, 5, 8, 31))
+    assert [a.nonce for a in env.poster.attempts] == [digest_nonce(1, DAY)]
+    assert env.shown(1) == [["Title of b3"]]  # the interrupted digest, as planned
+    await scheduler.run_due(utc(2026, 3, 6, 8, 30))
+    assert env.shown(1)[1:] == [["Title of b4"]]  # then only what it has not had
+    reply, _, _ = env.poster.posted_to(1)[-1]
+    assert reply.sections[0].heading == "New briefs"  # not taken for a first digest
+    assert await env.store.history(1) == History(None, frozenset(f"b{n}" for n in range(5)))
+
+
 # ---------------------------------------------------------------------------- status helpers
 
 
@@ -428,7 +554,8 @@ async def test_next_run_and_preview_show_what_is_coming_without_sending(env: Env
         "Title of b1",
         "Title of b0",
     ]
-    assert await env.store.sent_brief_ids(1) == frozenset()  # a preview delivers nothing
+    # A preview delivers nothing, and does not set the first digest's archive cutoff.
+    assert await env.store.history(1) == History(None, frozenset())
 
     await scheduler.run_due(utc(2026, 3, 5, 8, 30))
     assert await scheduler.next_run(1) == utc(2026, 3, 6, 8, 30)

@@ -11,12 +11,22 @@ import pytest
 
 from bot.services import store as store_module
 from bot.services.clock import FakeClock
-from bot.services.store import SCHEMA_VERSION, SchemaTooNewError, SlotState, Store, StoreError
+from bot.services.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ArchiveCutoff,
+    History,
+    SchemaTooNewError,
+    SlotState,
+    Store,
+    StoreError,
+)
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 DAY = dt.date(2026, 3, 6)
 GUILD = 111
+CUTOFF = ArchiveCutoff(dt.date(2026, 3, 1), "b-oldest-shown")
 
 
 @pytest.fixture
@@ -141,12 +151,16 @@ async def test_unsubscribing_removes_the_subscription_and_its_history(
         await subscribe(store, 1)
         claim = await store.claim_slot(1, DAY, "n", ("a",))
         assert claim is not None
-        assert await store.complete_slot(1, DAY, 99, ("a",))
+        assert await store.complete_slot(1, DAY, 99, ("a",), CUTOFF)
+        assert await store.history(1) == History(CUTOFF, frozenset({"a"}))
         assert await store.remove(1)
         assert not await store.remove(1)
         assert await store.get(1) is None
-        assert await store.sent_brief_ids(1) == frozenset()
+        assert await store.history(1) == History(None, frozenset())
         assert await store.get_slot(1, DAY) is None
+        # Subscribing again starts afresh: no cutoff, nothing sent, so a first digest again.
+        await subscribe(store, 1)
+        assert await store.history(1) == History(None, frozenset())
 
 
 async def test_guild_listing_shows_only_that_guild(db_path: Path, clock: FakeClock) -> None:
@@ -219,7 +233,7 @@ async def test_claim_is_taken_once_resumed_with_its_nonce_and_closed_by_completi
         slot = await store.get_slot(1, DAY)
         assert slot is not None and slot.state is SlotState.SENT and slot.message_id == 555
         assert slot.brief_ids == ("a", "b")
-        assert await store.sent_brief_ids(1) == {"a", "b", "old"}
+        assert (await store.history(1)).sent_ids == {"a", "b", "old"}
         assert await store.open_claims() == []
         last = await store.last_post(1)
         assert last is not None and last.local_date == DAY
@@ -260,9 +274,9 @@ async def test_mark_sent_accumulates_per_channel(db_path: Path, clock: FakeClock
         await store.mark_sent(1, ["a", "b"])
         await store.mark_sent(1, ["b", "c"])
         await store.mark_sent(3, ["z"])  # not subscribed: nothing recorded
-        assert await store.sent_brief_ids(1) == {"a", "b", "c"}
-        assert await store.sent_brief_ids(2) == frozenset()
-        assert await store.sent_brief_ids(3) == frozenset()
+        assert (await store.history(1)).sent_ids == {"a", "b", "c"}
+        assert (await store.history(2)).sent_ids == frozenset()
+        assert (await store.history(3)).sent_ids == frozenset()
 
 
 async def test_subscriptions_claims_and_history_survive_a_restart(
@@ -286,4 +300,125 @@ async def test_subscriptions_claims_and_history_survive_a_restart(
         assert sub.created_at.tzinfo is UTC
         claims = await store.open_claims()
         assert [(c.nonce, c.brief_ids) for c in claims] == [("d1-20260306", ("a",))]
-        assert await store.sent_brief_ids(1) == {"old"}
+        assert (await store.history(1)).sent_ids == {"old"}
+
+
+# ---------------------------------------------------------------------------- archive cutoff
+
+
+async def test_first_digest_records_the_cutoff_once_and_no_row_per_archive_brief(
+    db_path: Path, clock: FakeClock
+) -> None:
+    async with await Store.open(db_path, clock=clock) as store:
+        await subscribe(store, 1)
+        assert await store.history(1) == History(None, frozenset())
+        await store.claim_slot(1, DAY, "n1", ("a", "b"))
+        assert await store.complete_slot(1, DAY, 10, ("a", "b"), CUTOFF)
+        # The next digest cannot move it: only the first one sets it.
+        next_day = DAY + dt.timedelta(days=1)
+        await store.claim_slot(1, next_day, "n2", ("c",))
+        later = ArchiveCutoff(dt.date(2026, 3, 5), "c")
+        assert await store.complete_slot(1, next_day, 11, ("c",), later)
+        assert await store.history(1) == History(CUTOFF, frozenset({"a", "b", "c"}))
+        # A completion that finds no open claim records no cutoff either.
+        await subscribe(store, 2)
+        assert not await store.complete_slot(2, DAY, 12, ("a",), CUTOFF)
+        assert await store.history(2) == History(None, frozenset())
+    # One row per brief sent, none for the archive; the cutoff is kept in the channel's row.
+    assert raw(db_path, "SELECT count(*) FROM sent_briefs") == [(3,)]
+    assert raw(db_path, "SELECT archive_date, archive_id FROM subscriptions ORDER BY 1") == [
+        (None, None),
+        ("2026-03-01", "b-oldest-shown"),
+    ]
+
+
+async def test_an_undated_cutoff_round_trips(db_path: Path, clock: FakeClock) -> None:
+    undated = ArchiveCutoff(dt.date.min, "undated-brief")
+    async with await Store.open(db_path, clock=clock) as store:
+        await subscribe(store, 1)
+        await store.claim_slot(1, DAY, "n", ("undated-brief",))
+        assert await store.complete_slot(1, DAY, 10, ("undated-brief",), undated)
+    async with await Store.open(db_path, clock=clock) as store:
+        assert (await store.history(1)).cutoff == undated
+
+
+async def test_pausing_and_subscribing_again_keeps_the_cutoff(
+    db_path: Path, clock: FakeClock
+) -> None:
+    async with await Store.open(db_path, clock=clock) as store:
+        await subscribe(store, 1)
+        await store.claim_slot(1, DAY, "n", ("a",))
+        assert await store.complete_slot(1, DAY, 10, ("a",), CUTOFF)
+        await store.disable(1, "no permission: Missing Access")
+        await subscribe(store, 1, "18:00", topics=("housing",))
+        assert await store.history(1) == History(CUTOFF, frozenset({"a"}))
+
+
+async def test_cutoff_columns_are_checked(db_path: Path, clock: FakeClock) -> None:
+    async with await Store.open(db_path, clock=clock) as store:
+        await subscribe(store, 1)
+    with pytest.raises(sqlite3.IntegrityError):
+        raw(db_path, "UPDATE subscriptions SET archive_id = 'a'")  # an id without a date
+    with pytest.raises(sqlite3.IntegrityError):
+        raw(db_path, "UPDATE subscriptions SET archive_date = '5 March', archive_id = 'a'")
+
+
+def make_version_1_database(path: Path) -> None:
+    """A database as briefbot left it before the archive cutoff: schema 1 with data in it."""
+    [(number, statements)] = MIGRATIONS[:1]
+    assert number == 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        for statement in statements:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        now = "2026-03-04T09:00:00.000000+00:00"
+        db.execute(
+            "INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics, "
+            "created_by, updated_by, created_at, updated_at) "
+            "VALUES (1, ?, '08:30', 'UTC', '[\"budget\"]', 7, 7, ?, ?)",
+            (GUILD, now, now),
+        )
+        db.execute(
+            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            "message_id, attempts, claimed_at, finished_at) "
+            "VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b2\"]', 500, 1, ?, ?)",
+            (now, now),
+        )
+        db.execute(
+            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            "attempts, claimed_at) "
+            "VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b3\"]', 1, ?)",
+            (now,),
+        )
+        # Version 1's first digest: a row for the brief shown and for every older one.
+        db.executemany(
+            "INSERT INTO sent_briefs (channel_id, brief_id, sent_at) VALUES (1, ?, ?)",
+            [(f"b{n}", now) for n in range(3)],
+        )
+
+
+async def test_version_1_database_with_data_migrates_and_keeps_working(
+    db_path: Path, clock: FakeClock
+) -> None:
+    make_version_1_database(db_path)
+    async with await Store.open(db_path, clock=clock) as store:
+        assert await store.schema_version() == SCHEMA_VERSION
+        sub = await store.get(1)
+        assert sub is not None and sub.topics == ("budget",) and sub.enabled
+        # Its history as it was: every row kept, no cutoff (its backlog rows do that job).
+        assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2"}))
+        last = await store.last_post(1)
+        assert last is not None and (last.message_id, last.brief_ids) == (500, ("b2",))
+        # The interrupted claim is resumed with its nonce and completed.
+        [claim] = await store.open_claims()
+        resumed = await store.claim_slot(1, claim.local_date, "other-nonce")
+        assert resumed is not None and resumed.nonce == "d1-20260305" and resumed.resumed
+        assert await store.complete_slot(1, claim.local_date, 501, ("b3",))
+        assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2", "b3"}))
+        # A channel subscribing after the upgrade gets a cutoff from its first digest.
+        await subscribe(store, 2)
+        await store.claim_slot(2, DAY, "n", ("b3",))
+        assert await store.complete_slot(2, DAY, 502, ("b3",), CUTOFF)
+        assert await store.history(2) == History(CUTOFF, frozenset({"b3"}))
+    assert raw(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
