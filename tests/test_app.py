@@ -69,15 +69,18 @@ async def test_a_failing_command_gets_a_private_answer(
             bot.tree.add_command(extra)
         await bot.tree.sync()
         body = await fake_discord.invoke(command)
-        if body["type"] == 5:  # deferred: the answer follows on the webhook
+        # Private from the start: the answer itself, or the "thinking…" it replaces.
+        assert body["data"]["flags"] & EPHEMERAL
+        if body["type"] == 5:  # deferred: the answer replaces "thinking…"
             request = await fake_discord.wait_for_request(
                 lambda r: r.method in {"POST", "PATCH"} and "/webhooks/" in r.path
             )
+            assert request.path.endswith("/messages/@original")
             data = request.json
         else:
             data = body["data"]
     assert data["content"] == message
-    assert data["flags"] & EPHEMERAL
+    assert not fake_discord.warnings
     assert data["allowed_mentions"] == {"parse": []}
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "bot.app"]
     if logged:

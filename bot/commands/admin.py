@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.respond import send_reply
+from bot.queries.format import plural
 from bot.queries.reply import Item, Reply, Section, Status
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ def reload_reply(report: ReloadReport) -> Reply:
     return Reply(
         "Briefs reloaded",
         Status.OK if not report.errors else Status.INVALID,
-        description=f"{report.total} briefs live." + ("" if changes else " Nothing changed."),
+        description=f"{plural(report.total, 'brief')} live."
+        + ("" if changes else " Nothing changed."),
         sections=tuple(sections),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.briefs.library import Library
 from bot.briefs.models import Brief, DateStatus
-from bot.queries.format import brief_date, first_sentences
+from bot.queries.format import brief_date, first_sentences, plural
 from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_brief
 
@@ -47,7 +47,8 @@ def _provenance(brief: Brief) -> str:
     else:
         lines.append(f"Date: {brief_date(brief)}")
     lines.append(
-        f"{len(brief.quotes)} quotes, {len(brief.claims)} claims, {len(brief.people)} people"
+        f"{plural(len(brief.quotes), 'quote')}, {plural(len(brief.claims), 'claim')}, "
+        f"{plural(len(brief.people), 'person', 'people')}"
     )
     return "\n".join(lines)
 

@@ -33,7 +33,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.briefs.models import Brief
-from bot.queries.format import brief_date, first_sentences
+from bot.queries.format import brief_date, first_sentences, plural
 from bot.queries.reply import Item, Reply, Section
 
 DEFAULT_CAP = 10
@@ -165,10 +165,6 @@ def _position(briefs: Sequence[Brief], brief: Brief) -> int:
     return next(i for i, b in enumerate(briefs) if b is brief)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _on(topics: Collection[str], labels: Mapping[str, str]) -> str:
     return " on " + ", ".join(labels.get(t, t) for t in topics) if topics else ""
 
@@ -182,7 +178,7 @@ def _description(
             f"This channel's first daily digest: {latest}{_on(topics, labels)}. "
             "From now on each digest brings only newer briefs this channel has not had yet."
         )
-    return f"{_plural(shown, 'new brief')}{_on(topics, labels)} since the last digest."
+    return f"{plural(shown, 'new brief')}{_on(topics, labels)} since the last digest."
 
 
 def _more(waiting: int, older: int, topics: Collection[str]) -> tuple[Section, ...]:
@@ -195,7 +191,7 @@ def _more(waiting: int, older: int, topics: Collection[str]) -> tuple[Section, .
         )
     if older:
         lines.append(
-            f"… and {_plural(older, 'older brief')}, not repeated in digests: "
+            f"… and {plural(older, 'older brief')}, not repeated in digests: "
             f"see them with {where}."
         )
     return (Section("More", body="\n".join(lines)),) if lines else ()

@@ -19,6 +19,11 @@ def brief_ref(brief: Brief) -> str:
     return f"{brief.title} · {brief_date(brief)}"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`count` and the word, singular or plural: "1 claim", "2 claims", "1 person"."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def first_sentences(text: str, limit: int = 240) -> str:
     """The opening of a text, cut at a sentence end when one comes early enough."""
     if len(text) <= limit:

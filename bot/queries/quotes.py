@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.briefs.library import Library, QuoteRef
 from bot.briefs.models import QuoteKind
-from bot.queries.format import brief_ref
+from bot.queries.format import brief_ref, plural
 from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_brief, resolve_speaker
 
@@ -27,7 +27,8 @@ def quotes(library: Library, speaker: str, brief: str | None = None) -> Reply:
         return name
     refs = library.quotes_by(name)
     about = library.quotes_about(name)
-    if brief is not None and brief.strip():
+    brief = brief if brief is not None and brief.strip() else None
+    if brief is not None:
         chosen = resolve_brief(library, brief)
         if isinstance(chosen, Reply):
             return chosen
@@ -61,5 +62,5 @@ def quotes(library: Library, speaker: str, brief: str | None = None) -> Reply:
         f"Quotes by {name}",
         description=person.role,
         sections=tuple(sections),
-        footer=f"{len(refs)} quote{'s' if len(refs) != 1 else ''}",
+        footer=plural(len(refs), "quote"),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from bot.briefs.library import Library
-from bot.queries.format import brief_ref
+from bot.queries.format import brief_ref, plural
 from bot.queries.quotes import quote_item
 from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_topic
@@ -46,12 +48,14 @@ def topic(library: Library, name: str) -> Reply:
         x for x in (found.description or "", f"Also: {aliases}." if aliases else "") if x
     )
     if not sections:
+        in_use = (t for t in library.topics_ranked if library.topic_usage(t.id))
         return Reply(
             f"Topic: {found.label}",
             Status.NOT_FOUND,
             description=(description + "\n\n" if description else "")
             + "No brief covers this topic yet.",
-            suggestions=tuple(t.id for t in library.topics_ranked[:5]),
+            # Topics that do have briefs (never the one just asked for).
+            suggestions=tuple(islice((t.id for t in in_use if t != found), 5)),
             private=True,
         )
     count = len(entries.briefs)
@@ -59,5 +63,5 @@ def topic(library: Library, name: str) -> Reply:
         f"Topic: {found.label}",
         description=description or None,
         sections=tuple(sections),
-        footer=f"{count} brief{'s' if count != 1 else ''} · newest first",
+        footer=f"{plural(count, 'brief')} · newest first",
     )

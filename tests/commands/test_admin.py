@@ -25,7 +25,7 @@ def save_later(path: Path, text: str) -> None:
 async def test_nothing_changed_says_so(briefs_dir: Path) -> None:
     reply = reload_reply(await LiveLibrary(briefs_dir).reload())
     assert reply.ok and reply.sections == ()
-    assert reply.description == "1 briefs live. Nothing changed."
+    assert reply.description == "1 brief live. Nothing changed."
 
 
 async def test_added_removed_and_updated_briefs_are_listed(briefs_dir: Path) -> None:
@@ -54,7 +54,7 @@ async def test_broken_files_are_listed_and_the_answer_is_marked(briefs_dir: Path
     save_later(briefs_dir / "council.yaml", BRIEF.replace("summary:", "summary: [broken"))
     reply = reload_reply(await live.reload())
     assert reply.status is Status.INVALID
-    assert reply.description == "1 briefs live. Nothing changed."
+    assert reply.description == "1 brief live. Nothing changed."
     (errors,) = reply.sections
     assert errors.heading == "Errors (2): last good versions stay live"
     shown = [i.text for i in errors.items]

@@ -52,7 +52,7 @@ def test_summary_labels_point_topics_and_gives_the_full_source(library: Library)
         "Outlet: Example Gazette",
         "Link: https://example.org/budget",
         "Date: 2026-03-05",
-        "2 quotes, 1 claims, 2 people",
+        "2 quotes, 1 claim, 2 people",
     ]
     assert reply.url == "https://example.org/budget"
     assert reply.footer == "Brief council-budget · 2026-03-05"

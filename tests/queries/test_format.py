@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.briefs.library import Library
 from bot.briefs.models import BriefDate, DateStatus
-from bot.queries.format import brief_date, brief_ref, first_sentences
+from bot.queries.format import brief_date, brief_ref, first_sentences, plural
 
 
 def test_dates_say_when_they_are_inferred_or_unknown(library: Library) -> None:
@@ -38,3 +38,9 @@ def test_text_without_an_early_sentence_end_is_clipped_with_an_ellipsis() -> Non
     cut = first_sentences(text, 100)
     assert len(cut) <= 100 and cut.endswith("…")
     assert cut.startswith("No. word word") and not cut.endswith(" …")
+
+
+def test_counts_read_as_english() -> None:
+    assert [plural(n, "claim") for n in (0, 1, 2)] == ["0 claims", "1 claim", "2 claims"]
+    assert plural(1, "person", "people") == "1 person"
+    assert plural(3, "person", "people") == "3 people"

@@ -9,7 +9,7 @@ import pytest
 from bot.briefs.library import Library, load_library
 from bot.queries import quotes
 from bot.queries.reply import Status
-from tests.conftest import write_briefs
+from tests.conftest import BRIEFS, write_briefs
 from tests.queries.conftest import LATER, texts
 
 
@@ -74,6 +74,21 @@ def test_someone_not_quoted_in_the_chosen_brief_is_told_so(library: Library) -> 
     )
     assert reply.sections == ()
     assert "Jane Doe" in reply.suggestions  # who is quoted, to try instead
+
+
+def test_blank_brief_filter_means_every_brief(library: Library) -> None:
+    # John Doe is quoted only outside council-budget: a blank filter must not hide that.
+    assert quotes.quotes(library, "John Doe", brief="council-budget").status is Status.NOT_FOUND
+    reply = quotes.quotes(library, "John Doe", brief="   ")
+    assert reply.ok
+    assert reply == quotes.quotes(library, "John Doe")
+
+
+def test_blank_brief_filter_is_not_worded_as_a_filter() -> None:
+    # Rubio is never quoted directly in the shipped brief (the readout is the spokesperson's).
+    shipped = load_library(BRIEFS)
+    reply = quotes.quotes(shipped, "Rubio", brief="  ")
+    assert reply.description == "Marco Rubio appears in the briefs but is not directly quoted."
 
 
 def test_unknown_brief_filter_is_reported_not_ignored(library: Library) -> None:

@@ -11,6 +11,9 @@ from bot.queries.reply import Reply
 NO_MENTIONS = discord.AllowedMentions.none()
 # How long page buttons stay live; well inside the 15 minutes an interaction token lasts.
 PAGER_TIMEOUT = 300.0
+# Set in interaction.extras once a deferred "thinking…" message has been replaced by an answer:
+# anything after that is a follow-up, so it cannot overwrite the answer.
+_ANSWERED = "briefbot.answered"
 
 
 async def send_reply(
@@ -20,6 +23,15 @@ async def send_reply(
     pages = render_pages(reply)
     private = reply.private if ephemeral is None else ephemeral
     view = Pager(pages, interaction.user.id, timeout=PAGER_TIMEOUT) if len(pages) > 1 else None
+    if _thinking(interaction):
+        # Replace the "thinking…" message; its visibility was set by the defer.
+        edited = await interaction.edit_original_response(
+            embed=pages[0], allowed_mentions=NO_MENTIONS, view=view
+        )
+        interaction.extras[_ANSWERED] = True
+        if view is not None:
+            view.message = edited
+        return
     if interaction.response.is_done():
         message = await interaction.followup.send(
             embed=pages[0],
@@ -44,9 +56,21 @@ async def send_reply(
 async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """A short plain-text answer (errors, confirmations)."""
     text = text if len(text) <= 2000 else text[:1999] + "…"
-    if interaction.response.is_done():
+    if _thinking(interaction):
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+        interaction.extras[_ANSWERED] = True
+    elif interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
     else:
         await interaction.response.send_message(
             text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
         )
+
+
+def _thinking(interaction: discord.Interaction) -> bool:
+    """Whether the interaction was deferred with "thinking…" and not answered since."""
+    # Discord wants that message edited: a follow-up in its place is the deprecated route.
+    return (
+        interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+        and not interaction.extras.get(_ANSWERED, False)
+    )

@@ -73,10 +73,12 @@ async def test_deferred_long_reply_arrives_paged_and_its_buttons_expire(
         await bot.tree.sync()
         body = await fake_discord.invoke("slow")
         assert body["type"] == 5  # "thinking…" first
-        followup = await fake_discord.wait_for_request(
+        answer = await fake_discord.wait_for_request(
             lambda r: r.method in {"POST", "PATCH"} and "/webhooks/" in r.path
         )
-        sent = followup.json
+        # The "thinking…" message is edited into the answer (not the deprecated follow-up).
+        assert answer.method == "PATCH" and answer.path.endswith("/messages/@original")
+        sent = answer.json
         pages = sent["embeds"][0]["footer"]["text"]
         assert pages.startswith("Page 1/") and pages != "Page 1/1"
         assert sent["allowed_mentions"] == {"parse": []}
@@ -93,10 +95,12 @@ async def test_deferred_long_reply_arrives_paged_and_its_buttons_expire(
                 and "/webhooks/" in r.path
                 and r.json is not None
                 and "components" in r.json
+                and r is not answer
             ),
             timeout=5,
         )
     assert [b["disabled"] for b in buttons(expired.json)] == [True, True]
+    assert not fake_discord.warnings
 
 
 @pytest.mark.parametrize("command", ["shout", "shout-later"])
@@ -106,14 +110,17 @@ async def test_plain_text_is_clipped_to_one_message_and_pings_nobody(
     async with run_client(ReplyBot(), fake_discord) as bot:
         await bot.tree.sync()
         body = await fake_discord.invoke(command)
-        if body["type"] == 5:  # deferred: the text follows on the webhook
+        if body["type"] == 5:  # deferred: the text replaces "thinking…", private as it was
+            assert body["data"]["flags"] & EPHEMERAL
             request = await fake_discord.wait_for_request(
                 lambda r: r.method in {"POST", "PATCH"} and "/webhooks/" in r.path
             )
+            assert request.path.endswith("/messages/@original")
             data = request.json
         else:
+            assert body["data"]["flags"] & EPHEMERAL
             data = body["data"]
-    assert data["flags"] & EPHEMERAL
+    assert not fake_discord.warnings
     assert len(data["content"]) == 2000
     assert data["content"] == SHOUT[:1999] + "…"
     assert data["allowed_mentions"] == {"parse": []}
