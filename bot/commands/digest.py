@@ -142,7 +142,9 @@ class Digest(
         sub = await self.store.get(channel)
         next_run = await self.scheduler.next_run(channel) if sub is not None else None
         last = await self.store.last_post(channel) if sub is not None else None
-        await send_reply(interaction, replies.status(sub, next_run, last, self._labels()))
+        skipped = await self.store.last_skip(channel) if sub is not None else None
+        reply = replies.status(sub, next_run, last, self._labels(), skipped)
+        await send_reply(interaction, reply)
 
     @app_commands.command(
         name="preview", description="See the next digest for this channel (only you)"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.queries.format import plural
 from bot.queries.reply import Item, Reply, Section, Status
 from bot.services.schedule import format_time
 from bot.services.store import Slot, SlotState, Subscription
@@ -15,8 +16,22 @@ ZONE_EXAMPLES = "Examples: Europe/London, America/New_York, Asia/Karachi, UTC."
 
 
 def _local(when: dt.datetime, zone: str) -> str:
-    local = when.astimezone(ZoneInfo(zone))
+    # A key this host's tzdata lacks is not scheduled (see the scheduler), but a reply must
+    # still be given: the instant in UTC, labelled UTC.
+    try:
+        tz: dt.tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    local = when.astimezone(tz)
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def _known_zone(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _schedule(sub: Subscription, labels: Mapping[str, str]) -> str:
@@ -57,8 +72,12 @@ def _last(slot: Slot | None, zone: str) -> str:
         return "Last digest: none yet"
     when = _local(slot.finished_at, zone)
     if slot.state is SlotState.SENT:
-        return f"Last digest: {when} ({len(slot.brief_ids)} briefs)"
-    return f"Last digest: skipped {slot.local_date.isoformat()}: {slot.reason or 'no reason'}"
+        return f"Last digest: {when} ({plural(len(slot.brief_ids), 'brief')})"
+    return f"Last digest: skipped {_skip(slot)}"
+
+
+def _skip(slot: Slot) -> str:
+    return f"{slot.local_date.isoformat()}: {slot.reason or 'no reason'}"
 
 
 def status(
@@ -66,8 +85,13 @@ def status(
     next_run: dt.datetime | None,
     last: Slot | None,
     labels: Mapping[str, str],
+    skipped: Slot | None = None,
 ) -> Reply:
-    """A channel's digest schedule, next and last post, and why it is paused if it is."""
+    """A channel's digest schedule, next and last post, and why it is paused if it is.
+
+    `skipped` is the channel's latest skipped digest: shown when it is newer than `last`, so a
+    missed day (bot down past the grace window, nothing new) is never silent.
+    """
     if sub is None:
         return Reply(
             "No daily digest here",
@@ -81,10 +105,17 @@ def status(
         lines.append(
             f"Next digest: {_local(next_run, sub.timezone)}" if next_run else "Next digest: —"
         )
+        if next_run is None and not _known_zone(sub.timezone):
+            lines.append(
+                f"The time zone {sub.timezone} is not known to this bot's time-zone data, so "
+                "no digest is scheduled: run /digest subscribe with another zone."
+            )
     else:
         lines.append(f"Paused: {sub.disabled_reason or 'disabled'}")
         lines.append("Fix the bot's access to this channel, then run /digest subscribe again.")
     lines.append(_last(last, sub.timezone))
+    if skipped is not None and (last is None or skipped.local_date > last.local_date):
+        lines.append(f"Skipped {_skip(skipped)}")
     return Reply(
         "Daily digest" if sub.enabled else "Daily digest (paused)",
         Status.OK if sub.enabled else Status.INVALID,

@@ -275,6 +275,10 @@ class SubscriptionStore(Protocol):
         """The channel's most recent sent digest."""
         ...
 
+    async def last_skip(self, channel_id: int) -> Slot | None:
+        """The channel's most recent skipped digest, with its reason."""
+        ...
+
 
 def _stamp(when: dt.datetime) -> str:
     return require_aware(when).isoformat(timespec="microseconds")
@@ -714,10 +718,17 @@ class Store:
 
     async def last_post(self, channel_id: int) -> Slot | None:
         """The channel's most recently sent digest."""
+        return await self._last_slot(channel_id, SlotState.SENT)
+
+    async def last_skip(self, channel_id: int) -> Slot | None:
+        """The channel's most recently skipped digest, with its reason."""
+        return await self._last_slot(channel_id, SlotState.SKIPPED)
+
+    async def _last_slot(self, channel_id: int, state: SlotState) -> Slot | None:
         async with self._lock:
             row = await self._fetchone(
-                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND state = 'sent' "
+                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND state = ? "
                 "ORDER BY local_date DESC, finished_at DESC LIMIT 1",
-                (channel_id,),
+                (channel_id, state.value),
             )
         return _slot(row) if row else None

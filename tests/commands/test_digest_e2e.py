@@ -177,6 +177,9 @@ async def test_digest_posts_once_a_day_with_a_nonce(harness: Harness, briefs_dir
     # Next day: nothing new, so nothing is posted. A new brief arrives; the day after, it is.
     await harness.clock.set(dt.datetime(2026, 3, 6, 9, 0, tzinfo=dt.UTC))
     assert len(harness.digests()) == 1
+    status = await harness.fake.invoke("digest status", permissions=MANAGER)
+    assert "Last digest: Thu 05 Mar 2026, 08:30 GMT (1 brief)" in description(status)
+    assert "Skipped 2026-03-06: nothing new" in description(status)  # never a silent skip
     (briefs_dir / "new.yaml").write_text(BRIEF.replace("id: council-budget", "id: new-one"))
     await harness.bot.library.reload()
     await harness.clock.set(dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC))
@@ -184,7 +187,7 @@ async def test_digest_posts_once_a_day_with_a_nonce(harness: Harness, briefs_dir
     assert "new-one" not in str(harness.digests()[0]["embeds"])
 
     status = await harness.fake.invoke("digest status", permissions=MANAGER)
-    assert "Last digest: Sat 07 Mar 2026, 08:30 GMT (1 briefs)" in description(status)
+    assert "Last digest: Sat 07 Mar 2026, 08:30 GMT (1 brief)" in description(status)
 
 
 async def test_rate_limited_send_is_retried_and_arrives_once(harness: Harness) -> None:
