@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shutil
@@ -82,3 +83,12 @@ def machine() -> str:
         f"Python {platform.python_version()}, discord.py {discord.__version__}, "
         f"pydantic {pydantic.VERSION}, PyYAML {yaml.__version__} ({libyaml})"
     )
+
+
+def corpus_options(parser: argparse.ArgumentParser, briefs: int = 10_000) -> None:
+    """The options every benchmark takes: corpus size and folder, and --strict."""
+    parser.add_argument("--briefs", type=int, default=briefs, help="briefs in the corpus")
+    parser.add_argument("--speakers", type=int, default=5000)
+    parser.add_argument("--topics", type=int, default=2000)
+    parser.add_argument("--corpus", type=Path, help="corpus folder (generated if missing)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")

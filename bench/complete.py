@@ -14,9 +14,8 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from bench.common import corpus, machine, percentile, table, verdict
+from bench.common import corpus, corpus_options, machine, percentile, table, verdict
 from bot.briefs.library import Library, load_library
 from bot.queries import complete
 
@@ -53,12 +52,8 @@ def measure(
 def main() -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--briefs", type=int, default=10_000)
-    parser.add_argument("--speakers", type=int, default=5000)
-    parser.add_argument("--topics", type=int, default=2000)
-    parser.add_argument("--corpus", type=Path, help="corpus folder (generated if missing)")
+    corpus_options(parser)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")
     args = parser.parse_args()
     root = corpus(args.briefs, args.corpus, args.speakers, args.topics)
     library = load_library(root)

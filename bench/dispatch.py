@@ -27,7 +27,7 @@ from typing import Any
 
 import discord
 
-from bench.common import corpus, machine, percentile, table, verdict
+from bench.common import corpus, corpus_options, machine, percentile, table, verdict
 from bot.adapters.discord.embeds import render_pages
 from bot.app import BriefBot
 from bot.briefs.library import Library
@@ -274,10 +274,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--briefs", type=int, default=10_000)
-    parser.add_argument("--speakers", type=int, default=5000)
-    parser.add_argument("--topics", type=int, default=2000)
-    parser.add_argument("--corpus", type=Path, help="corpus folder (generated if missing)")
+    corpus_options(parser)
     parser.add_argument("--iterations", type=int, default=300, help="samples per command")
     parser.add_argument("--warmup", type=int, default=20, help="rounds before measuring")
     parser.add_argument("--handler-rounds", type=int, default=3, help="direct calls per input")
@@ -294,7 +291,6 @@ def main() -> int:
         help="keep the fake's OpenAPI/docs validation of every callback body (off by default: "
         "it is the fake's cost, not the bot's, and grows with the reply)",
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # no voice: not news here

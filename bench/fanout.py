@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import corpus, machine, table, verdict
+from bench.common import corpus, corpus_options, machine, table, verdict
 from bot.adapters.discord import poster
 from bot.app import BriefBot
 from bot.services.clock import FakeClock
@@ -190,7 +190,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--channels", type=int, default=10_000)
-    parser.add_argument("--briefs", type=int, default=200, help="briefs the digests draw on")
+    corpus_options(parser, briefs=200)
     parser.add_argument(
         "--returning",
         type=int,
@@ -198,9 +198,6 @@ def main() -> int:
         metavar="NEW",
         help="channels already had all but the NEW newest briefs (default 0: first digests)",
     )
-    parser.add_argument("--speakers", type=int, default=5000)
-    parser.add_argument("--topics", type=int, default=2000)
-    parser.add_argument("--corpus", type=Path, help="corpus folder (generated if missing)")
     parser.add_argument(
         "--pace",
         type=float,
@@ -213,7 +210,6 @@ def main() -> int:
         action="store_true",
         help="keep the fake's OpenAPI/docs validation of every message body (off by default)",
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # discord.py warns once per 429 and about voice; the 429s are counted by the fake instead.

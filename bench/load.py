@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import corpus, machine, median, table, verdict
+from bench.common import corpus, corpus_options, machine, median, table, verdict
 
 TARGET_SECONDS = 2.0
 TARGET_RSS_MB = 300.0
@@ -72,13 +72,9 @@ def run(mode: str, root: Path, cache: Path) -> dict[str, float]:
 def main() -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--briefs", type=int, default=10_000)
-    parser.add_argument("--speakers", type=int, default=5000)
-    parser.add_argument("--topics", type=int, default=2000)
-    parser.add_argument("--corpus", type=Path, help="corpus folder (generated if missing)")
+    corpus_options(parser)
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode (median shown)")
     parser.add_argument("--cache", type=Path, help="cache file to use (default: a temporary one)")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -307,6 +307,14 @@ def parse_timezone(text: str) -> ZoneInfo:
         raise ScheduleError(f"Timezone {name!r} could not be loaded: {exc}") from exc
 
 
+def stored_zone(name: str) -> ZoneInfo | None:
+    """A stored zone key as a zone; None when this host's tzdata does not know it (any more)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _city(raw: str, key: str) -> str | None:
     """The zone named by its city alone ("london"), if only one current zone has that city."""
     cities = _cities().get(key, ())

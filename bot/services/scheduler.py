@@ -27,13 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.briefs.models import Brief
 from bot.queries.digest import DEFAULT_CAP, Digest, build_digest
 from bot.queries.reply import Reply
 from bot.services.clock import Clock, require_aware
-from bot.services.schedule import Due, latest_due, next_due, slot_at
+from bot.services.schedule import Due, latest_due, next_due, slot_at, stored_zone
 from bot.services.store import (
     ArchiveCutoff,
     History,
@@ -255,13 +255,12 @@ class DigestScheduler:
 
     @staticmethod
     def _zone(sub: Subscription) -> ZoneInfo | None:
-        try:
-            return ZoneInfo(sub.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        zone = stored_zone(sub.timezone)
+        if zone is None:
             log.error(
                 "channel %d: unknown timezone %r; not scheduled", sub.channel_id, sub.timezone
             )
-            return None
+        return zone
 
     async def _guarded(
         self, sub: Subscription, tz: ZoneInfo, day: dt.date, now: dt.datetime
@@ -428,10 +427,7 @@ class DigestScheduler:
         sub = await self._store.get(channel_id)
         if sub is None:
             return None
-        try:
-            tz = ZoneInfo(sub.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("UTC")
+        tz = stored_zone(sub.timezone) or ZoneInfo("UTC")
         day = (await self._next_slot(sub, tz, self._clock.now())).day
         # Builds without recording: a preview of a first digest sets no cutoff.
         history = await self._store.history(channel_id)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.queries.format import plural
 from bot.queries.reply import Item, Reply, Section, Status
-from bot.services.schedule import format_time
+from bot.services.schedule import format_time, stored_zone
 from bot.services.store import Slot, SlotState, Subscription
 
 TIME_EXAMPLES = "Examples: 08:30, 9am, 18:00, 6:15pm."
@@ -18,20 +17,8 @@ ZONE_EXAMPLES = "Examples: Europe/London, America/New_York, Asia/Karachi, UTC."
 def _local(when: dt.datetime, zone: str) -> str:
     # A key this host's tzdata lacks is not scheduled (see the scheduler), but a reply must
     # still be given: the instant in UTC, labelled UTC.
-    try:
-        tz: dt.tzinfo = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    local = when.astimezone(tz)
+    local = when.astimezone(stored_zone(zone) or dt.UTC)
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
-
-
-def _known_zone(zone: str) -> bool:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _schedule(sub: Subscription, labels: Mapping[str, str]) -> str:
@@ -105,7 +92,7 @@ def status(
         lines.append(
             f"Next digest: {_local(next_run, sub.timezone)}" if next_run else "Next digest: —"
         )
-        if next_run is None and not _known_zone(sub.timezone):
+        if next_run is None and stored_zone(sub.timezone) is None:
             lines.append(
                 f"The time zone {sub.timezone} is not known to this bot's time-zone data, so "
                 "no digest is scheduled: run /digest subscribe with another zone."
