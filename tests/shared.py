@@ -39,6 +39,6 @@ def discord_fact_number(topic: str) -> int:
     if rows is None:
         pytest.skip(f"{DISCORD_API / 'constraints.json'} is absent")
     text = str(rows[topic]["docs_value"])
-    digits = text.split()[0].replace(",", "")
+    digits = text.split(maxsplit=1)[0].replace(",", "")
     assert digits.isdigit(), text
     return int(digits)

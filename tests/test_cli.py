@@ -16,6 +16,7 @@ def briefbot(
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
+        check=False,
         cwd=cwd,
         env={**base, **(env or {})},
         capture_output=True,

@@ -227,7 +227,7 @@ class Library:
                 said: set[str] | None = None
                 last = ""  # a person's checks stand together: count them once
                 for longest, name, words in named:
-                    if longest not in text or name == ref.quote.speaker or name == last:
+                    if longest not in text or name in (ref.quote.speaker, last):
                         continue
                     if said is None:
                         said = set(_WORD.findall(text))

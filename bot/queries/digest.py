@@ -191,8 +191,7 @@ def _more(waiting: int, older: int, topics: Collection[str]) -> tuple[Section, .
         )
     if older:
         lines.append(
-            f"… and {plural(older, 'older brief')}, not repeated in digests: "
-            f"see them with {where}."
+            f"… and {plural(older, 'older brief')}, not repeated in digests: see them with {where}."
         )
     return (Section("More", body="\n".join(lines)),) if lines else ()
 

@@ -120,9 +120,9 @@ async def test_run_client_restores_patches(fake_discord: FakeDiscord) -> None:
     base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     client = DemoBot()
     async with run_client(client, fake_discord):
-        assert Route.BASE == fake_discord.base_url
+        assert fake_discord.base_url == Route.BASE
     assert client.is_closed()
-    assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
+    assert (base, gateway) == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
 
 
 async def test_bad_token_fails_fast() -> None:
