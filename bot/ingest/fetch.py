@@ -28,7 +28,6 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_TOTAL_TIMEOUT = 30.0
 DEFAULT_HOST_INTERVAL = 2.0
 CHUNK = 64 * 1024
-PROJECT_URL = "https://github.com/briefbot/briefbot"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -121,7 +120,7 @@ def refusal_reason(address: IPAddress) -> str | None:
 
 
 def _normal_host(host: str) -> str:
-    return host.rstrip(".").lower()
+    return host.strip().rstrip(".").lower()
 
 
 def _literal_address(host: str) -> IPAddress | None:
@@ -208,12 +207,17 @@ class _HostSlot:
 
 
 def default_user_agent() -> str:
-    """`briefbot/<version> (+<project url>)`, from the installed package's metadata."""
+    """`briefbot/<version> (+<homepage>)` from package metadata; no homepage, no address."""
+    # The homepage comes from `[project.urls]` in pyproject.toml; none is made up here.
     try:
-        version = metadata.version("briefbot")
+        meta = metadata.metadata("briefbot")
     except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    return f"briefbot/{version} (+{PROJECT_URL})"
+        return "briefbot/0+unknown"
+    agent = f"briefbot/{meta['Version']}"
+    # "Project-URL: Homepage, https://…"; the first listed address names the project.
+    urls = [entry.split(",", 1)[-1].strip() for entry in meta.get_all("Project-URL") or []]
+    home = next((u for u in urls if u.startswith("https://")), None)
+    return f"{agent} (+{home})" if home else agent
 
 
 def _display(url: URL) -> str:
@@ -284,9 +288,10 @@ class Fetcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
     ) -> None:
-        """`resolver` is the plain name lookup (tests map names to 127.0.0.x); `clock` and
-        `sleep` pace requests to one host (default the event loop's); `host_interval` is the
-        least time between the end of one request to a host and the start of the next."""
+        """`resolver` is the plain lookup the guard wraps; `clock`/`sleep` pace each host."""
+        # Tests map names to 127.0.0.x through `resolver`. `host_interval` is the least time
+        # between the end of one request to a host and the start of the next; `clock` and
+        # `sleep` default to the event loop's.
         self.guard = GuardedResolver(resolver, private_hosts=private_hosts)
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
@@ -358,9 +363,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """GET `url`, following up to MAX_REDIRECTS redirects, each hop checked before connecting.
-
-        Raises a FetchError subclass for anything but a 2xx or a 304 (`not_modified`)."""
+        """GET `url` through up to 5 checked redirects; FetchError unless 2xx or 304."""
         if self._session is None:
             raise RuntimeError("use the Fetcher as an async context manager")
         if max_bytes < 0:
@@ -375,18 +378,25 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         visited: list[URL] = []
+        origin = current
         budget = self.total_timeout
         while True:
-            host = _check_url(current)
-            literal = _literal_address(host)
-            if literal is not None:
-                # aiohttp skips the resolver for literal addresses, so check them here.
-                self.guard.check(host, [literal])
-            visited.append(current)
-            async with self._host_turn(host):
-                started = asyncio.get_running_loop().time()
-                outcome = await self._hop(current, headers, max_bytes, budget, visited)
-                budget -= asyncio.get_running_loop().time() - started
+            try:
+                host = _check_url(current)
+                literal = _literal_address(host)
+                if literal is not None:
+                    # aiohttp skips the resolver for literal addresses, so check them here.
+                    self.guard.check(host, [literal])
+                visited.append(current)
+                async with self._host_turn(host):
+                    started = asyncio.get_running_loop().time()
+                    outcome = await self._hop(current, headers, max_bytes, budget, visited)
+                    budget -= asyncio.get_running_loop().time() - started
+            except (BadScheme, BadURL, RefusedAddress) as exc:
+                if current is origin:
+                    raise
+                # The user gave the first URL; say where the refused one came from.
+                raise type(exc)(f"{exc} (redirected from {_display(origin)})") from exc
             if isinstance(outcome, FetchResult):
                 return outcome
             if outcome in visited:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import gzip
 import ipaddress
 import socket
 import struct
 from collections.abc import AsyncIterator
+from importlib import metadata
 
 import pytest
 from aiohttp import web
@@ -27,6 +29,7 @@ from bot.ingest.fetch import (
     Timeout,
     TooLarge,
     TooManyRedirects,
+    default_user_agent,
     refusal_reason,
 )
 from tests.ingest.fetch_helpers import (
@@ -110,8 +113,8 @@ async def test_fetch_returns_body_type_and_validators(
     assert result.url == server.url("feeds.test", "/story")
     seen = server.seen[0].headers
     assert seen["Accept"] == "text/html"
-    assert seen["User-Agent"].startswith("briefbot/")
-    assert "(+https://" in seen["User-Agent"]
+    assert seen["User-Agent"] == default_user_agent()
+    assert seen["User-Agent"].startswith(f"briefbot/{metadata.version('briefbot')}")
     assert "If-None-Match" not in seen
     assert "If-Modified-Since" not in seen
 
@@ -213,7 +216,8 @@ async def test_the_allow_list_is_by_name_and_case_insensitive(
 ) -> None:
     server.routes["/ok"] = lambda r: asyncio.sleep(0, web.Response(text="ok"))
     resolver = local_resolver(intranet_test=["127.0.0.1"])
-    async with local_fetcher(private_hosts=["Intranet.Test."], resolver=resolver) as f:
+    allowed = [" Intranet.Test. ", ""]  # a comma-separated setting, split
+    async with local_fetcher(private_hosts=allowed, resolver=resolver) as f:
         result = await f.get(server.url("INTRANET.test", "/ok"), max_bytes=10, accept="*/*")
         assert result.body == b"ok"
         # The same address under a name not on the list is still refused.
@@ -311,8 +315,12 @@ async def test_redirect_to_a_loopback_address_is_refused_before_the_hop(
         0, redirect(f"http://127.0.0.1:{server.port}/secret")
     )
     server.routes["/secret"] = lambda r: asyncio.sleep(0, web.Response(text="secret"))
-    with pytest.raises(RefusedAddress):
+    with pytest.raises(RefusedAddress) as caught:
         await get(fetcher, server.url("feeds.test", "/go"))
+    assert one_line(caught.value) == (
+        "127.0.0.1 is a loopback address; only public addresses are fetched"
+        f" (redirected from http://feeds.test:{server.port}/go)"
+    )
     assert server.paths == ["/go"]
     assert connects.addresses == ["127.0.0.1"]  # the first hop only
 
@@ -335,8 +343,9 @@ async def test_redirect_to_a_private_target_opens_no_socket(
 
 async def test_redirect_to_another_scheme_is_refused(fetcher: Fetcher, server: LocalServer) -> None:
     server.routes["/go"] = lambda r: asyncio.sleep(0, redirect("file:///etc/passwd"))
-    with pytest.raises(BadScheme):
+    with pytest.raises(BadScheme) as caught:
         await get(fetcher, server.url("feeds.test", "/go"))
+    assert "not file (redirected from http://feeds.test" in one_line(caught.value)
 
 
 async def test_redirect_loop_is_detected(fetcher: Fetcher, server: LocalServer) -> None:
@@ -650,3 +659,23 @@ async def test_cookies_are_not_kept(fetcher: Fetcher, server: LocalServer) -> No
     await get(fetcher, server.url("feeds.test", "/home"))
     assert server.paths == ["/login", "/home", "/home"]
     assert all("Cookie" not in s.headers for s in server.seen)
+
+
+async def test_a_compressed_body_is_capped_by_its_decompressed_size(
+    fetcher: Fetcher, server: LocalServer
+) -> None:
+    bomb = gzip.compress(b"\0" * (20 * MIB))
+
+    async def zipped(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip"})
+
+    server.routes["/bomb"] = zipped
+    assert len(bomb) < MIB  # the declared length is under the cap; the content is not
+    with pytest.raises(TooLarge):
+        await get(fetcher, server.url("feeds.test", "/bomb"))
+    small = gzip.compress(b"plain words")
+    server.routes["/small"] = lambda r: asyncio.sleep(
+        0, web.Response(body=small, headers={"Content-Encoding": "gzip"})
+    )
+    result = await fetcher.get(server.url("feeds.test", "/small"), max_bytes=100, accept="*/*")
+    assert result.body == b"plain words"
