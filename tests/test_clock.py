@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.services.clock import FakeClock, SystemClock
+from bot.clock import SystemClock
+from tests.digest.clock import FakeClock
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
