@@ -55,10 +55,12 @@ class LoadedBrief:
 
 def file_stamp(path: Path, root: Path, source_text: str | None) -> Stamp:
     """What must be unchanged for a loaded brief to still be valid."""
+    # String paths here and in _Run: taken for every file on every reload (a measured hot
+    # path, docs/benchmarks.md), where building Path objects costs more than the stat.
     top = str(root)
-    stamps = [stat_pair(str(path)), stat_pair(os.path.join(top, VOCABULARY_FILE))]
+    stamps = [stat_pair(str(path)), stat_pair(os.path.join(top, VOCABULARY_FILE))]  # noqa: PTH118
     if source_text:
-        stamps.append(stat_pair(os.path.join(top, source_text)))
+        stamps.append(stat_pair(os.path.join(top, source_text)))  # noqa: PTH118
     return tuple(stamps)
 
 
@@ -111,7 +113,8 @@ class _Run:
             return False
         if stamp[0] != stat_pair(str(path)):
             return False
-        return not source_text or stamp[2] == stat_pair(os.path.join(self.top, source_text))
+        source = os.path.join(self.top, source_text) if source_text else None  # noqa: PTH118
+        return source is None or stamp[2] == stat_pair(source)
 
     @property
     def top(self) -> str:
@@ -120,7 +123,7 @@ class _Run:
 
     def real_source(self, source_text: str) -> str:
         """`str((root / source_text).resolve())`, resolving each directory once per run."""
-        joined = os.path.join(self.top, source_text)
+        joined = os.path.join(self.top, source_text)  # noqa: PTH118 - hot path (file_stamp)
         parent, name = os.path.split(joined)
         if name not in ("", ".", ".."):
             try:
@@ -131,14 +134,14 @@ class _Run:
                 real = self.real_dirs.get(parent)
                 if real is None:
                     real = self.real_dirs[parent] = str(Path(parent).resolve())
-                return os.path.join(real, name)
+                return os.path.join(real, name)  # noqa: PTH118 - hot path (file_stamp)
         return str(Path(joined).resolve())
 
     def inside(self, real: str) -> bool:
         """Whether a resolved path lies in the resolved root (`Path.is_relative_to`)."""
         top = os.path.normcase(str(self.real_root))
         real = os.path.normcase(real)
-        return real == top or real.startswith(os.path.join(top, ""))
+        return real == top or real.startswith(os.path.join(top, ""))  # noqa: PTH118 - hot path
 
 
 def _load_one(path: Path, run: _Run) -> Brief:
@@ -187,10 +190,10 @@ def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
     if not run.inside(source_path):
         return "source text must lie inside the briefs directory", []
     try:
-        if os.stat(source_path).st_size > MAX_FILE_BYTES:
+        source = Path(source_path)
+        if source.stat().st_size > MAX_FILE_BYTES:
             return "source text is larger than 1 MiB", []
-        with open(source_path, encoding="utf-8") as source:  # as Path.read_text reads
-            text = source.read()
+        text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return f"cannot read source text {brief.source.text}: {exc}", []
     if brief.source.exclude_lines:
@@ -315,10 +318,23 @@ def _load_directory(
     load = functools.partial(_load_file, run=run)
     for path, (stamp, result) in fast.load_files(todo, load, run.context):
         outcomes[path] = LoadedBrief(result, path, stamp) if isinstance(result, Brief) else result
+    loaded, errors, live = _assemble(paths, outcomes, previous)
+    if cache is not None:
+        fast.write_cache(cache, root, [(lb.path, lb.brief, lb.stamp) for lb in live], held)
+    return LoadReport(vocabulary, tuple(loaded), tuple(errors))
+
+
+def _assemble(
+    paths: list[Path],
+    outcomes: dict[Path, LoadedBrief | list[LoadError]],
+    previous: dict[Path, LoadedBrief],
+) -> tuple[list[LoadedBrief], list[LoadError], list[LoadedBrief]]:
+    """The live briefs in file order (a broken file keeps its last good brief), every error,
+    and the briefs loaded from the files as they are now; a duplicate id is an error."""
     loaded: list[LoadedBrief] = []
     errors: list[LoadError] = []
     by_id: dict[str, Path] = {}
-    live: list[LoadedBrief] = []  # briefs loaded from the files as they are now
+    live: list[LoadedBrief] = []
     for path in paths:
         outcome = outcomes[path]
         if isinstance(outcome, list):
@@ -339,6 +355,4 @@ def _load_directory(
             continue
         by_id[item.brief.id] = path
         loaded.append(item)
-    if cache is not None:
-        fast.write_cache(cache, root, [(lb.path, lb.brief, lb.stamp) for lb in live], held)
-    return LoadReport(vocabulary, tuple(loaded), tuple(errors))
+    return loaded, errors, live

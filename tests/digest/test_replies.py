@@ -311,7 +311,7 @@ async def test_no_topics_means_all_topics(store: Store) -> None:
     assert lines(status(sub, None, None, LABELS))[0] == "Daily at 07:00 (UTC) · all topics"
 
 
-async def test_a_day_skipped_after_the_last_post_is_shown_with_its_reason(
+async def test_a_day_skipped_after_the_last_digest_is_shown_with_its_reason(
     store: Store, clock: FakeClock
 ) -> None:
     await subscribe(store, tz="Europe/London")
@@ -328,7 +328,7 @@ async def test_a_day_skipped_after_the_last_post_is_shown_with_its_reason(
     assert line(reply, "Skipped") == f"Skipped 2026-03-06: {reason}"
 
 
-async def test_a_skip_older_than_the_last_post_is_not_repeated(
+async def test_a_skip_older_than_the_last_digest_is_not_repeated(
     store: Store, clock: FakeClock
 ) -> None:
     await subscribe(store, tz="Europe/London")
