@@ -1,7 +1,7 @@
 """The database schema: numbered migrations, one per change, for every feature's tables.
 
 Tracked in `PRAGMA user_version`. A migration takes the next free number when its change
-lands, and is tested from every earlier version (tests/store/test_store.py).
+lands, and must be tested from every earlier version (tests/store/test_store.py).
 """
 
 from __future__ import annotations
