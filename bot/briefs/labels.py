@@ -30,9 +30,6 @@ class LabelIndex(Generic[T]):
         self._scan = _Scan(self.labels)
         self._fuzzy = Fuzzy(self.labels)
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
     def get(self, label: str) -> tuple[T, ...]:
         """The values a folded label names (empty if none)."""
         return self._values.get(label, ())

@@ -82,10 +82,6 @@ class Library:
             sorted({(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)})
         )
 
-    def current(self) -> Library:
-        """A fixed library is its own source."""
-        return self
-
     # -- briefs ---------------------------------------------------------------------------
 
     def get(self, brief_id: str) -> Brief | None:
