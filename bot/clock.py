@@ -82,6 +82,7 @@ class Zone:
         except (ZoneInfoNotFoundError, ValueError):
             return cls(key, None)
 
+
 def format_time(at: dt.time) -> str:
     """A time of day as HH:MM, the form it is stored and shown in."""
     return f"{at.hour:02d}:{at.minute:02d}"
