@@ -13,11 +13,11 @@ from discord.ext import commands
 
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
-from bot.services.clock import Clock, SystemClock
-from bot.services.reloader import LiveLibrary
-from bot.services.scheduler import DigestScheduler
-from bot.services.store import Store, SubscriptionStore
+from bot.briefs.reloader import LiveLibrary
+from bot.clock import Clock, SystemClock
+from bot.digest.scheduler import DigestScheduler
 from bot.settings import Settings
+from bot.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class BriefBot(commands.Bot):
         *,
         settings: Settings,
         library: LiveLibrary,
-        store: SubscriptionStore | None = None,
+        store: Store | None = None,
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         **options: object,

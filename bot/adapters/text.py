@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.queries.reply import Reply, Status
+from bot.reply import Reply, Status
 
 _WIDTH = 100
 

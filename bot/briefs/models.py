@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.text import fold
+
 # Ids appear in autocomplete values, database rows and file names: keep them boring.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
@@ -249,7 +251,7 @@ class Vocabulary(_Frozen):
         exact: dict[str, str] = {}
         for topic in self.topics:
             for label in (topic.id, topic.label, *topic.aliases):
-                key = _fold(label)
+                key = fold(label)
                 if key in index and index[key].id != topic.id:
                     raise ValueError(
                         f"{label!r} names both topic {index[key].id!r} and topic {topic.id!r}"
@@ -269,7 +271,7 @@ class Vocabulary(_Frozen):
         topic_id = self._exact.get(name)
         if topic_id is not None:
             return self._index[topic_id]
-        return self._index.get(_fold(name))
+        return self._index.get(fold(name))
 
     def labels(self) -> dict[str, Topic]:
         """Every folded id, label and alias, with its topic."""
@@ -277,11 +279,18 @@ class Vocabulary(_Frozen):
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Topic ids that look like `name`, best first (all ids when nothing is close)."""
-        close = difflib.get_close_matches(_fold(name), list(self._index), n=limit * 3, cutoff=0.6)
+        close = difflib.get_close_matches(fold(name), list(self._index), n=limit * 3, cutoff=0.6)
         ids = list(dict.fromkeys(self._index[c].id for c in close))[:limit]
         return ids or [t.id for t in self.topics][:limit]
 
 
-def _fold(label: str) -> str:
-    """Case- and whitespace-insensitive key for names and labels."""
-    return " ".join(label.split()).casefold()
+# A brief's place in the newest-first order every list uses: (date, id), greatest first. An
+# undated brief counts as dated `NO_DATE`, older than any dated one. The library sorts by it,
+# and a digest's archive cutoff is one.
+OrderKey = tuple[dt.date, str]
+NO_DATE = dt.date.min
+
+
+def order_key(brief: Brief) -> OrderKey:
+    """The brief's place in newest-first order (sort descending by it)."""
+    return (brief.date.value or NO_DATE, brief.id)

@@ -5,25 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from bot.queries.format import plural
-from bot.queries.reply import Item, Reply, Section, Status
-from bot.services.schedule import format_time, stored_zone
-from bot.services.store import Slot, SlotState, Subscription
-
-TIME_EXAMPLES = "Examples: 08:30, 9am, 18:00, 6:15pm."
-ZONE_EXAMPLES = "Examples: Europe/London, America/New_York, Asia/Karachi, UTC."
+from bot.clock import Zone, format_time
+from bot.reply import Item, Reply, Section, Status
+from bot.store.records import Slot, SlotState, Subscription
+from bot.text import plural
 
 
-def _local(when: dt.datetime, zone: str) -> str:
+def _local(when: dt.datetime, zone: Zone) -> str:
     # A key this host's tzdata lacks is not scheduled (see the scheduler), but a reply must
     # still be given: the instant in UTC, labelled UTC.
-    local = when.astimezone(stored_zone(zone) or dt.UTC)
+    local = when.astimezone(zone.rules or dt.UTC)
     return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
 
 
 def _schedule(sub: Subscription, labels: Mapping[str, str]) -> str:
     topics = ", ".join(labels.get(t, t) for t in sub.topics) if sub.topics else "all topics"
-    return f"Daily at {format_time(sub.local_time)} ({sub.timezone}) · {topics}"
+    return f"Daily at {format_time(sub.local_time)} ({sub.timezone.key}) · {topics}"
 
 
 def subscribed(sub: Subscription, next_run: dt.datetime | None, labels: Mapping[str, str]) -> Reply:
@@ -54,7 +51,7 @@ def unsubscribed(removed: bool) -> Reply:
     )
 
 
-def _last(slot: Slot | None, zone: str) -> str:
+def _last(slot: Slot | None, zone: Zone) -> str:
     if slot is None or slot.finished_at is None:
         return "Last digest: none yet"
     when = _local(slot.finished_at, zone)
@@ -92,9 +89,9 @@ def status(
         lines.append(
             f"Next digest: {_local(next_run, sub.timezone)}" if next_run else "Next digest: —"
         )
-        if next_run is None and stored_zone(sub.timezone) is None:
+        if next_run is None and sub.timezone.rules is None:
             lines.append(
-                f"The time zone {sub.timezone} is not known to this bot's time-zone data, so "
+                f"The time zone {sub.timezone.key} is not known to this bot's time-zone data, so "
                 "no digest is scheduled: run /digest subscribe with another zone."
             )
     else:
@@ -140,7 +137,18 @@ def schedule_error(message: str, suggestions: Sequence[str], examples: str) -> R
     return Reply(
         "That schedule is not valid",
         Status.INVALID,
-        description=f"{message}\n{examples}",
+        description=f"{message}\nExamples: {examples}.",
+        suggestions=tuple(suggestions),
+        private=True,
+    )
+
+
+def unknown_topic(message: str, suggestions: Sequence[str]) -> Reply:
+    """A topic name the vocabulary does not know, with close ones."""
+    return Reply(
+        "Unknown topic",
+        Status.NOT_FOUND,
+        description=message,
         suggestions=tuple(suggestions),
         private=True,
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.commands.admin import reload_reply
-from bot.queries.reply import Status
-from bot.services.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary
+from bot.queries.reload import reload, reload_reply
+from bot.reply import Status
 from tests.conftest import BRIEF
 
 
@@ -23,7 +23,7 @@ def save_later(path: Path, text: str) -> None:
 
 
 async def test_nothing_changed_says_so(briefs_dir: Path) -> None:
-    reply = reload_reply(await LiveLibrary(briefs_dir).reload())
+    reply = await reload(LiveLibrary(briefs_dir))
     assert reply.ok and reply.sections == ()
     assert reply.description == "1 brief live. Nothing changed."
 

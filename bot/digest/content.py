@@ -4,7 +4,7 @@ Rules:
 
 * Briefs are ordered as the library orders them, newest first by their *order key*
   (date, id): a later date first, and on the same date the greater id first; an undated brief
-  counts as dated `date.min`, so it sorts after every dated one (`order_key`).
+  counts as dated `date.min`, so it sorts after every dated one (`bot.briefs.models.order_key`).
 * A brief is *eligible* when it has not been sent to the channel yet, is not in the channel's
   archive (below), and matches the subscription's topics: any of the brief's topics is
   subscribed (no topics: every brief).
@@ -32,17 +32,14 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.briefs.models import Brief
-from bot.queries.format import brief_date, first_sentences, plural
-from bot.queries.reply import Item, Reply, Section
+from bot.briefs.format import brief_date
+from bot.briefs.models import Brief, OrderKey, order_key
+from bot.reply import Item, Reply, Section
+from bot.text import first_sentences, plural
 
 DEFAULT_CAP = 10
-NO_DATE = dt.date.min  # an undated brief's date in its order key: older than any dated brief
 LEAD_LIMIT = 280  # characters of summary per brief: ten briefs fit one embed
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-OrderKey = tuple[dt.date, str]  # (date, id): the library's order, newest = greatest
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +54,6 @@ class Digest:
     # once it is posted; None for any later digest.
     cutoff: OrderKey | None = None
     older: int = 0  # first digest: eligible briefs older than the cutoff, now archive
-
-
-def order_key(brief: Brief) -> OrderKey:
-    """A brief's place in the library's order (the same key as `bot.briefs.library`)."""
-    return (brief.date.value or NO_DATE, brief.id)
 
 
 def archived(brief: Brief, cutoff: OrderKey | None) -> bool:

@@ -1,20 +1,8 @@
-"""Wording shared by the replies: honest dates, and summaries shortened at a sentence end."""
+"""Plain-text helpers: summaries shortened at a sentence end, clipping, English counts."""
 
 from __future__ import annotations
 
-from bot.briefs.library import Library
-from bot.briefs.models import BriefDate, DateStatus
-from bot.queries.format import brief_date, brief_ref, first_sentences, plural
-
-
-def test_dates_say_when_they_are_inferred_or_unknown(library: Library) -> None:
-    inferred, stated = library.get("transit-plan"), library.get("council-budget")
-    assert inferred is not None and stated is not None
-    assert brief_date(inferred) == "2026-04-01 (inferred)"
-    assert brief_date(stated) == "2026-03-05"
-    undated = stated.model_copy(update={"date": BriefDate(status=DateStatus.UNKNOWN)})
-    assert brief_date(undated) == "date unknown"
-    assert brief_ref(inferred) == "Transit plan unveiled · 2026-04-01 (inferred)"
+from bot.text import clip, first_sentences, fold, plural
 
 
 def test_text_within_the_limit_is_kept_whole() -> None:
@@ -44,3 +32,13 @@ def test_counts_read_as_english() -> None:
     assert [plural(n, "claim") for n in (0, 1, 2)] == ["0 claims", "1 claim", "2 claims"]
     assert plural(1, "person", "people") == "1 person"
     assert plural(3, "person", "people") == "3 people"
+
+
+def test_clip_keeps_short_text_and_marks_a_cut_with_an_ellipsis() -> None:
+    assert clip("short", 5) == "short"
+    assert clip("abcdefgh", 5) == "abcd…"
+    assert clip("abc defgh", 5) == "abc…"  # no space before the ellipsis
+
+
+def test_fold_ignores_case_and_runs_of_whitespace() -> None:
+    assert fold("  Ishaq\t DAR ") == "ishaq dar"

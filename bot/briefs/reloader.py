@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.briefs.errors import LoadError
 from bot.briefs.library import Library, load_library
-from bot.briefs.loader import VOCABULARY_FILE, LoadError, brief_files
+from bot.briefs.loader import VOCABULARY_FILE, brief_files
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,12 @@ class LiveLibrary:
         self, root: Path, library: Library | None = None, cache: Path | None = None
     ) -> None:
         self.root = root
-        # The validated-brief cache (see bot.briefs.loader): a quicker start, and kept current
+        # The validated-brief cache (see bot.briefs.fast): a quicker start, and kept current
         # by every reload so the next start finds it so.
         self.cache = cache
         self._library = library if library is not None else load_library(root, cache=cache)
         self._signature = self._scan()
         self._lock = asyncio.Lock()
-        self.listeners: list[Callable[[Library], None]] = []
 
     def current(self) -> Library:
         """The library as last loaded."""
@@ -92,8 +91,6 @@ class LiveLibrary:
             len(report.updated),
             len(report.errors),
         )
-        for listener in self.listeners:
-            listener(new)
         return report
 
     async def changed(self) -> bool:

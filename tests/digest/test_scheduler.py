@@ -16,24 +16,26 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.briefs.models import Brief
-from bot.queries.digest import order_key
-from bot.services.clock import FakeClock
-from bot.services.scheduler import (
+from bot.clock import Zone
+from bot.digest.content import order_key
+from bot.digest.scheduler import (
     Action,
     DeliveryForbidden,
     DeliveryGone,
     DigestScheduler,
     digest_nonce,
 )
-from bot.services.store import ArchiveCutoff, History, SlotState, Store
-from tests.services.digest_helpers import (
+from bot.store.records import ArchiveCutoff, History, SlotState
+from bot.store.sqlite import Store
+from tests.digest.clock import FakeClock
+from tests.digest.helpers import (
     EverNew,
     FakePoster,
     SimulatedCrash,
     make_brief,
     newest_first,
 )
-from tests.services.test_store import make_version_1_database
+from tests.store.test_store import make_version_1_database
 
 UTC = dt.UTC
 GUILD = 10
@@ -87,7 +89,7 @@ class Env:
             guild_id=GUILD,
             channel_id=channel,
             local_time=dt.time.fromisoformat(at),
-            timezone=tz,
+            timezone=Zone.named(tz),
             topics=topics,
             created_by=42,
         )
@@ -287,7 +289,7 @@ async def test_crash_after_send_before_completion_does_not_post_twice(env: Env) 
     assert [i.label for i in resent.sections[0].items] == [i.label for i in first.sections[0].items]
     assert len(env.poster.posted_to(1)) == 1
     message_id = env.poster.messages[(1, digest_nonce(1, DAY))]
-    last = await env.store.last_post(1)
+    last = await env.store.last_sent(1)
     assert last is not None and last.message_id == message_id
     history = await env.store.history(1)
     assert "breaking" not in history.sent_ids
@@ -319,7 +321,7 @@ async def test_digest_missed_by_ten_hours_is_skipped_and_logged(
     await env.clock.set(utc(2026, 3, 5, 7, 0))
     await env.subscribe(1, "08:00")
     await env.clock.set(utc(2026, 3, 5, 18, 0))
-    with caplog.at_level(logging.WARNING, logger="bot.services.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.digest.scheduler"):
         await env.start(scheduler)
     assert env.poster.attempts == []
     slot = await env.store.get_slot(1, DAY)
@@ -378,7 +380,7 @@ async def test_other_failure_is_logged_and_retried_next_cycle_with_the_same_nonc
     await env.subscribe(2, "08:00")
     env.poster.fail_before[1] = [RuntimeError("503 Service Unavailable")]
     await env.start(scheduler)
-    with caplog.at_level(logging.ERROR, logger="bot.services.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="bot.digest.scheduler"):
         await env.clock.set(utc(2026, 3, 5, 8, 0))
     assert env.poster.posted_to(1) == [] and len(env.poster.posted_to(2)) == 1
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.queries.reply import Reply, Status
-from bot.services.clock import FakeClock
-from bot.services.scheduler import DigestScheduler
-from bot.services.status import server_list, status, subscribed, unsubscribed
-from bot.services.store import Slot, SlotState, Store, Subscription
-from tests.services.digest_helpers import FakePoster
+from bot.clock import Zone
+from bot.digest.replies import server_list, status, subscribed, unsubscribed
+from bot.digest.scheduler import DigestScheduler
+from bot.reply import Reply, Status
+from bot.store.records import Slot, SlotState, Subscription
+from bot.store.sqlite import Store
+from tests.digest.clock import FakeClock
+from tests.digest.helpers import FakePoster
 
 UTC = dt.UTC
 GUILD = 42
@@ -63,7 +65,7 @@ async def subscribe(
         guild_id=GUILD,
         channel_id=channel,
         local_time=dt.time.fromisoformat(at),
-        timezone=tz,
+        timezone=Zone.named(tz),
         topics=topics,
         created_by=USER,
     )
@@ -81,7 +83,7 @@ async def post(store: Store, clock: FakeClock, day: dt.date, at: dt.datetime, br
     ids = [f"b{n}" for n in range(briefs)]
     assert await store.claim_slot(CHANNEL, day, f"nonce-{day}", ids) is not None
     assert await store.complete_slot(CHANNEL, day, 9000 + day.day, ids)
-    slot = await store.last_post(CHANNEL)
+    slot = await store.last_sent(CHANNEL)
     assert slot is not None
     return slot
 
@@ -227,7 +229,7 @@ async def test_status_survives_a_time_zone_this_host_does_not_know(
     with sqlite3.connect(db_path) as db:
         db.execute("UPDATE subscriptions SET timezone = 'Atlantis/Poseidonis'")
     sub = await current(store)
-    assert sub.timezone == "Atlantis/Poseidonis"
+    assert sub.timezone.key == "Atlantis/Poseidonis" and sub.timezone.rules is None
 
     reply = status(sub, None, slot, LABELS)
     assert "Daily at 08:30 (Atlantis/Poseidonis)" in lines(reply)[0]
@@ -309,7 +311,7 @@ async def test_no_topics_means_all_topics(store: Store) -> None:
     assert lines(status(sub, None, None, LABELS))[0] == "Daily at 07:00 (UTC) · all topics"
 
 
-async def test_a_day_skipped_after_the_last_post_is_shown_with_its_reason(
+async def test_a_day_skipped_after_the_last_digest_is_shown_with_its_reason(
     store: Store, clock: FakeClock
 ) -> None:
     await subscribe(store, tz="Europe/London")
@@ -320,20 +322,20 @@ async def test_a_day_skipped_after_the_last_post_is_shown_with_its_reason(
     reason = "missed: due 9 h 30 min ago, beyond the 3 h grace window"
     assert await store.skip_slot(CHANNEL, dt.date(2026, 3, 6), reason)
 
-    last, skipped = await store.last_post(CHANNEL), await store.last_skip(CHANNEL)
+    last, skipped = await store.last_sent(CHANNEL), await store.last_skipped(CHANNEL)
     reply = status(await current(store), None, last, LABELS, skipped)
     assert line(reply, "Last digest:") == "Last digest: Thu 05 Mar 2026, 08:31 GMT (2 briefs)"
     assert line(reply, "Skipped") == f"Skipped 2026-03-06: {reason}"
 
 
-async def test_a_skip_older_than_the_last_post_is_not_repeated(
+async def test_a_skip_older_than_the_last_digest_is_not_repeated(
     store: Store, clock: FakeClock
 ) -> None:
     await subscribe(store, tz="Europe/London")
     await clock.set(utc(3, 5, 7))
     assert await store.skip_slot(CHANNEL, dt.date(2026, 3, 4), "nothing new")
     await post(store, clock, dt.date(2026, 3, 5), utc(3, 5, 8, 31), briefs=2)
-    last, skipped = await store.last_post(CHANNEL), await store.last_skip(CHANNEL)
+    last, skipped = await store.last_sent(CHANNEL), await store.last_skipped(CHANNEL)
     assert skipped is not None and skipped.local_date == dt.date(2026, 3, 4)
     reply = status(await current(store), None, last, LABELS, skipped)
     assert "Skipped" not in (reply.description or "")

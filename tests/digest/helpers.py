@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.briefs.models import Brief
-from bot.queries.reply import Reply
-from bot.services.clock import Clock
+from bot.clock import Clock
+from bot.reply import Reply
 
 UTC = dt.UTC
 

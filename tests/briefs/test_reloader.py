@@ -6,7 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from bot.services.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary
 from tests.conftest import BRIEF
 
 

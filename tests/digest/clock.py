@@ -1,53 +1,11 @@
-"""Time as the services see it: a real clock, and a fake one tests move by hand."""
+"""A clock that only moves when a test moves it (the real one is bot.clock.SystemClock)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Protocol
 
-UTC = dt.UTC
-
-
-class Clock(Protocol):
-    """Where the scheduler gets the time and waits for it."""
-
-    def now(self) -> dt.datetime:
-        """The current instant, timezone-aware, in UTC."""
-        ...
-
-    async def sleep_until(self, when: dt.datetime) -> None:
-        """Return once `now()` has reached `when` (at once if it already has)."""
-        ...
-
-
-def require_aware(when: dt.datetime, what: str = "datetime") -> dt.datetime:
-    """`when` in UTC; a naive datetime is a bug, so it is refused rather than guessed."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got naive {when.isoformat()}")
-    return when.astimezone(UTC)
-
-
-class SystemClock:
-    """The wall clock."""
-
-    # Sleep in bounded steps and re-read the wall clock after each: asyncio sleeps on the
-    # monotonic clock, which does not follow NTP corrections or a suspended laptop.
-    max_step: float = 300.0
-
-    def now(self) -> dt.datetime:
-        """The current instant in UTC."""
-        return dt.datetime.now(UTC)
-
-    async def sleep_until(self, when: dt.datetime) -> None:
-        """Sleep until the wall clock reaches `when`."""
-        when = require_aware(when, "sleep_until")
-        while True:
-            remaining = (when - self.now()).total_seconds()
-            if remaining <= 0:
-                return
-            # The small floor stops a spin when the event loop wakes a hair early.
-            await asyncio.sleep(min(max(remaining, 0.001), self.max_step))
+from bot.clock import require_aware
 
 
 class FakeClock:
@@ -77,10 +35,6 @@ class FakeClock:
     def entered(self) -> int:
         """How many times `sleep_until` has been called; pass it to `settle`."""
         return self._entered
-
-    def next_wake(self) -> dt.datetime | None:
-        """The earliest instant a sleeper waits for."""
-        return min((when for when, _ in self._sleepers), default=None)
 
     async def sleep_until(self, when: dt.datetime) -> None:
         """Block until a test moves the clock to `when` or past it."""

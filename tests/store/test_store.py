@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import store as store_module
-from bot.services.clock import FakeClock
-from bot.services.store import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
+from bot.clock import Zone
+from bot.store import schema as store_module
+from bot.store.records import (
     ArchiveCutoff,
     History,
     SchemaTooNewError,
     SlotState,
-    Store,
     StoreError,
 )
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.sqlite import Store
+from tests.digest.clock import FakeClock
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
@@ -52,7 +52,7 @@ async def subscribe(
         guild_id=guild,
         channel_id=channel,
         local_time=dt.time.fromisoformat(at),
-        timezone=tz,
+        timezone=Zone.named(tz),
         topics=topics,
         created_by=user,
     )
@@ -84,7 +84,7 @@ async def test_reopening_keeps_data_and_does_not_migrate_again(
     async with await Store.open(db_path, clock=clock) as store:
         assert await store.schema_version() == SCHEMA_VERSION
         sub = await store.get(1)
-    assert sub is not None and sub.timezone == "Europe/London"
+    assert sub is not None and sub.timezone == Zone.named("Europe/London")
 
 
 async def test_database_from_a_newer_briefbot_is_refused(db_path: Path, clock: FakeClock) -> None:
@@ -136,7 +136,7 @@ async def test_resubscribing_updates_the_schedule_and_re_enables(
     assert sub is not None
     assert (sub.local_time, sub.timezone, sub.topics) == (
         dt.time(18, 5),
-        "Asia/Karachi",
+        Zone.named("Asia/Karachi"),
         ("housing", "transport"),
     )
     assert sub.enabled and sub.disabled_reason is None and sub.disabled_at is None
@@ -235,7 +235,7 @@ async def test_claim_is_taken_once_resumed_with_its_nonce_and_closed_by_completi
         assert slot.brief_ids == ("a", "b")
         assert (await store.history(1)).sent_ids == {"a", "b", "old"}
         assert await store.open_claims() == []
-        last = await store.last_post(1)
+        last = await store.last_sent(1)
         assert last is not None and last.local_date == DAY
 
 
@@ -249,7 +249,7 @@ async def test_skipped_slot_is_not_claimed_and_keeps_its_reason(
         slot = await store.get_slot(1, DAY)
         assert slot is not None and slot.state is SlotState.SKIPPED
         assert slot.reason == "nothing new"
-        assert await store.last_post(1) is None
+        assert await store.last_sent(1) is None
 
 
 async def test_no_claim_for_a_channel_that_is_not_subscribed_or_disabled(
@@ -294,7 +294,7 @@ async def test_subscriptions_claims_and_history_survive_a_restart(
         assert sub is not None
         assert (sub.local_time, sub.timezone, sub.topics) == (
             dt.time(7, 15),
-            "America/New_York",
+            Zone.named("America/New_York"),
             ("budget",),
         )
         assert sub.created_at.tzinfo is UTC
@@ -408,7 +408,7 @@ async def test_version_1_database_with_data_migrates_and_keeps_working(
         assert sub is not None and sub.topics == ("budget",) and sub.enabled
         # Its history as it was: every row kept, no cutoff (its backlog rows do that job).
         assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2"}))
-        last = await store.last_post(1)
+        last = await store.last_sent(1)
         assert last is not None and (last.message_id, last.brief_ids) == (500, ("b2",))
         # The interrupted claim is resumed with its nonce and completed.
         [claim] = await store.open_claims()

@@ -1,15 +1,15 @@
-"""All SQL of the project: digest subscriptions, daily slot claims and what each channel got.
+"""The SQLite store: digest subscriptions, daily slot claims and what each channel got.
 
 What a channel got is its *history*: the archive cutoff its first digest recorded (the order
-key, date and brief id, of the oldest brief that digest showed; see `bot.queries.digest`)
+key, date and brief id, of the oldest brief that digest showed; see `bot.digest.content`)
 and one row per brief sent to it since. The archive before the cutoff has no rows.
 
 One SQLite file through aiosqlite. The schema is built by numbered migrations tracked in
 `PRAGMA user_version`; a database written by a newer briefbot is refused, not guessed at.
 Timestamps are stored as UTC ISO 8601 strings; local dates as YYYY-MM-DD.
 
-Commands and the scheduler depend on the `SubscriptionStore` protocol only, so another
-backend (PostgreSQL) can replace this one without touching them.
+The schema is `bot.store.schema`; the records it returns are `bot.store.records`. When a second
+backend (PostgreSQL) arrives, the interface both share is derived from what the features use.
 """
 
 from __future__ import annotations
@@ -21,263 +21,29 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Self
 
 import aiosqlite
 
-from bot.services.clock import Clock, SystemClock, require_aware
-from bot.services.schedule import format_time
+from bot.clock import Clock, SystemClock, Zone, format_time, require_aware
+from bot.store import schema
+from bot.store.records import (
+    ArchiveCutoff,
+    History,
+    SchemaTooNewError,
+    Slot,
+    SlotClaim,
+    SlotState,
+    StoreError,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
 UTC = dt.UTC
-
-# Each step runs in one transaction with the bump of user_version, so a crash mid-way leaves
-# the database at the previous version and the step runs again on the next start.
-# Never edit a released step: add a new one.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (
-        1,
-        (
-            """
-            CREATE TABLE subscriptions (
-                channel_id      INTEGER PRIMARY KEY,
-                guild_id        INTEGER NOT NULL,
-                local_time      TEXT NOT NULL CHECK (local_time GLOB '[0-2][0-9]:[0-5][0-9]'),
-                timezone        TEXT NOT NULL,
-                topics          TEXT NOT NULL DEFAULT '[]',   -- JSON array of topic ids
-                created_by      INTEGER NOT NULL,
-                updated_by      INTEGER NOT NULL,
-                created_at      TEXT NOT NULL,
-                updated_at      TEXT NOT NULL,                 -- when the schedule was last set
-                enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-                disabled_reason TEXT,
-                disabled_at     TEXT
-            )
-            """,
-            "CREATE INDEX subscriptions_guild ON subscriptions (guild_id)",
-            """
-            CREATE TABLE digest_slots (
-                channel_id  INTEGER NOT NULL
-                            REFERENCES subscriptions (channel_id) ON DELETE CASCADE,
-                local_date  TEXT NOT NULL,
-                state       TEXT NOT NULL CHECK (state IN ('claimed', 'sent', 'skipped')),
-                nonce       TEXT,
-                brief_ids   TEXT NOT NULL DEFAULT '[]',       -- JSON: briefs the message shows
-                message_id  INTEGER,
-                reason      TEXT,
-                attempts    INTEGER NOT NULL DEFAULT 0,
-                claimed_at  TEXT,
-                finished_at TEXT,
-                PRIMARY KEY (channel_id, local_date)
-            )
-            """,
-            "CREATE INDEX digest_slots_open ON digest_slots (state) WHERE state = 'claimed'",
-            """
-            CREATE TABLE sent_briefs (
-                channel_id INTEGER NOT NULL
-                           REFERENCES subscriptions (channel_id) ON DELETE CASCADE,
-                brief_id   TEXT NOT NULL,
-                sent_at    TEXT NOT NULL,
-                PRIMARY KEY (channel_id, brief_id)
-            )
-            """,
-        ),
-    ),
-    (
-        2,
-        (
-            # The archive cutoff, recorded by the channel's first digest (NULL until then): the
-            # order key (date, brief id) of the oldest brief it showed. Not inserting a
-            # sent_briefs row per archive brief is the point: a first digest used to write one
-            # per brief in the library. Channels from version 1 keep their rows and no cutoff.
-            """
-            ALTER TABLE subscriptions ADD COLUMN archive_date TEXT
-                CHECK (archive_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]')
-            """,
-            """
-            ALTER TABLE subscriptions ADD COLUMN archive_id TEXT
-                CHECK ((archive_id IS NULL) = (archive_date IS NULL))
-            """,
-        ),
-    ),
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
-
 BUSY_TIMEOUT_MS = 5000
-
-
-class StoreError(Exception):
-    """The database cannot be used as it is."""
-
-
-class SchemaTooNewError(StoreError):
-    """The database was written by a newer briefbot than this one."""
-
-
-class SlotState(StrEnum):
-    """Where one channel's digest for one local date stands."""
-
-    CLAIMED = "claimed"  # about to be sent, or interrupted while sending: retry, same nonce
-    SENT = "sent"
-    SKIPPED = "skipped"  # not posted; `reason` says why
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """A channel's daily digest subscription."""
-
-    channel_id: int
-    guild_id: int
-    local_time: dt.time
-    timezone: str  # IANA key
-    topics: tuple[str, ...]  # topic ids; empty means every topic
-    created_by: int
-    updated_by: int
-    created_at: dt.datetime
-    # When the schedule was last set (subscribe, resubscribe): slots due before it are not owed.
-    updated_at: dt.datetime
-    enabled: bool = True
-    disabled_reason: str | None = None
-    disabled_at: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveCutoff:
-    """Where a channel's archive ends: the order key (date, brief id) its first digest set."""
-
-    date: dt.date  # the brief's date; `dt.date.min` for an undated brief
-    brief_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    """What a channel has had: its archive cutoff (None before its first digest) and the ids
-    of the briefs sent to it."""
-
-    cutoff: ArchiveCutoff | None
-    sent_ids: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """The right to send one channel's digest for one local date."""
-
-    channel_id: int
-    local_date: dt.date
-    nonce: str
-    brief_ids: tuple[str, ...]  # what the message was planned to show
-    attempts: int
-    claimed_at: dt.datetime
-
-    @property
-    def resumed(self) -> bool:
-        """Whether an earlier attempt claimed this slot and did not finish."""
-        return self.attempts > 1
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One channel's digest for one local date, as recorded."""
-
-    channel_id: int
-    local_date: dt.date
-    state: SlotState
-    nonce: str | None
-    brief_ids: tuple[str, ...]
-    message_id: int | None
-    reason: str | None
-    attempts: int
-    claimed_at: dt.datetime | None
-    finished_at: dt.datetime | None
-
-
-class SubscriptionStore(Protocol):
-    """What commands and the scheduler need from storage; nothing SQLite-specific."""
-
-    async def upsert_subscription(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        local_time: dt.time,
-        timezone: str,
-        topics: Sequence[str] = (),
-        created_by: int,
-    ) -> Subscription:
-        """Subscribe a channel, or update its schedule and re-enable it."""
-        ...
-
-    async def remove(self, channel_id: int) -> bool:
-        """Unsubscribe a channel and forget its history; whether it was subscribed."""
-        ...
-
-    async def get(self, channel_id: int) -> Subscription | None:
-        """The channel's subscription."""
-        ...
-
-    async def list_guild(self, guild_id: int) -> list[Subscription]:
-        """Every subscription in a guild, enabled or not."""
-        ...
-
-    async def list_enabled(self) -> list[Subscription]:
-        """Every subscription the scheduler should serve."""
-        ...
-
-    async def disable(self, channel_id: int, reason: str) -> bool:
-        """Stop serving a channel, keeping the subscription and why."""
-        ...
-
-    async def history(self, channel_id: int) -> History:
-        """The channel's archive cutoff and the ids of the briefs delivered to it."""
-        ...
-
-    async def mark_sent(self, channel_id: int, brief_ids: Iterable[str]) -> None:
-        """Record briefs as delivered to the channel."""
-        ...
-
-    async def claim_slot(
-        self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
-    ) -> Claim | None:
-        """Claim a slot; the open claim if one is left over; None if done or not subscribed."""
-        ...
-
-    async def complete_slot(
-        self,
-        channel_id: int,
-        local_date: dt.date,
-        message_id: int,
-        brief_ids: Iterable[str],
-        cutoff: ArchiveCutoff | None = None,
-    ) -> bool:
-        """Mark a claimed slot sent, its briefs delivered and (first digest) the cutoff set."""
-        ...
-
-    async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
-        """Record a slot as not posted, unless it was already sent or skipped."""
-        ...
-
-    async def get_slot(self, channel_id: int, local_date: dt.date) -> Slot | None:
-        """The record of one slot."""
-        ...
-
-    async def open_claims(self) -> list[Claim]:
-        """Claims left unfinished (a crash or failure between claim and completion)."""
-        ...
-
-    async def last_post(self, channel_id: int) -> Slot | None:
-        """The channel's most recent sent digest."""
-        ...
-
-    async def last_skip(self, channel_id: int) -> Slot | None:
-        """The channel's most recent skipped digest, with its reason."""
-        ...
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -316,7 +82,7 @@ def _subscription(row: Any) -> Subscription:
         channel_id=row["channel_id"],
         guild_id=row["guild_id"],
         local_time=dt.time.fromisoformat(row["local_time"]),
-        timezone=row["timezone"],
+        timezone=Zone.stored(row["timezone"]),
         topics=_ids(row["topics"]),
         created_by=row["created_by"],
         updated_by=row["updated_by"],
@@ -343,10 +109,10 @@ def _slot(row: Any) -> Slot:
     )
 
 
-def _claim(row: Any) -> Claim:
+def _claim(row: Any) -> SlotClaim:
     claimed_at = _instant(row["claimed_at"])
     assert claimed_at is not None
-    return Claim(
+    return SlotClaim(
         channel_id=row["channel_id"],
         local_date=dt.date.fromisoformat(row["local_date"]),
         nonce=row["nonce"],
@@ -357,7 +123,7 @@ def _claim(row: Any) -> Claim:
 
 
 class Store:
-    """The SQLite implementation of `SubscriptionStore`; open with `await Store.open(path)`."""
+    """The SQLite store; open with `await Store.open(path)`."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._db = db
@@ -437,13 +203,14 @@ class Store:
 
     async def _migrate(self) -> None:
         version = await self._user_version()
-        if version > SCHEMA_VERSION:
+        latest = schema.SCHEMA_VERSION
+        if version > latest:
             raise SchemaTooNewError(
                 f"{self.path} has database schema version {version}, but this briefbot knows "
-                f"versions up to {SCHEMA_VERSION}. It was written by a newer briefbot: upgrade "
+                f"versions up to {latest}. It was written by a newer briefbot: upgrade "
                 "briefbot, or set BRIEFBOT_DATABASE to another file."
             )
-        for number, statements in MIGRATIONS:
+        for number, statements in schema.MIGRATIONS:
             if number <= version:
                 continue
             try:
@@ -453,7 +220,7 @@ class Store:
                         continue
                     for statement in statements:
                         await db.execute(statement)
-                    # PRAGMA takes no parameters; `number` comes from MIGRATIONS, not from input.
+                    # PRAGMA takes no parameters; `number` comes from the schema, not from input.
                     await db.execute(f"PRAGMA user_version = {int(number)}")
             except sqlite3.Error as exc:
                 raise StoreError(
@@ -479,21 +246,17 @@ class Store:
         guild_id: int,
         channel_id: int,
         local_time: dt.time,
-        timezone: str,
+        timezone: Zone,
         topics: Sequence[str] = (),
         created_by: int,
     ) -> Subscription:
         """Subscribe a channel, or update its schedule and re-enable it (clearing the reason)."""
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {timezone!r}") from exc
         now = _stamp(self._clock.now())
         params = (
             channel_id,
             guild_id,
             format_time(local_time),
-            timezone,
+            timezone.key,
             json.dumps(list(dict.fromkeys(topics))),
             created_by,
             created_by,
@@ -621,7 +384,7 @@ class Store:
 
     async def claim_slot(
         self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
-    ) -> Claim | None:
+    ) -> SlotClaim | None:
         """Claim a slot before sending; the open claim if one is left over; None if done."""
         # Returns a fresh claim; or the existing claim when an earlier attempt did not finish
         # (retry it with *its* nonce: `attempts` > 1); or None when the slot is already sent or
@@ -707,7 +470,7 @@ class Store:
             )
         return _slot(row) if row else None
 
-    async def open_claims(self) -> list[Claim]:
+    async def open_claims(self) -> list[SlotClaim]:
         """Claims not yet sent or skipped, oldest first."""
         async with self._lock:
             rows = await self._fetchall(
@@ -716,11 +479,11 @@ class Store:
             )
         return [_claim(r) for r in rows]
 
-    async def last_post(self, channel_id: int) -> Slot | None:
+    async def last_sent(self, channel_id: int) -> Slot | None:
         """The channel's most recently sent digest."""
         return await self._last_slot(channel_id, SlotState.SENT)
 
-    async def last_skip(self, channel_id: int) -> Slot | None:
+    async def last_skipped(self, channel_id: int) -> Slot | None:
         """The channel's most recently skipped digest, with its reason."""
         return await self._last_slot(channel_id, SlotState.SKIPPED)
 

@@ -1,12 +1,8 @@
-"""Daily schedules: parse a time of day and an IANA timezone, and find when a digest is due.
+"""What /digest subscribe is given, as users type it: a time of day, a time zone, topics.
 
-A digest is due once per *local date*. The due instant of a date is its local time read with
-`fold=0` (PEP 495), which gives the two DST rules:
-
-* spring forward — a time that does not exist that day (02:30 in New York on 2026-03-08) is
-  shifted forward by the gap and posts once, at 03:30 local;
-* fall back — a time that happens twice (01:30 in New York on 2026-11-01) posts once, at its
-  first occurrence.
+Each is parsed once into the one form the rest of the digest uses (`dt.time`, `bot.clock.Zone`,
+topic ids), or refused with a `ScheduleError` that says how to fix it. The lookup tables below
+(popular zones, abbreviations, everyday names) serve parsing and autocomplete alike.
 """
 
 from __future__ import annotations
@@ -16,13 +12,16 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
-UTC = dt.UTC
+from bot.briefs.library import Library
+from bot.clock import Zone, format_time
+from bot.text import clip
 
-TIME_EXAMPLES = "08:30, 18:05, 9am or 9:30pm"
+TIME_EXAMPLES = "08:30, 9am, 18:00 or 6:15pm"
 ZONE_EXAMPLES = "Europe/London, America/New_York, Asia/Karachi or UTC"
+# Offered by the time autocomplete after what the user typed.
+COMMON_TIMES = tuple(dt.time(h) for h in (7, 8, 9, 12, 17, 18))
 
 
 class ScheduleError(ValueError):
@@ -32,6 +31,10 @@ class ScheduleError(ValueError):
         super().__init__(message)
         self.message = message
         self.suggestions = tuple(suggestions)
+
+
+class TopicError(ScheduleError):
+    """A topic name the vocabulary does not know."""
 
 
 # ---------------------------------------------------------------------------- time of day
@@ -84,9 +87,13 @@ def parse_time(text: str) -> dt.time:
     return dt.time(hour, minute)
 
 
-def format_time(at: dt.time) -> str:
-    """A time of day as HH:MM, the form it is stored and shown in."""
-    return f"{at.hour:02d}:{at.minute:02d}"
+def time_suggestions(typed: str) -> list[str]:
+    """Times for autocomplete: the typed one as HH:MM when it reads as a time, then common ones."""
+    try:
+        parsed = [format_time(parse_time(typed))] if typed.strip() else []
+    except ScheduleError:
+        parsed = []
+    return list(dict.fromkeys(parsed + [format_time(t) for t in COMMON_TIMES]))
 
 
 # ---------------------------------------------------------------------------- timezones
@@ -268,7 +275,7 @@ def _rank_key(key: str) -> tuple[int, int, str]:
     return (popular, legacy, key)
 
 
-def parse_timezone(text: str) -> ZoneInfo:
+def parse_timezone(text: str) -> Zone:
     """The IANA zone the user means; case-insensitive, city names and everyday names accepted."""
     raw = text.strip()
     if not raw:
@@ -302,17 +309,9 @@ def parse_timezone(text: str) -> ZoneInfo:
             f"Unknown timezone {raw!r}. {hint}Use an IANA name such as {ZONE_EXAMPLES}.", close
         )
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:  # the tz database is broken
+        return Zone.named(name)
+    except ValueError as exc:  # the tz database is broken
         raise ScheduleError(f"Timezone {name!r} could not be loaded: {exc}") from exc
-
-
-def stored_zone(name: str) -> ZoneInfo | None:
-    """A stored zone key as a zone; None when this host's tzdata does not know it (any more)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _city(raw: str, key: str) -> str | None:
@@ -365,52 +364,22 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
     return list(dict.fromkeys(ranked))[:limit]
 
 
-# ---------------------------------------------------------------------------- due instants
+# ---------------------------------------------------------------------------- topics
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """One slot of a daily schedule: the local date, and the UTC instant it is due."""
-
-    at: dt.datetime
-    day: dt.date
-
-
-def due_at(day: dt.date, at: dt.time, tz: dt.tzinfo) -> dt.datetime:
-    """The UTC instant of `at` on local date `day` (gap: shifted forward; repeat: the first)."""
-    # fold=0 reads a nonexistent time with the offset before the gap (so 02:30 becomes 03:30
-    # after a one-hour spring-forward) and a repeated time as its first occurrence.
-    local = dt.datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=tz)
-    return local.astimezone(UTC)
-
-
-def slot_at(day: dt.date, at: dt.time, tz: dt.tzinfo) -> dt.datetime | None:
-    """The due instant of local date `day`, or None for a date the zone skipped altogether."""
-    when = due_at(day, at, tz)
-    # A skipped date (Pacific/Apia jumped over 2011-12-30) shifts onto the next date's
-    # instant; without this check it would post twice at that instant.
-    if when == due_at(day + dt.timedelta(days=1), at, tz):
-        return None
-    return when
-
-
-def next_due(at: dt.time, tz: dt.tzinfo, after: dt.datetime) -> Due:
-    """The first slot due strictly after `after`."""
-    start = after.astimezone(tz).date()
-    for offset in range(-1, 4):
-        day = start + dt.timedelta(days=offset)
-        when = slot_at(day, at, tz)
-        if when is not None and when > after:
-            return Due(when, day)
-    raise AssertionError(f"no slot after {after} for {at} in {tz}")  # pragma: no cover
-
-
-def latest_due(at: dt.time, tz: dt.tzinfo, now: dt.datetime) -> Due:
-    """The last slot due at or before `now`."""
-    start = now.astimezone(tz).date()
-    for offset in range(1, -4, -1):
-        day = start + dt.timedelta(days=offset)
-        when = slot_at(day, at, tz)
-        if when is not None and when <= now:
-            return Due(when, day)
-    raise AssertionError(f"no slot before {now} for {at} in {tz}")  # pragma: no cover
+def parse_topics(library: Library, text: str | None) -> tuple[str, ...]:
+    """Comma-separated topic names or aliases → vocabulary ids (none given: every topic)."""
+    if not text or not text.strip():
+        return ()
+    ids: list[str] = []
+    for name in (part.strip() for part in text.split(",")):
+        if not name:
+            continue
+        topic = library.topic(name)
+        if topic is None:
+            raise TopicError(
+                f"No topic is called {clip(name, 80)!r}. Separate topics with commas.",
+                library.vocabulary.suggest(name),
+            )
+        ids.append(topic.id)
+    return tuple(dict.fromkeys(ids))

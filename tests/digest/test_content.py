@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from bot.briefs.library import _newest_first_key
-from bot.queries.digest import build_digest, lead, order_key
-from bot.queries.reply import Reply
-from tests.services.digest_helpers import make_brief, newest_first
+from bot.briefs.library import Library
+from bot.briefs.loader import LoadedBrief
+from bot.briefs.models import Vocabulary, order_key
+from bot.digest.content import build_digest, lead
+from bot.reply import Reply
+from tests.digest.helpers import make_brief, newest_first
 
 DAY = dt.date(2026, 3, 8)
 
@@ -117,14 +120,16 @@ def test_first_digest_shows_the_latest_and_does_not_drip_the_archive() -> None:
     assert build_digest(briefs, set(digest.shown_ids), (), cutoff=digest.cutoff) is None
 
 
-def test_order_key_is_the_librarys_newest_first_key() -> None:
+def test_order_key_is_the_librarys_newest_first_order() -> None:
     briefs = [
         make_brief("undated", None),
         make_brief("a-same-day", dt.date(2026, 3, 1)),
         make_brief("z-same-day", dt.date(2026, 3, 1)),
         make_brief("later", dt.date(2026, 3, 2)),
     ]
-    assert [order_key(b) for b in briefs] == [_newest_first_key(b) for b in briefs]
+    loaded = [LoadedBrief(b, Path(f"{b.id}.yaml")) for b in briefs]
+    library = Library(loaded, Vocabulary.model_construct(topics=()))
+    assert [b.id for b in library.briefs] == ["later", "z-same-day", "a-same-day", "undated"]
     assert order_key(briefs[0]) < order_key(briefs[1]) < order_key(briefs[2]) < order_key(briefs[3])
 
 

@@ -1,4 +1,4 @@
-"""The fake clock moves only when told, wakes sleepers at their own instant, never sleeps."""
+"""The clocks (the fake one moves only when told and never sleeps), time zones, HH:MM."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.services.clock import FakeClock, SystemClock
+from bot.clock import SystemClock, Zone, format_time
+from tests.digest.clock import FakeClock
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
@@ -67,3 +68,21 @@ async def test_system_clock_is_aware_utc_and_sleeps_to_the_wall_clock() -> None:
     assert clock.now() >= now + dt.timedelta(milliseconds=20)
     with pytest.raises(ValueError, match="timezone-aware"):
         await clock.sleep_until(dt.datetime(2026, 3, 9))
+
+
+def test_a_zone_is_validated_once_and_compared_by_its_key() -> None:
+    london = Zone.named("Europe/London")
+    assert london.rules is not None and london.rules.key == "Europe/London"
+    assert london == Zone.stored("Europe/London")
+    with pytest.raises(ValueError, match="unknown timezone 'Mars/Olympus'"):
+        Zone.named("Mars/Olympus")
+
+
+def test_a_stored_zone_this_host_does_not_know_is_kept_without_rules() -> None:
+    gone = Zone.stored("Atlantis/Poseidonis")
+    assert gone.key == "Atlantis/Poseidonis" and gone.rules is None
+
+
+def test_times_of_day_are_written_as_hh_mm() -> None:
+    assert format_time(dt.time(8, 5)) == "08:05"
+    assert format_time(dt.time(18, 30, 59)) == "18:30"

@@ -1,9 +1,11 @@
 """Discord's documented limits (developers/resources/message.mdx, application-commands.mdx).
 
-Where the OpenAPI spec and the docs differ, the docs win (content: 2000, not 4000).
+The one place they are written down: every layer imports them from here. Where the OpenAPI spec
+and the docs differ, the docs win (content: 2000, not 4000).
 """
 
 CONTENT = 2000
+NONCE = 25  # characters of a message nonce
 EMBEDS_PER_MESSAGE = 10
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096

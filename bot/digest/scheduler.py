@@ -29,19 +29,14 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot import limits
 from bot.briefs.models import Brief
-from bot.queries.digest import DEFAULT_CAP, Digest, build_digest
-from bot.queries.reply import Reply
-from bot.services.clock import Clock, require_aware
-from bot.services.schedule import Due, latest_due, next_due, slot_at, stored_zone
-from bot.services.store import (
-    ArchiveCutoff,
-    History,
-    Slot,
-    SlotState,
-    Subscription,
-    SubscriptionStore,
-)
+from bot.clock import Clock, require_aware
+from bot.digest.content import DEFAULT_CAP, Digest, build_digest
+from bot.digest.due import Due, latest_due, next_due, slot_at
+from bot.reply import Reply
+from bot.store.records import ArchiveCutoff, History, SlotState, Subscription
+from bot.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +47,6 @@ IDLE_WAKE = dt.timedelta(days=1)
 MIN_WAKE = dt.timedelta(seconds=1)
 RETRY_FIRST = dt.timedelta(minutes=1)
 RETRY_MAX = dt.timedelta(minutes=15)
-NONCE_MAX = 25  # Discord's limit for a message nonce
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -99,7 +93,7 @@ def digest_nonce(channel_id: int, local_date: dt.date) -> str:
     if channel_id < 0:
         raise ValueError(f"channel id must not be negative, got {channel_id}")
     nonce = f"d{_base36(channel_id)}-{local_date:%Y%m%d}"
-    assert len(nonce) <= NONCE_MAX, nonce
+    assert len(nonce) <= limits.NONCE, nonce
     return nonce
 
 
@@ -141,7 +135,7 @@ class DigestScheduler:
 
     def __init__(
         self,
-        store: SubscriptionStore,
+        store: Store,
         clock: Clock,
         briefs_provider: Callable[[], Sequence[Brief]],
         poster: Poster,
@@ -210,7 +204,7 @@ class DigestScheduler:
             now = self._clock.now()
             try:
                 await self.run_due(now)
-                wake = await self._next_wake(self._clock.now())
+                wake = await self._wake_time(self._clock.now())
             except Exception:
                 log.exception("digest scheduler pass failed; trying again in %s", RETRY_FIRST)
                 wake = self._clock.now() + RETRY_FIRST
@@ -255,10 +249,10 @@ class DigestScheduler:
 
     @staticmethod
     def _zone(sub: Subscription) -> ZoneInfo | None:
-        zone = stored_zone(sub.timezone)
+        zone = sub.timezone.rules
         if zone is None:
             log.error(
-                "channel %d: unknown timezone %r; not scheduled", sub.channel_id, sub.timezone
+                "channel %d: unknown timezone %r; not scheduled", sub.channel_id, sub.timezone.key
             )
         return zone
 
@@ -399,7 +393,7 @@ class DigestScheduler:
             due = next_due(sub.local_time, tz, due.at)
         return due
 
-    async def _next_wake(self, now: dt.datetime) -> dt.datetime:
+    async def _wake_time(self, now: dt.datetime) -> dt.datetime:
         wake = now + IDLE_WAKE
         for sub in await self._store.list_enabled():
             tz = self._zone(sub)
@@ -427,7 +421,7 @@ class DigestScheduler:
         sub = await self._store.get(channel_id)
         if sub is None:
             return None
-        tz = stored_zone(sub.timezone) or ZoneInfo("UTC")
+        tz = sub.timezone.rules or ZoneInfo("UTC")
         day = (await self._next_slot(sub, tz, self._clock.now())).day
         # Builds without recording: a preview of a first digest sets no cutoff.
         history = await self._store.history(channel_id)
@@ -462,7 +456,3 @@ class DigestScheduler:
             url=reply.url,
             private=True,
         )
-
-    async def last_post(self, channel_id: int) -> Slot | None:
-        """The channel's most recent posted digest (for /digest status)."""
-        return await self._store.last_post(channel_id)
