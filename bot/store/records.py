@@ -20,6 +20,21 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer briefbot than this one."""
 
 
+class StoreDamagedError(StoreError):
+    """The database, or a row in it, is damaged: what was read cannot be trusted."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOwner:
+    """Who holds a slot claim: a process, by host, pid and a start token unique to it."""
+
+    host: str
+    pid: int
+    # "<process start time in clock ticks>.<random hex>": the start time tells a reused pid (or
+    # a restart that got the same pid) from the process that made the claim.
+    token: str
+
+
 class SlotState(StrEnum):
     """Where one channel's digest for one local date stands."""
 
@@ -74,6 +89,8 @@ class SlotClaim:
     brief_ids: tuple[str, ...]  # what the message was planned to show
     attempts: int
     claimed_at: dt.datetime
+    owner: ClaimOwner | None = None  # None: released (or claimed before schema version 3)
+    lease_until: dt.datetime | None = None  # past or None: anyone may resume it
 
     @property
     def resumed(self) -> bool:

@@ -75,6 +75,30 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        3,
+        (
+            # Claims with an owner and a lease (several processes on one file): the owner is a
+            # process (host, pid, start token); a live lease is never taken over. A claim from
+            # version 2 has no owner and no lease, so it is resumed as it was before.
+            "ALTER TABLE digest_slots ADD COLUMN owner_host TEXT",
+            "ALTER TABLE digest_slots ADD COLUMN owner_pid INTEGER",
+            "ALTER TABLE digest_slots ADD COLUMN owner_token TEXT",
+            "ALTER TABLE digest_slots ADD COLUMN lease_until TEXT",
+            # The token of the owner that began sending (NULL: not begun): a graceful stop
+            # releases only the claims it has not begun to send.
+            "ALTER TABLE digest_slots ADD COLUMN send_started_by TEXT",
+            # The requests/s budget shared by every process on the file: the next free send
+            # time (Unix seconds), each send reserving the slot after it (a shared pacer).
+            """
+            CREATE TABLE send_pacing (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                next_at REAL NOT NULL
+            )
+            """,
+            "INSERT INTO send_pacing (id, next_at) VALUES (1, 0)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
