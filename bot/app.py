@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.poster import DiscordPoster
+from bot.adapters.discord.poster import DIGEST_REQUESTS_PER_SECOND, DiscordPoster
 from bot.adapters.discord.respond import send_text
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
-from bot.digest.scheduler import DigestScheduler
+from bot.digest.scheduler import DigestScheduler, SharedPacer
 from bot.settings import Settings
-from bot.store.sqlite import Store
+from bot.store.records import StoreError
+from bot.store.sqlite import DATABASE_ERRORS, Store
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +100,13 @@ class BriefBot(commands.Bot):
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            # Every process on the database shares Discord's global budget through it.
+            shared = SharedPacer(self.store, self.clock, DIGEST_REQUESTS_PER_SECOND)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                DiscordPoster(self, shared=shared.wait),
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
             )
@@ -136,11 +140,24 @@ class BriefBot(commands.Bot):
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
+            await self._release_claims()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+
+    async def _release_claims(self) -> None:
+        """A graceful stop hands the digests it has not begun to send to another process."""
+        if self.store is None:
+            return
+        try:
+            released = await self.store.release_claims()
+        except DATABASE_ERRORS as exc:
+            log.warning("could not release digest claims: %s", exc)
+            return
+        if released:
+            log.info("released %d digest claims not yet sent", released)
 
 
 def invite_url(application_id: int) -> str:
@@ -148,11 +165,22 @@ def invite_url(application_id: int) -> str:
     return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
-NO_TOKEN = """\
-briefbot: no Discord token. Set DISCORD_TOKEN in the environment or in .env
-(copy .env.example to .env and fill it in; the README says how to get a token).
-To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:Dar"
-"""
+NO_TOKEN = (
+    "no Discord token: set DISCORD_TOKEN in the environment or in .env (copy .env.example; "
+    "the README says how to get a token); to try "
+    'the bot without Discord, ask it offline: briefbot ask "/quotes speaker:Dar"'
+)
+
+
+def fail(message: str, token: str | None = None) -> int:
+    """Report a start-up problem as one line on stderr (the traceback only at DEBUG); exit 1."""
+    line = " ".join(message.split())
+    if token:
+        line = line.replace(token, "***")  # the token never reaches a message
+    print(f"briefbot: {line}", file=sys.stderr)
+    if sys.exc_info()[0] is not None:
+        log.debug("start-up failed", exc_info=True)
+    return 1
 
 
 def load_briefs(settings: Settings) -> LiveLibrary:
@@ -166,39 +194,50 @@ def load_briefs(settings: Settings) -> LiveLibrary:
 
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
-    library = load_briefs(settings)
-    # What startup built lives as long as the bot: keep the collector from walking it again
-    # and again (a full collection over 10k briefs stalls the event loop for a second).
-    gc.freeze()
-    async with await Store.open(settings.database) as store:
+    # The database first: a problem with it is found before the briefs are loaded.
+    async with await Store.open(settings.database, lease=settings.digest_lease) as store:
         log.info("subscriptions database: %s", settings.database)
+        library = load_briefs(settings)
+        # What startup built lives as long as the bot: keep the collector from walking it
+        # again and again (a full collection over 10k briefs stalls the event loop a second).
+        gc.freeze()
         async with BriefBot(settings=settings, library=library, store=store) as bot:
             await bot.start(settings.token)
 
 
 def run(settings: Settings) -> int:
-    """`briefbot run`: connect and serve until Ctrl-C."""
+    """`briefbot run`: connect and serve until Ctrl-C; a start-up problem is one line."""
     if not settings.token:
-        print(NO_TOKEN, end="")
+        fail(NO_TOKEN)
         return 2
     try:
         asyncio.run(_start(settings))
     except KeyboardInterrupt:
         log.info("stopped")
-    except discord.LoginFailure:
-        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
-        return 1
-    except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
-        print("briefbot: Discord refused the intents requested.")
-        return 1
+    except Exception as exc:  # noqa: BLE001 - every start-up problem is one line, not a trace
+        return fail(problem(exc), settings.token)
     return 0
+
+
+def problem(exc: Exception) -> str:
+    """What went wrong at start-up, in one line naming the setting or path."""
+    if isinstance(exc, discord.LoginFailure):
+        return "Discord rejected the token: check DISCORD_TOKEN (see README)"
+    if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
+        return "Discord refused the intents requested"
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return f"could not start: {type(exc).__name__}: {exc} (BRIEFBOT_LOG_LEVEL=DEBUG shows where)"
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
     library = load_briefs(settings)
     async with (
-        await Store.open(settings.database) as store,
+        await Store.open(settings.database, lease=settings.digest_lease) as store,
         BriefBot(settings=settings, library=library, store=store) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
@@ -216,10 +255,11 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 def sync(settings: Settings, guild_id: int | None) -> int:
     """`briefbot sync`: publish the slash commands, globally unless a guild is given."""
     if not settings.token:
-        print(NO_TOKEN, end="")
+        fail(NO_TOKEN)
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
-        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
-        return 1
+        return fail("Discord rejected the token: check DISCORD_TOKEN (see README)")
+    except StoreError as exc:
+        return fail(str(exc), settings.token)

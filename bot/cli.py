@@ -1,11 +1,12 @@
-"""The `briefbot` command line: check briefs, ask offline, run or sync the Discord bot."""
+"""The `briefbot` command line: check briefs, ask offline, run or sync the Discord bot, and
+check or back up its database."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
@@ -30,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
+    db = sub.add_parser("db", help="check or back up the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_check = db_sub.add_parser("check", help="integrity report; exit non-zero on any problem")
+    db_check.add_argument(
+        "path", nargs="?", type=Path, help="the database (default: BRIEFBOT_DATABASE)"
+    )
+    db_backup = db_sub.add_parser("backup", help="copy the live database to PATH, verified")
+    db_backup.add_argument("target", type=Path, metavar="PATH", help="where the copy goes")
+    db_backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    db_backup.add_argument(
+        "--database", type=Path, help="the database to copy (default: BRIEFBOT_DATABASE)"
+    )
     return parser
 
 
@@ -44,10 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "check":
-        return check(args.dir or settings.briefs_dir)
-    if args.command == "ask":
-        return ask(args.line, args.briefs or settings.briefs_dir)
+    offline: dict[str, Callable[[], int]] = {
+        "check": lambda: check(args.dir or settings.briefs_dir),
+        "ask": lambda: ask(args.line, args.briefs or settings.briefs_dir),
+        "db": lambda: db(args, settings),
+    }
+    if args.command in offline:
+        return offline[args.command]()
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
@@ -82,3 +98,39 @@ def ask(line: str, root: Path) -> int:
     reply = dispatch.run(library, parsed.name, parsed.options)
     sys.stdout.write(render(reply))
     return 0 if reply.ok else 1
+
+
+def db(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefbot db check|backup`."""
+    if args.db_command == "check":
+        return db_check(args.path or settings.database)
+    return db_backup(args.database or settings.database, args.target, force=args.force)
+
+
+def db_check(path: Path) -> int:
+    """`briefbot db check`: print the integrity report; 1 on any problem."""
+    from bot.store import maintenance
+    from bot.store.records import StoreError
+
+    try:
+        report = maintenance.check(path)
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def db_backup(source: Path, target: Path, *, force: bool) -> int:
+    """`briefbot db backup PATH`: a verified online copy; refuses to overwrite without --force."""
+    from bot.store import maintenance
+    from bot.store.records import StoreError
+
+    try:
+        result = maintenance.backup(source, target, force=force)
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {source} to {result.path} ({result.size} bytes, quick_check ok)")
+    return 0

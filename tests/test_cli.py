@@ -66,8 +66,9 @@ def test_ask_unknown_option_lists_valid_ones() -> None:
 def test_run_without_token_points_to_env_example_and_ask(tmp_path: Path) -> None:
     result = briefbot("run", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no Discord token" in result.stdout
-    assert ".env.example" in result.stdout and 'briefbot ask "/quotes speaker:Dar"' in result.stdout
+    [line] = result.stderr.splitlines()  # one line
+    assert line.startswith("briefbot: no Discord token")
+    assert ".env.example" in line and 'briefbot ask "/quotes speaker:Dar"' in line
 
 
 def test_bad_setting_is_named(tmp_path: Path) -> None:

@@ -53,12 +53,31 @@ def test_bad_value_names_the_variable(
         Settings.from_env(tmp_path / "missing.env")
 
 
-def test_brief_cache_sits_beside_the_database_unless_set(
+def test_the_data_folder_holds_the_database_and_cache_unless_overridden(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "state" / "bot.sqlite3"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
+    assert Settings.from_env(None).database == Path("data/briefbot.sqlite3")
+    monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "state"))
+    settings = Settings.from_env(None)
+    assert settings.database == tmp_path / "state" / "briefbot.sqlite3"
+    assert settings.brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
+    # An explicit database goes where it is told; nothing is placed beside it.
+    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "elsewhere" / "bot.sqlite3"))
+    settings = Settings.from_env(None)
+    assert settings.database == tmp_path / "elsewhere" / "bot.sqlite3"
+    assert settings.brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
     monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", str(tmp_path / "cache.jsonl"))
     assert Settings.from_env(None).brief_cache == tmp_path / "cache.jsonl"
     monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", "off")
     assert Settings.from_env(None).brief_cache is None
+
+
+def test_the_digest_lease_is_a_positive_number_of_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings.from_env(None).digest_lease.total_seconds() == 60
+    monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "2.5")
+    assert Settings.from_env(None).digest_lease.total_seconds() == 2.5
+    monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "0")
+    with pytest.raises(SettingsError, match="BRIEFBOT_DIGEST_LEASE_SECONDS must be more than 0"):
+        Settings.from_env(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bot.clock import Zone, format_time
 from bot.reply import Item, Reply, Section, Status
@@ -152,3 +153,26 @@ def unknown_topic(message: str, suggestions: Sequence[str]) -> Reply:
         suggestions=tuple(suggestions),
         private=True,
     )
+
+
+DATABASE_ADVICE = (
+    "Digests are on hold until an operator runs `briefbot db check` on the bot's host (and "
+    "restores a backup if the database is damaged)."
+)
+
+
+def database_problem(detail: str) -> Reply:
+    """The digest database cannot be read: say so instead of failing the command."""
+    return Reply(
+        "The digest database needs attention",
+        Status.ERROR,
+        description=f"{detail}\n{DATABASE_ADVICE}",
+        private=True,
+    )
+
+
+def with_database_problem(reply: Reply, detail: str) -> Reply:
+    """A status reply with a warning that the last scheduler pass met a database fault."""
+    warning = f"The digest database needs attention: {detail}. {DATABASE_ADVICE}"
+    description = "\n".join(x for x in (warning, reply.description) if x)
+    return replace(reply, description=description)

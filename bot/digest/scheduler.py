@@ -11,11 +11,18 @@ Exactly once, across crashes and restarts:
 3. The slot is completed (sent, briefs marked delivered and, for a channel's first digest, its
    archive cutoff recorded) in one transaction.
 
-A claim left open by a crash is found on the next pass and retried with its stored nonce and
-the briefs it planned to show. A slot missed while the bot was down is posted late only within
-the grace window; after that it is skipped and logged. Channels that are gone or forbid the
-bot are disabled (kept, with the reason); any other failure is logged and retried with a
-bounded backoff, and never stops the other channels or the loop.
+A claim has an owner (this process) and a lease, renewed while the pass runs; just before
+sending, the claim is checked to be still ours (`Store.begin_send`). Several processes on one
+database file may run this scheduler: only one wins each claim; one that finds a slot held by
+another wakes when that lease runs out, and resumes the slot if it was not renewed. A claim
+left open by a crash is retried with its stored nonce and the briefs it planned to show (at
+once by a restart on the same host). A broken database is one log line per pass and
+`database_problem` for /digest status, not a traceback per channel.
+
+A slot missed while the bot was down is posted late only within the grace window; after that
+it is skipped and logged. Channels that are gone or forbid the bot are disabled (kept, with
+the reason); any other failure is logged and retried with a bounded backoff, and never
+stops the other channels or the loop.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from bot.digest.content import DEFAULT_CAP, Digest, build_digest
 from bot.digest.due import Due, latest_due, next_due, slot_at
 from bot.reply import Reply
 from bot.store.records import ArchiveCutoff, History, SlotState, Subscription
-from bot.store.sqlite import Store
+from bot.store.sqlite import DATABASE_ERRORS, Store
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +102,28 @@ def digest_nonce(channel_id: int, local_date: dt.date) -> str:
     nonce = f"d{_base36(channel_id)}-{local_date:%Y%m%d}"
     assert len(nonce) <= limits.NONCE, nonce
     return nonce
+
+
+class SharedPacer:
+    """Spaces the digest sends of every process on one database file at `per_second` in all.
+
+    Each send reserves the next turn in the store (one atomic statement) and sleeps until it:
+    Discord's global budget is per bot, however many processes share the token.
+    """
+
+    def __init__(self, store: Store, clock: Clock, per_second: float) -> None:
+        if per_second <= 0:
+            raise ValueError(f"per_second must be positive, got {per_second}")
+        self.interval = 1.0 / per_second
+        self._store = store
+        self._clock = clock
+
+    async def wait(self) -> None:
+        """Return at this send's turn."""
+        turn = await self._store.reserve_send(self.interval)
+        delay = turn - self._clock.now().timestamp()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 class Action(StrEnum):
@@ -158,6 +187,9 @@ class DigestScheduler:
         self._pass_lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # What is wrong with the database, as of the last pass (None: it worked).
+        self.database_problem: str | None = None
+        self._pass_problem: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,10 +237,35 @@ class DigestScheduler:
             try:
                 await self.run_due(now)
                 wake = await self._wake_time(self._clock.now())
+            except DATABASE_ERRORS as exc:
+                self._database_failed(exc)
+                wake = self._clock.now() + RETRY_FIRST
             except Exception:
                 log.exception("digest scheduler pass failed; trying again in %s", RETRY_FIRST)
                 wake = self._clock.now() + RETRY_FIRST
             await self._wait(wake)
+
+    def _database_failed(self, exc: Exception) -> None:
+        """One line per pass (the traceback only at DEBUG): the database needs an operator."""
+        problem = " ".join(f"{exc}".split()) or type(exc).__name__
+        self.database_problem = problem
+        log.error(
+            "digest database %s needs attention: %s; no digests until it is fixed (run "
+            "`briefbot db check`, restore a backup); trying again in %s",
+            self._store.path,
+            problem,
+            _describe(RETRY_FIRST),
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
+
+    async def _renew_claims(self) -> None:
+        """Keep this process's claims alive while a pass sends (a third of the lease apart)."""
+        while True:
+            await asyncio.sleep(self._store.lease.total_seconds() / 3)
+            try:
+                await self._store.renew_claims()
+            except DATABASE_ERRORS as exc:
+                log.warning("could not renew digest claims: %s", exc)
 
     async def _wait(self, wake: dt.datetime) -> None:
         """Sleep until `wake`, or until `poke()`."""
@@ -244,7 +301,23 @@ class DigestScheduler:
             # their retry times would otherwise wake the loop for nothing.
             live = {(sub.channel_id, day) for sub, _, day in slots}
             self._failures = {k: f for k, f in self._failures.items() if k in live}
-            results = await asyncio.gather(*(self._guarded(*slot, now) for slot in slots))
+            self._pass_problem = None
+            renewer = asyncio.create_task(self._renew_claims(), name="digest-claim-renewal")
+            try:
+                results = await asyncio.gather(*(self._guarded(*slot, now) for slot in slots))
+            finally:
+                renewer.cancel()
+                await asyncio.gather(renewer, return_exceptions=True)
+            if self._pass_problem is not None:
+                self.database_problem = self._pass_problem
+                log.error(
+                    "digest database %s needs attention: %s; those digests wait (run "
+                    "`briefbot db check`, restore a backup)",
+                    self._store.path,
+                    self._pass_problem,
+                )
+            else:
+                self.database_problem = None
         return [outcome for outcome in results if outcome is not None]
 
     @staticmethod
@@ -267,6 +340,11 @@ class DigestScheduler:
         try:
             async with self._sending:
                 outcome = await self._handle(sub, tz, day, now)
+        except DATABASE_ERRORS as exc:
+            # Said once for the pass (in run_due), not once per channel.
+            self._pass_problem = " ".join(f"{exc}".split()) or type(exc).__name__
+            log.debug("channel %d: database error", sub.channel_id, exc_info=True)
+            return Outcome(sub.channel_id, day, Action.FAILED, self._pass_problem)
         except Exception as exc:
             count = failure.count + 1 if failure else 1
             delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
@@ -334,6 +412,10 @@ class DigestScheduler:
             await self._store.skip_slot(channel, day, "nothing new")
             log.info("channel %d: nothing new for %s; not posted", channel, day)
             return Outcome(channel, day, Action.SKIPPED, "nothing new")
+        if not await self._store.begin_send(channel, day):
+            # Our lease ran out (a very slow pass) and another process took the slot over.
+            log.warning("channel %d: digest for %s was taken over; not sent here", channel, day)
+            return None
         try:
             message_id = await self._poster.post(channel, digest.reply, claim.nonce)
         except DeliveryGone as exc:
@@ -401,6 +483,11 @@ class DigestScheduler:
                 wake = min(wake, (await self._next_slot(sub, tz, now)).at)
         for failure in self._failures.values():
             wake = min(wake, failure.retry_at)
+        # A slot another process holds: look again when its lease runs out (resumed then if
+        # that process stopped renewing it).
+        for claim in await self._store.open_claims():
+            if claim.owner != self._store.owner and claim.lease_until is not None:
+                wake = min(wake, claim.lease_until)
         # Never wake for a time already past: whatever was due has been handled by the pass
         # just run, so this floor only guards against a spin should that ever be untrue.
         return max(wake, now + MIN_WAKE)

@@ -23,7 +23,7 @@ from bot.digest.schedule import (
 )
 from bot.digest.scheduler import DigestScheduler
 from bot.reply import Choice, Reply
-from bot.store.sqlite import Store
+from bot.store.sqlite import DATABASE_ERRORS, Store
 
 
 class DigestService:
@@ -86,13 +86,18 @@ class DigestService:
 
     async def status(self, channel_id: int) -> Reply:
         """A channel's schedule, next and last post, a newer skipped day, and any pause."""
-        sub = await self.store.get(channel_id)
-        if sub is None:
-            return replies.status(None, None, None, {})
-        next_run = await self.scheduler.next_run(channel_id)
-        last = await self.store.last_sent(channel_id)
-        skipped = await self.store.last_skipped(channel_id)
-        return replies.status(sub, next_run, last, self._labels(), skipped)
+        try:
+            sub = await self.store.get(channel_id)
+            if sub is None:
+                return replies.status(None, None, None, {})
+            next_run = await self.scheduler.next_run(channel_id)
+            last = await self.store.last_sent(channel_id)
+            skipped = await self.store.last_skipped(channel_id)
+        except DATABASE_ERRORS as exc:
+            return replies.database_problem(" ".join(f"{exc}".split()))
+        reply = replies.status(sub, next_run, last, self._labels(), skipped)
+        problem = self.scheduler.database_problem
+        return replies.with_database_problem(reply, problem) if problem else reply
 
     async def preview(self, channel_id: int) -> Reply:
         """The digest a channel would get next, privately."""

@@ -94,6 +94,11 @@ def _ids(text: str) -> tuple[str, ...]:
     return tuple(str(x) for x in value)
 
 
+# What a database fault can raise from any Store method: features catch these (they may not
+# import sqlite3) to report "the database needs attention" instead of a traceback per row.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error)
+
+
 # ---------------------------------------------------------------------- claim owners
 
 
@@ -148,7 +153,7 @@ def owner_alive(owner: ClaimOwner) -> bool:
 # ---------------------------------------------------------------------- opening
 
 
-def _prepare_path(path: Path) -> None:
+def prepare_path(path: Path) -> None:
     """Refuse what cannot be a database file; create its folder; one line per problem."""
     try:
         info = path.stat()
@@ -347,7 +352,7 @@ class Store:
         """
         path = Path(path)
         if str(path) != ":memory:":
-            await asyncio.to_thread(_prepare_path, path)
+            await asyncio.to_thread(prepare_path, path)
         try:
             # isolation_level=None: no implicit transactions; every write says BEGIN itself.
             db = await aiosqlite.connect(path, isolation_level=None)

@@ -56,11 +56,19 @@ class Pacer:
 class DiscordPoster:
     """Posts digests with a nonce Discord deduplicates; names failures the scheduler acts on."""
 
-    def __init__(self, client: discord.Client, *, per_second: float | None = None) -> None:
-        """`per_second` defaults to DIGEST_REQUESTS_PER_SECOND; 0 sends unpaced."""
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        per_second: float | None = None,
+        shared: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`per_second` defaults to DIGEST_REQUESTS_PER_SECOND; 0 sends unpaced. `shared`
+        waits for a turn in the budget every process on the database shares (SharedPacer)."""
         self.client = client
         rate = DIGEST_REQUESTS_PER_SECOND if per_second is None else per_second
         self.pacer = Pacer(rate) if rate > 0 else None
+        self.shared = shared
 
     async def post(self, channel_id: int, reply: Reply, nonce: str) -> int:
         """Send the digest; return the id of its (first) message."""
@@ -75,6 +83,8 @@ class DiscordPoster:
             page_nonce = nonce if number == 1 else f"{nonce}/{number}"[-limits.NONCE :]
             if self.pacer is not None:
                 await self.pacer.wait()
+            if self.shared is not None:
+                await self.shared()
             try:
                 message = await channel.send(
                     embed=page, nonce=page_nonce, allowed_mentions=NO_MENTIONS
