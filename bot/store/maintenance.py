@@ -134,17 +134,11 @@ def backup(source: Path, target: Path, *, force: bool = False) -> BackupResult:
         raise StoreError(f"backup folder {folder} does not exist: create it first")
     # Written under a temporary name and renamed: a failed backup never replaces a good one.
     partial = folder / f".{target.name}.partial"
-    with _read_only(source) as db:
+    try:
+        result = _copy(source, partial)
+    except BaseException:
         partial.unlink(missing_ok=True)
-        copy = sqlite3.connect(partial)
-        try:
-            try:
-                db.backup(copy)
-            except sqlite3.Error as exc:
-                raise open_error(source, exc) from exc
-            result = str(copy.execute("PRAGMA quick_check(1)").fetchone()[0])
-        finally:
-            copy.close()
+        raise
     if result != "ok":
         partial.unlink(missing_ok=True)
         raise StoreError(
@@ -153,3 +147,18 @@ def backup(source: Path, target: Path, *, force: bool = False) -> BackupResult:
         )
     partial.replace(target)
     return BackupResult(target, target.stat().st_size)
+
+
+def _copy(source: Path, partial: Path) -> str:
+    """Copy with the online backup API; the copy's quick_check result."""
+    with _read_only(source) as db:
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(partial)
+        try:
+            try:
+                db.backup(copy)
+            except sqlite3.Error as exc:
+                raise open_error(source, exc) from exc
+            return " ".join(str(copy.execute("PRAGMA quick_check(1)").fetchone()[0]).split())
+        finally:
+            copy.close()
