@@ -1,0 +1,133 @@
+"""Schedulers of several processes on one database, and a database that breaks while running."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.briefs.library import Library
+from bot.briefs.models import Vocabulary
+from bot.clock import Zone
+from bot.digest.scheduler import Action, DigestScheduler, digest_nonce
+from bot.digest.service import DigestService
+from bot.reply import Status
+from bot.store.records import ClaimOwner
+from bot.store.sqlite import Store
+from tests.digest.clock import FakeClock
+from tests.digest.helpers import FakePoster, newest_first
+
+START = dt.datetime(2026, 3, 5, 8, 0, tzinfo=dt.UTC)
+DAY = START.date()
+LEASE = dt.timedelta(seconds=30)
+CHANNELS = range(1, 41)
+# Another process on another host: only its lease tells whether it is alive.
+ELSEWHERE = ClaimOwner("other-host", 4242, "123.abcd")
+
+
+async def subscribed(path: Path, clock: FakeClock, owner: ClaimOwner | None = None) -> Store:
+    store = await Store.open(path, clock=clock, owner=owner, lease=LEASE)
+    for channel in CHANNELS:
+        await store.upsert_subscription(
+            guild_id=9,
+            channel_id=channel,
+            local_time=dt.time(7, 59),
+            timezone=Zone.named("UTC"),
+            created_by=1,
+        )
+    return store
+
+
+def scheduler(store: Store, clock: FakeClock, poster: FakePoster) -> DigestScheduler:
+    briefs = newest_first(3)
+    return DigestScheduler(store, clock, lambda: briefs, poster)
+
+
+async def test_two_processes_due_at_once_post_each_digest_exactly_once(tmp_path: Path) -> None:
+    clock = FakeClock(START - dt.timedelta(hours=1))
+    path = tmp_path / "briefbot.sqlite3"
+    poster = FakePoster(clock)  # one Discord for both
+    a = await subscribed(path, clock, ELSEWHERE)
+    b = await subscribed(path, clock)
+    await clock.set(START)
+    first, second = await asyncio.gather(
+        scheduler(a, clock, poster).run_due(), scheduler(b, clock, poster).run_due()
+    )
+    sent = Counter(o.channel_id for o in [*first, *second] if o.action is Action.SENT)
+    assert sent == Counter(dict.fromkeys(CHANNELS, 1))
+    # Each send happened once: no resend, deduplicated or not.
+    assert Counter(attempt.channel_id for attempt in poster.attempts) == sent
+    assert all(a.nonce == digest_nonce(a.channel_id, DAY) for a in poster.attempts)
+    await a.close()
+    await b.close()
+
+
+async def test_a_slot_held_elsewhere_is_resumed_when_its_lease_runs_out(tmp_path: Path) -> None:
+    clock = FakeClock(START - dt.timedelta(hours=1))
+    path = tmp_path / "briefbot.sqlite3"
+    poster = FakePoster(clock)
+    other = await subscribed(path, clock, ELSEWHERE)
+    mine = await subscribed(path, clock)
+    await clock.set(START)
+    # The other process claimed channel 1 and then hung (or lost its network) mid-send.
+    held = await other.claim_slot(1, DAY, digest_nonce(1, DAY), ())
+    assert held is not None
+    bot = scheduler(mine, clock, poster)
+    mark = clock.entered
+    bot.start()
+    await clock.settle(mark)
+    assert {a.channel_id for a in poster.attempts} == set(CHANNELS) - {1}
+    # Its wake-up is the lease's end, not tomorrow: then it resumes the slot, same nonce.
+    await clock.advance(LEASE)
+    assert [(a.channel_id, a.nonce) for a in poster.attempts if a.channel_id == 1] == [
+        (1, digest_nonce(1, DAY))
+    ]
+    assert poster.attempts[-1].at == START + LEASE
+    slot = await mine.get_slot(1, DAY)
+    assert slot is not None and slot.attempts == 2
+    await bot.stop()
+    await other.close()
+    await mine.close()
+
+
+async def test_a_database_damaged_while_running_is_one_line_per_pass_and_shown_in_status(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(START)
+    path = tmp_path / "briefbot.sqlite3"
+    store = await subscribed(path, clock)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE subscriptions SET created_at = 'yesterday-ish' WHERE channel_id = 7")
+    db.close()
+    poster = FakePoster(clock)
+    bot = scheduler(store, clock, poster)
+    caplog.set_level(logging.INFO)
+    mark = clock.entered
+    bot.start()
+    await clock.settle(mark)
+    await clock.advance(dt.timedelta(minutes=1))  # the retry: a second pass
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2, [r.getMessage() for r in errors]
+    for record in errors:
+        assert not record.exc_info  # no traceback storm
+        message = record.getMessage()
+        assert f"digest database {path} needs attention" in message
+        assert "subscriptions (channel 7)" in message and "briefbot db check" in message
+    assert bot.database_problem is not None and "channel 7" in bot.database_problem
+    assert poster.attempts == []
+
+    empty = Library((), Vocabulary.model_construct(topics=()))
+    service = DigestService(store, bot, lambda: empty)
+    reply = await service.status(7)  # the damaged row itself
+    assert reply.status is Status.ERROR and "needs attention" in reply.title
+    assert "briefbot db check" in (reply.description or "")
+    reply = await service.status(8)  # a readable row: its status, with the warning
+    assert reply.description is not None
+    assert reply.description.startswith("The digest database needs attention:")
+    await bot.stop()
+    await store.close()
