@@ -13,6 +13,9 @@ does) plus a short ``guild_ready_timeout``. Configuration comes from the environ
 ``BOTPROC_DATABASE``        the SQLite file
 ``BOTPROC_BRIEFS_DIR``      the briefs directory
 ``BOTPROC_DEV_GUILD_ID``    optional: sync the commands to this guild at start
+``BOTPROC_LEASE_SECONDS``   optional: the digest claim lease (default 60)
+``BOTPROC_HOST``            optional: the host name its claims record (default: this
+                            host's), so one machine can play several hosts
 ==========================  =====================================================
 
 Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is about.
@@ -21,6 +24,8 @@ Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import logging
 import os
 import signal
@@ -34,7 +39,7 @@ from discord.http import Route
 from bot.app import BriefBot, load_briefs
 from bot.clock import SystemClock
 from bot.settings import Settings
-from bot.store.sqlite import Store
+from bot.store.sqlite import Store, this_process
 
 log = logging.getLogger("botproc")
 
@@ -61,19 +66,25 @@ async def _main() -> None:
     base_url = _local_only(_env("BOTPROC_BASE_URL"))
     gateway_url = _local_only(_env("BOTPROC_GATEWAY_URL"))
     guild = os.environ.get("BOTPROC_DEV_GUILD_ID", "").strip()
+    lease = dt.timedelta(seconds=float(os.environ.get("BOTPROC_LEASE_SECONDS", "60")))
+    host = os.environ.get("BOTPROC_HOST", "").strip()
+    owner = dataclasses.replace(this_process(), host=host) if host else this_process()
     settings = Settings(
         token=TOKEN,
         dev_guild_id=int(guild) if guild else None,
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
         database=Path(_env("BOTPROC_DATABASE")),
         reload_seconds=0,  # no briefs watcher: nothing edits them here
+        digest_lease=lease,
     )
     Route.BASE = base_url
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
     library = load_briefs(settings)
     clock = SystemClock()
-    async with await Store.open(settings.database, clock=clock) as store:
+    async with await Store.open(
+        settings.database, clock=clock, owner=owner, lease=settings.digest_lease
+    ) as store:
         bot = BriefBot(settings=settings, library=library, store=store, clock=clock)
         bot._connection.guild_ready_timeout = GUILD_READY_TIMEOUT
         loop = asyncio.get_running_loop()
