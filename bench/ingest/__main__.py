@@ -38,7 +38,14 @@ REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "bench" / "ingest" / "labels"
 DEVSET = REPO.parent / "shared" / "ingest-devset"
 TOPICS = REPO / "briefs" / "topics.yaml"
-_QUOTE_CLASS = {'"': "[\"“”„‟]", "“": "[\"“”„‟]", "”": "[\"“”„‟]", "'": "['‘’]", "‘": "['‘’]", "’": "['‘’]"}
+_QUOTE_CLASS = {
+    '"': '["“”„‟]',
+    "“": '["“”„‟]',
+    "”": '["“”„‟]',
+    "'": "['‘’]",
+    "‘": "['‘’]",
+    "’": "['‘’]",
+}
 _STOP = frozenset("the a an of mr mr. ms ms. mrs mrs. dr dr. and".split())
 
 
@@ -133,6 +140,22 @@ def _describe(label: dict) -> str:
     return f"{kind}: {value}"
 
 
+def _best_match(
+    span: tuple[int, int], predictions: list[Attribution], used: set[int]
+) -> int | None:
+    """The unused prediction overlapping at least half of the labelled span the most."""
+    lo, hi = span
+    match, best = None, 0
+    for i, attribution in enumerate(predictions):
+        if i in used:
+            continue
+        q = attribution.quotation.span
+        overlap = min(hi, q.end) - max(lo, q.start)
+        if overlap >= (hi - lo) / 2 and overlap > best:
+            best, match = overlap, i
+    return match
+
+
 def score_page(page: dict, repeat: int, drafts: Path) -> tuple[Score, list[str]]:
     """Score one labelled page; also write its draft into `drafts`."""
     source = DEVSET / page["page"] / "source.html"
@@ -146,7 +169,9 @@ def score_page(page: dict, repeat: int, drafts: Path) -> tuple[Score, list[str]]
     write_draft(article, analysis, drafts, page["page"], force=True)
     labels = list(page.get("quotes") or [])
     spans = _locate(article.text, labels)
-    score = Score(words=len(article.text.split()), seconds=best, extraction=article.extraction_seconds)
+    score = Score(
+        words=len(article.text.split()), seconds=best, extraction=article.extraction_seconds
+    )
     score.required = sum(not q.get("optional") for q in labels)
     score.optional = len(labels) - score.required
     predictions = analysis.attributions
@@ -155,18 +180,7 @@ def score_page(page: dict, repeat: int, drafts: Path) -> tuple[Score, list[str]]
     notes: list[str] = []
     for label, span in zip(labels, spans, strict=True):
         optional = bool(label.get("optional"))
-        match = None
-        if span is not None:
-            lo, hi = span
-            need = (hi - lo) / 2
-            best_overlap = 0
-            for i, attribution in enumerate(predictions):
-                if i in used:
-                    continue
-                q = attribution.quotation.span
-                overlap = min(hi, q.end) - max(lo, q.start)
-                if overlap >= need and overlap > best_overlap:
-                    best_overlap, match = overlap, i
+        match = _best_match(span, predictions, used) if span is not None else None
         if match is not None:
             used.add(match)
             if optional:
@@ -262,8 +276,22 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(_row(f"TOTAL {split}", split, total))
                 overall.add(total)
         rows.append(_row("TOTAL all", "both", overall))
-        headers = ["page", "split", "labels", "pred", "TP", "FP", "FN", "P%", "R%", "F1%",
-                   "speaker%", "attrF1%", "ms/1k words", "extract ms"]
+        headers = [
+            "page",
+            "split",
+            "labels",
+            "pred",
+            "TP",
+            "FP",
+            "FN",
+            "P%",
+            "R%",
+            "F1%",
+            "speaker%",
+            "attrF1%",
+            "ms/1k words",
+            "extract ms",
+        ]
         print(_table(headers, rows))
         library = load_library(drafts)
         print(

@@ -19,18 +19,33 @@ MAX_HTML_BYTES = 5 * 1024 * 1024
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 STDIN = "-"
 
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = r"(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r")"
 # A line that states a date and nothing else of substance ("Published: 25 July 2025").
 _DATE_LINES = (
     re.compile(r"^(?:\w+:\s*)?(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b[^a-z]*$"),
     re.compile(
-        r"^(?:[A-Za-z]+:\s*)?(?:[A-Z][a-z]+day,?\s+)?(?P<d>\d{1,2})\s+" + _MONTH + r",?\s+(?P<y>\d{4})\W*$"
+        r"^(?:[A-Za-z]+:\s*)?(?:[A-Z][a-z]+day,?\s+)?(?P<d>\d{1,2})\s+"
+        + _MONTH
+        + r",?\s+(?P<y>\d{4})\W*$"
     ),
     re.compile(
-        r"^(?:[A-Za-z]+:\s*)?(?:[A-Z][a-z]+day,?\s+)?" + _MONTH + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})\W*$"
+        r"^(?:[A-Za-z]+:\s*)?(?:[A-Z][a-z]+day,?\s+)?"
+        + _MONTH
+        + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})\W*$"
     ),
 )
 _HTML_START = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<!--|<meta|<div|<p\b)", re.I)
@@ -149,7 +164,7 @@ def article_from_html(name: str, data: bytes) -> Article:
             # Only dates the page's markup states; never a guess from the text or the URL.
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
-    except Exception as exc:  # noqa: BLE001 - a third-party parser on untrusted input
+    except Exception as exc:
         raise ArticleError(f"{name}: cannot extract article text ({exc})") from exc
     seconds = time.perf_counter() - started
     if document is None:

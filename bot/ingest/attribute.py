@@ -26,9 +26,10 @@ _ADVERBS = frozenset(
     """.split()
 )
 _NP_STOP = re.compile(
-    r",|;|\(|—|–|\s-\s|\.(?:\s|$)|\b(?:who|whose|which|when|while|as|in|on|at|about|during|after|"
+    r",|;|\(|—|–|\s-\s|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\b[A-Z])\.(?:\s|$)|\b(?:who|whose|which|when|while|as|in|on|at|about|during|after|"
     r"before|to|from|with|of the|that|because|if|but|and then|adding|noting)\b"
 )
+_FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|my|myself)\b")
 _ACCORDING = re.compile(r"\baccording to\s+(.+?)(?:[,;]|\.(?:\s|$)|$)", re.IGNORECASE)
 _INDEFINITE = frozenset("a an one another some two three four several many most other".split())
 _PLURAL_BODIES = frozenset(
@@ -76,12 +77,18 @@ class Resolver:
         self.cast = cast
         self.paragraphs = paragraphs
         self.doubt: str | None = None
+        self.first_person = False  # the quotation at hand says "I", "me" or "my"
 
     # -- noun phrases -----------------------------------------------------------------------
 
     def phrase(self, text: str, start: int, *, nearest_last: bool) -> Speaker | None:
         """The speaker a noun phrase names (offsets are the article's)."""
         stripped = text.strip(" \t,.:;“”\"'’")
+        lead_word = re.match(
+            r"(?:as|and|but|so|while|when|because|although|though)\s+", stripped, re.I
+        )
+        if lead_word is not None:
+            stripped = stripped[lead_word.end() :]
         if not stripped:
             return None
         lead = text.find(stripped[:1])
@@ -113,7 +120,11 @@ class Resolver:
             if entity is not None:
                 return Speaker(_kind(entity), entity.name, entity.key)
             if head in lexicon.DOCUMENT_NOUNS:
-                org = self.recent_organisation(start)
+                org = self.author_of(head, start) or self.recent_organisation(start)
+                if org is not None:
+                    return org
+            if head in _ORG_NOUNS:
+                org = self.named_organisation(head, start) or self.salient_organisation(start)
                 if org is not None:
                     return org
             if head in lexicon.UNNAMED_HEADS:
@@ -126,8 +137,11 @@ class Resolver:
         entity = self.cast.entities[mention.entity]
         if entity.kind == "candidate":
             first = entity.tokens[0].casefold()
-            person = len(entity.tokens) >= 2 and (
-                first in lexicon.MALE_NAMES or first in lexicon.FEMALE_NAMES
+            person = 2 <= len(entity.tokens) <= 4 and (
+                first in lexicon.MALE_NAMES
+                or first in lexicon.FEMALE_NAMES
+                # Someone who says "I" is a person.
+                or self.first_person
             )
             entity.kind = PERSON if person else ORGANISATION
         if entity.kind == PERSON and len(entity.tokens) == 1:
@@ -186,10 +200,62 @@ class Resolver:
         chosen = fits[0]
         return Speaker(PERSON, chosen.name, chosen.key)
 
-    def recent_organisation(self, offset: int) -> Speaker | None:
+    def author_of(self, noun: str, offset: int) -> Speaker | None:
+        """Who wrote "the report": the body named in "a report … by/from X" earlier on."""
+        pattern = re.compile(rf"\b{re.escape(noun)}\b[^.]{{0,80}}?\b(?:by|from|of)\s+", re.I)
+        for paragraph in reversed(self.paragraphs):
+            if paragraph.start >= offset or paragraph.excluded:
+                continue
+            for match in reversed(list(pattern.finditer(paragraph.text))):
+                at = paragraph.start + match.end()
+                for mention in self.cast.within(at, at + 80):
+                    if mention.entity is None:
+                        continue
+                    entity = self.cast.entities[mention.entity]
+                    if entity.kind in (ORGANISATION, "candidate"):
+                        entity.kind = ORGANISATION
+                        return Speaker(ORGANISATION, entity.name, entity.key)
+                    break
+        return None
+
+    def named_organisation(self, noun: str, offset: int) -> Speaker | None:
+        """ "The ministry": a body whose name holds that word, named in the last paragraphs."""
         para = self.para_of(offset)
         for mention in self.cast.before(offset):
             if para - mention.para > 2:
+                break
+            if mention.entity is None:
+                continue
+            entity = self.cast.entities[mention.entity]
+            if entity.kind == ORGANISATION and noun in entity.name.casefold().split():
+                return Speaker(ORGANISATION, entity.name, entity.key)
+        return None
+
+    def salient_organisation(self, offset: int) -> Speaker | None:
+        """The body "the company" means: the most-named one among those named lately."""
+        para = self.para_of(offset)
+        recent = {
+            m.entity
+            for m in self.cast.before(offset)
+            if m.entity is not None
+            and para - m.para <= 3
+            and self.cast.entities[m.entity].kind in (ORGANISATION, "candidate")
+        }
+        if not recent:
+            return None
+        counts = {k: 0 for k in recent}
+        for mention in self.cast.mentions:
+            if mention.entity in counts:
+                counts[mention.entity] += 1
+        key = max(counts, key=lambda k: counts[k])
+        entity = self.cast.entities[key]
+        entity.kind = ORGANISATION
+        return Speaker(ORGANISATION, entity.name, entity.key)
+
+    def recent_organisation(self, offset: int, window: int = 2) -> Speaker | None:
+        para = self.para_of(offset)
+        for mention in self.cast.before(offset):
+            if para - mention.para > window:
                 break
             if mention.entity is None:
                 continue
@@ -221,7 +287,7 @@ class Resolver:
             if len(pre.split()) > 10:
                 return None
             subject = _strip_adverbs(pre)
-            if subject.strip(" \t,.:;”\"’"):
+            if subject.strip(' \t,.:;”"’'):
                 found = self.phrase(subject, start, nearest_last=True)
                 return (found, "X said") if found else None
             rest = text[match.end() :]
@@ -250,12 +316,14 @@ class Resolver:
                 return self.sentence_subject(text, start, "introduced by a colon")
             return None
         for verb in reversed(verbs):
-            found = self.verb_subject(text, start, verb)
-            if found is not None:
-                return found
+            cue = self.verb_subject(text, start, verb)
+            if cue is not None:
+                return cue
         return None
 
-    def verb_subject(self, text: str, start: int, verb: re.Match[str]) -> tuple[Speaker, str] | None:
+    def verb_subject(
+        self, text: str, start: int, verb: re.Match[str]
+    ) -> tuple[Speaker, str] | None:
         """Who a speech verb's subject is, read from the words before (or right after) it."""
         if verb.group(1) in _PARTICIPLES:
             return self.sentence_subject(text[: verb.start()], start, "X …, saying")
@@ -313,6 +381,12 @@ class Resolver:
         return None
 
 
+def _adjacent_cue(after: str) -> bool:
+    """Whether a speech verb follows the closing mark within a few words (`," Mr. X said`)."""
+    words = re.findall(r"[\w’'.]+", after)[:4]
+    return any(w.casefold().strip(".") in lexicon.SPEECH_VERBS for w in words)
+
+
 def _strip_adverbs(text: str) -> str:
     words = text.rstrip().split(" ")
     while words and words[-1].casefold().strip(",") in _ADVERBS:
@@ -341,11 +415,12 @@ def attribute(
         own: list[tuple[Speaker, str, str | None] | None] = []
         for quotation in quotations:
             resolver.doubt = None
+            resolver.first_person = bool(_FIRST_PERSON.search(quotation.text))
             span = quotation.span
             after_start = span.end + 1
             before_start = span.open - len(quotation.before)
             cue = None
-            if quotation.partial:
+            if quotation.partial and not _adjacent_cue(quotation.after):
                 cue = resolver.before(quotation.before, before_start) or resolver.after(
                     quotation.after, after_start
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.ingest.attribute import UNKNOWN, Attribution, Resolver, Speaker
 from bot.ingest.layout import Paragraph, sentence_ends
@@ -12,11 +13,21 @@ from bot.ingest.people import Cast, masked
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|bn|tn|mn|m|k)\b)?"
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
 FIGURE = re.compile(
-    r"(?:(?:US|A|C|NZ|HK)?\$|£|€|¥|₹|Rs\.?\s?)" + _NUMBER + r"(?:\s?[-–]\s?" + _NUMBER + r")?"
+    r"(?:(?:US|A|C|NZ|HK)?\$|£|€|¥|₹|Rs\.?\s?)"
+    + _NUMBER
+    + r"(?:\s?[-–]\s?"
+    + _NUMBER
+    + r")?"
     + _SCALE
     + r"(?:-something)?"
-    + r"|\b" + _NUMBER + r"(?:\s?[-–]\s?" + _NUMBER + r")?\s?(?:%|per\s?cent\b|percent\b)"
-    + r"|\b" + _NUMBER + r"\s(?:million|billion|trillion)\b"
+    + r"|\b"
+    + _NUMBER
+    + r"(?:\s?[-–]\s?"
+    + _NUMBER
+    + r")?\s?(?:%|per\s?cent\b|percent\b)"
+    + r"|\b"
+    + _NUMBER
+    + r"\s(?:million|billion|trillion)\b"
     + r"|\b\d{1,3}(?:,\d{3})+\b"
 )
 
@@ -41,7 +52,7 @@ def claims(paragraphs: list[Paragraph], cast: Cast, attributions: list[Attributi
         if paragraph.excluded or paragraph.headline or not FIGURE.search(paragraph.text):
             continue
         ends = [0, *sentence_ends(masked(paragraph.text)), len(paragraph.text)]
-        for lo, hi in zip(ends, ends[1:], strict=False):
+        for lo, hi in pairwise(ends):
             sentence = paragraph.text[lo:hi]
             figures = [m for m in FIGURE.finditer(sentence)]
             if not figures:

@@ -33,8 +33,7 @@ SPEECH_VERBS = frozenset(
 # Speech verbs that also make a bare fragment a quotation ("called it 'a disaster'").
 FRAMING_VERBS = frozenset(
     """
-    call calls called calling describe describes described describing dub dubs dubbed
-    term terms termed label labels labelled labeled brand brands branded
+    calls called calling describes described describing termed labelled labeled branded
     """.split()
 )
 
@@ -102,6 +101,21 @@ ROLE_NOUNS = frozenset(
     superintendent ranger commentator historian strategist consultant fellow dean provost
     principal mother father son daughter wife husband sister brother parent parents friend
     neighbour neighbor owner operator pilot driver soldier veteran survivor victim patient
+    developer programmer designer entrepreneur investor banker broker trader artist musician
+    singer actor actress athlete chef surgeon dentist pharmacist therapist psychologist
+    psychiatrist paediatrician pediatrician allergist epidemiologist biologist physicist chemist
+    architect planner administrator agent whisperer hacker founder president cofounder
+    """.split()
+)
+
+# Speech verbs that are also everyday nouns ("the charges", "claims", "the state"): they do
+# not, alone, make a short fragment in marks a quotation.
+NOUNY_VERBS = frozenset(
+    """
+    say tell add write post posts note notes state states claim claims charge charges counter
+    counters report reports call calls comment comments answer answers reply replies read reads
+    estimate estimates promise promises remark remarks worry worries continue continues concluded
+    conclude concludes agree agrees maintain maintains stress stresses recall recalls
     """.split()
 )
 

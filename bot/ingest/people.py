@@ -177,7 +177,9 @@ _SPEECH_ALT = "|".join(sorted(lexicon.SPEECH_VERBS, key=len, reverse=True))
 _SPEAKER_BEFORE = re.compile(
     rf"([A-Z][\w’'\-]+)\s+(?:also\s+|then\s+|later\s+)?(?:{_SPEECH_ALT})\b"
 )
-_SPEAKER_AFTER = re.compile(rf"\b(?:{_SPEECH_ALT})\s+(?:Mr\.?\s+|Ms\.?\s+|Dr\.?\s+)?([A-Z][\w’'\-]+)")
+_SPEAKER_AFTER = re.compile(
+    rf"\b(?:{_SPEECH_ALT})\s+(?:Mr\.?\s+|Ms\.?\s+|Dr\.?\s+)?([A-Z][\w’'\-]+)"
+)
 
 
 def _speaking_words(story: list[Paragraph]) -> set[str]:
@@ -205,7 +207,7 @@ def _gender_of_name(first: str) -> str | None:
 
 
 def _role_before(text: str, start: int) -> str | None:
-    """A lower-case role phrase right before a name: "skipper", "US state department spokesperson"."""
+    """A lower-case role phrase before a name: "skipper", "US state department spokesperson"."""
     head = text[:start].rstrip()
     words = re.findall(r"[\w’'\-./]+", head[-120:])
     picked: list[str] = []
@@ -270,16 +272,20 @@ def _raw_sequences(paragraph: Paragraph) -> list[_Raw]:
         tokens = match.group(1).split()
         offset = match.start(1)
         cursor = 0
-        for part in _split_sequence(tokens):
+        for piece in _split_sequence(tokens):
+            part = list(piece)
             # Locate the part in the paragraph, after the previous one.
             first = text.find(part[0], offset + cursor)
             cursor = first - offset + 1
             last_token = part[-1]
             # A sentence's full stop is not part of a name ("… Tammy Bruce."), an initial's is.
-            if last_token.endswith(".") and len(last_token) > 2:
-                if _clean_token(last_token) not in _ABBREVIATED:
-                    last_token = last_token[:-1]
-                    part = [*part[:-1], last_token]
+            if (
+                last_token.endswith(".")
+                and len(last_token) > 2
+                and _clean_token(last_token) not in _ABBREVIATED
+            ):
+                last_token = last_token[:-1]
+                part = [*part[:-1], last_token]
             possessive = bool(_POSSESSIVE.search(last_token)) and len(last_token) > 2
             if possessive:
                 part = [*part[:-1], _POSSESSIVE.sub("", last_token)]
@@ -297,7 +303,9 @@ def _raw_sequences(paragraph: Paragraph) -> list[_Raw]:
             ]
             titles: list[str] = []
             org = False
-            if org_at and (not title_at or title_at[-1] < org_at[-1] or title_at[-1] == len(part) - 1):
+            if org_at and (
+                not title_at or title_at[-1] < org_at[-1] or title_at[-1] == len(part) - 1
+            ):
                 org = True
             elif org_at:  # "Army Chief Field Marshal Asim Munir": a title, then the name
                 titles, part = part[: title_at[-1] + 1], part[title_at[-1] + 1 :]
@@ -396,16 +404,17 @@ def cast(paragraphs: list[Paragraph]) -> Cast:
             entity.kind = "candidate"
     mentions: list[Mention] = []
     for raw in raws:
-        entity = (_same_name(entities, raw.core) or _lookup(entities, raw.core)) if raw.core else None
-        if entity is None and not raw.core:
-            entity = _by_title(entities, " ".join(raw.titles), raw.start)
-            if entity is not None:
+        if not raw.core:
+            titled = _by_title(entities, " ".join(raw.titles), raw.start)
+            if titled is not None:
                 mentions.append(
-                    Mention(raw.start, raw.end, raw.para, "title", raw.text, entity.key)
+                    Mention(raw.start, raw.end, raw.para, "title", raw.text, titled.key)
                 )
             continue
-        if entity is None:
+        found = _same_name(entities, raw.core) or _lookup(entities, raw.core)
+        if found is None:
             continue
+        entity = found
         form = raw.text
         if form not in entity.forms:
             entity.forms.append(form)
@@ -425,7 +434,7 @@ def cast(paragraphs: list[Paragraph]) -> Cast:
 
 def _by_title(entities: dict[int, Entity], title: str, before: int) -> Entity | None:
     """The person a bare title names ("the Secretary", "the president"), most recent first."""
-    word = title.split()[-1].casefold().rstrip(".") if title else ""
+    word = title.rsplit(maxsplit=1)[-1].casefold().rstrip(".") if title else ""
     if not word or word in ("of", "the"):
         return None
     matches = [
@@ -442,23 +451,8 @@ def _by_title(entities: dict[int, Entity], title: str, before: int) -> Entity | 
 
 
 def by_title(cast: Cast, title: str, before: int) -> Entity | None:
-    """The person a bare title or the organisation a bare noun names, if any."""
-    word = title.split()[-1].casefold() if title else ""
-    person = _by_title(cast.entities, title, before)
-    if person is not None:
-        return person
-    orgs = [
-        m
-        for m in cast.before(before)
-        if m.entity is not None and cast.entities[m.entity].kind == "organisation"
-    ]
-    for mention in orgs:
-        entity = cast.entities[mention.entity]  # type: ignore[index]
-        if word in entity.name.casefold().split():
-            return entity
-    if word in {"company", "firm", "group", "organisation", "organization", "agency"} and orgs:
-        return cast.entities[orgs[0].entity]  # type: ignore[index]
-    return None
+    """The person a bare title names ("the Secretary", "the president"), if any."""
+    return _by_title(cast.entities, title, before)
 
 
 def _pronouns_and_titles(story: list[Paragraph], entities: dict[int, Entity]) -> list[Mention]:
@@ -519,6 +513,6 @@ def _vote_genders(cast: Cast) -> None:
         entity = cast.entities[key]
         if entity.gender is not None:
             continue
-        (top, count), *rest = counter.most_common() + [("", 0)]
+        (top, count), *rest = [*counter.most_common(), ("", 0)]
         if count > (rest[0][1] if rest else 0):
             entity.gender = top

@@ -1,4 +1,4 @@
-"""Quotation spans: double marks paired (straight, curly, broken), run-ons, quotes vs scare quotes."""
+"""Quotation spans: double marks paired (straight, curly, broken), run-ons, not scare quotes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ _WORD = re.compile(r"[A-Za-z0-9][\w'’\-]*")
 _SMALL_WORDS = frozenset(
     "a an and as at but by for from in into of on or the to with vs via nor is are be".split()
 )
-_PERSONAL = frozenset("i i'm i’m i've i’ve i'd i’d i'll i’ll me my we we're we’re our us you your".split())
+_PERSONAL = frozenset(
+    "i i'm i’m i've i’ve i'd i’d i'll i’ll me my we we're we’re our us you your".split()
+)
+_PRONOUN_STARTS = frozenset("it it's it’s he she they this that there".split())
 # Words right before a quotation that make it a term, not somebody's words.
 _TERM_CUES = re.compile(
     r"(?:so-called|so called|the (?:word|words|term|phrase|label|slogan|hashtag|motto)|"
@@ -72,7 +75,14 @@ def spans(paragraph: Paragraph) -> list[Span]:
         lead = len(inner) - len(inner.lstrip())
         start = paragraph.start + open_at + 1 + lead
         found.append(
-            Span(paragraph.index, paragraph.start + open_at, start, start + len(stripped), closed, stripped)
+            Span(
+                paragraph.index,
+                paragraph.start + open_at,
+                start,
+                start + len(stripped),
+                closed,
+                stripped,
+            )
         )
 
     for i, char in enumerate(text):
@@ -136,7 +146,11 @@ def quotations(paragraph: Paragraph) -> list[Quotation]:
         whole = not paragraph.text[:open_at].strip() and not paragraph.text[close_at + 1 :].strip(
             " \t.,"
         )
-        if not is_quotation(span, before, after, paragraph_start=not paragraph.text[:open_at].strip()):
+        # The sentence's words before the quotation, earlier quotations included, frame it.
+        lead = paragraph.text[sentence_start:open_at]
+        if not is_quotation(
+            span, lead, after, paragraph_start=not paragraph.text[:open_at].strip()
+        ):
             continue
         partial = _is_partial(span.text, before, paragraph_start=lo == 0 and not before.strip())
         result.append(
@@ -159,7 +173,9 @@ def words(text: str) -> list[str]:
 
 def _title_case(text: str) -> bool:
     tokens = words(text)
-    if len(tokens) < 2 or text.rstrip()[-1:] in ".?!,":
+    if len(tokens) < 2 or text.rstrip(" '’\"”")[-1:] in ".?!,":
+        return False
+    if tokens[0].casefold() in _PERSONAL or tokens[0].casefold() in _PRONOUN_STARTS:
         return False
     major = [t for t in tokens if t.casefold() not in _SMALL_WORDS]
     return bool(major) and all(t[0].isupper() or t[0].isdigit() for t in major)
@@ -169,10 +185,14 @@ def _cue_words(text: str) -> list[str]:
     return [w.casefold() for w in words(text)]
 
 
-def _has_cue(tokens: list[str]) -> bool:
+def _has_cue(tokens: list[str], *, nouny: bool = False) -> bool:
     joined = " ".join(tokens)
     return (
-        any(t in lexicon.SPEECH_VERBS or t in lexicon.FRAMING_VERBS for t in tokens)
+        any(
+            (t in lexicon.SPEECH_VERBS and (nouny or t not in lexicon.NOUNY_VERBS))
+            or t in lexicon.FRAMING_VERBS
+            for t in tokens
+        )
         or "according to" in joined
     )
 
@@ -197,9 +217,9 @@ def is_quotation(span: Span, before: str, after: str, *, paragraph_start: bool) 
         personal = any(t.casefold() in _PERSONAL for t in tokens)
         return (
             personal
-            or text[-1] in ".?!,…"
-            or _has_cue(before_words)
-            or _has_cue(_cue_words(after)[:8])
+            or text.rstrip("’'")[-1:] in ".?!,…"
+            or _has_cue(before_words, nouny=True)
+            or _has_cue(_cue_words(after)[:8], nouny=True)
         )
     # A short fragment is a quotation only when a speech verb right before it frames it:
     # 'said it was "distressing"', 'called for a "transactional" relationship'.

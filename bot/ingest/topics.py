@@ -62,11 +62,18 @@ def match_topics(text: str, vocabulary: Vocabulary) -> TopicMatch:
             hits = pattern.findall(text)
             if not hits:
                 continue
-            weight = len(hits) + (1 if " " in pattern.pattern or "[\\s-]+" in pattern.pattern else 0)
+            weight = len(hits) + (
+                1 if " " in pattern.pattern or "[\\s-]+" in pattern.pattern else 0
+            )
             scores[topic_id] += weight
             used.setdefault(topic_id, []).append(hits[0])
     ids = tuple(t for t, score in scores.most_common() if score >= 2)[:MAX_TOPICS]
-    vocabulary_words = {w for t in vocabulary.topics for n in (t.id, t.label, *t.aliases) for w in n.casefold().split()}
+    vocabulary_words = {
+        w
+        for t in vocabulary.topics
+        for n in (t.id, t.label, *t.aliases)
+        for w in n.casefold().split()
+    }
     counts = Counter(
         w for w in _WORD.findall(text.casefold()) if w not in _COMMON and w not in vocabulary_words
     )
