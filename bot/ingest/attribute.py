@@ -306,6 +306,18 @@ class Resolver:
             found = self.phrase(according.group(1), start + according.start(1), nearest_last=False)
             if found is not None:
                 return found, "according to X"
+        if text.rstrip().endswith(":"):
+            # "…, but councillor Ben Ortiz disagreed: “…”": the last clause's subject.
+            clause_at = max(
+                [text.rfind(","), text.rfind(";")]
+                + [m.end() for m in re.finditer(r"\b(?:but|and|while|whereas)\b", text)]
+            )
+            clause = text[clause_at + 1 :] if clause_at >= 0 else text
+            offset = start + (clause_at + 1 if clause_at >= 0 else 0)
+            if not any(w in lexicon.SPEECH_VERBS for w in _VERB.findall(clause)):
+                found = self.sentence_subject(clause, offset, "introduced by a colon")
+                if found is not None:
+                    return found
         verbs = [
             m
             for m in _VERB.finditer(text)
@@ -363,11 +375,13 @@ class Resolver:
                 return self.of_mention(mention), cue
         return None
 
-    def salient(self, paragraph: Paragraph) -> Speaker | None:
-        """The person a paragraph is about: the first one its last sentence names."""
-        last_sentence = max(paragraph.text.rfind(". ", 0, len(paragraph.text) - 2) + 2, 0)
+    def salient(self, paragraph: Paragraph, end: int | None = None) -> Speaker | None:
+        """The person a paragraph (up to `end`) is about: the first its last sentence names."""
+        stop = paragraph.end if end is None else end
+        text = paragraph.text[: stop - paragraph.start].rstrip()
+        last_sentence = max(text.rfind(". ", 0, len(text) - 2) + 2, 0)
         for lo in (paragraph.start + last_sentence, paragraph.start):
-            for mention in self.cast.within(lo, paragraph.end):
+            for mention in self.cast.within(lo, stop):
                 if mention.kind == "pronoun" and mention.text in ("he", "she"):
                     found = self.pronoun(mention.text, mention.start)
                     if found is not None:
@@ -455,6 +469,20 @@ def attribute(
                     )
                 )
                 continue
+            if not quotation.paragraph_start:
+                # "Ana Silva spoke for an hour. “The river is rising…”"
+                salient = resolver.salient(paragraph, quotation.span.open)
+                if salient is not None:
+                    result.append(
+                        Attribution(
+                            quotation,
+                            salient,
+                            "follows a sentence about the speaker",
+                            f"no speaker cue; taken as {salient.name}, whom the sentence before "
+                            "is about",
+                        )
+                    )
+                    continue
             previous = _previous_content(paragraphs, paragraph.index)
             salient = resolver.salient(previous) if previous is not None else None
             if quotation.paragraph_start and salient is not None:

@@ -26,7 +26,7 @@ SPEECH_VERBS = frozenset(
     agree agrees agreed boast boasts boasted lament laments lamented muse muses mused
     acknowledge added retweet retweets retweeted reads read testify testifies testified
     summarise summarises summarised summarize summarizes summarized recommend recommends
-    recommended worry worries worried concluded conclude concludes told
+    recommended worry worries worried concluded conclude concludes told spoke speaks
     """.split()
 )
 

@@ -23,8 +23,8 @@ _PRONOUN = re.compile(r"\b(he|she|they|it|his|her|him)\b", re.IGNORECASE)
 _DEFINITE = re.compile(r"\b[Tt]he\s+((?:[a-z\-]+\s+){0,2}([A-Za-z\-]+))\b")
 _MASK = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
 # Speech verbs that end a role phrase read backwards ("said US state department spokesperson").
-_VERB_STOP = frozenset(
-    w for w in lexicon.SPEECH_VERBS if w.endswith(("ed", "id", "ld", "te", "ote")) or w == "says"
+_VERB_STOP = frozenset(w for w in lexicon.SPEECH_VERBS if w.endswith("ed")) | frozenset(
+    {"said", "says", "told", "tells", "wrote", "writes", "adds", "asks"}
 )
 _ROLE_STOP = frozenset(
     """

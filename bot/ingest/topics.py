@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.briefs.models import Vocabulary
 
 MAX_TOPICS = 6
-_WORD = re.compile(r"[a-z][a-z'’-]{4,}")
+_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]{4,}")
 _COMMON = frozenset(
     """
     about after again against along already although among another around because before
@@ -74,8 +74,11 @@ def match_topics(text: str, vocabulary: Vocabulary) -> TopicMatch:
         for n in (t.id, t.label, *t.aliases)
         for w in n.casefold().split()
     }
+    # Common nouns only (words the text writes in lower case), not names.
     counts = Counter(
-        w for w in _WORD.findall(text.casefold()) if w not in _COMMON and w not in vocabulary_words
+        w
+        for w in _WORD.findall(text)
+        if w not in _COMMON and w not in vocabulary_words and "’" not in w and "'" not in w
     )
     suggestions = tuple(w for w, n in counts.most_common(3) if n >= 3)
     return TopicMatch(ids, {t: tuple(dict.fromkeys(used[t])) for t in ids}, suggestions)
