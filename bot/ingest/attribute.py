@@ -315,9 +315,9 @@ class Resolver:
             clause = text[clause_at + 1 :] if clause_at >= 0 else text
             offset = start + (clause_at + 1 if clause_at >= 0 else 0)
             if not any(w in lexicon.SPEECH_VERBS for w in _VERB.findall(clause)):
-                found = self.sentence_subject(clause, offset, "introduced by a colon")
-                if found is not None:
-                    return found
+                introduced = self.sentence_subject(clause, offset, "introduced by a colon")
+                if introduced is not None:
+                    return introduced
         verbs = [
             m
             for m in _VERB.finditer(text)

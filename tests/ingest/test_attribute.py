@@ -62,7 +62,8 @@ def test_an_ambiguous_pronoun_is_recorded_as_uncertain() -> None:
 def test_a_spokespersons_readout_is_the_spokespersons_words() -> None:
     body = """
     Foreign minister Omar Haddad met Secretary of State Karen Lowe in Geneva.
-    “Secretary Lowe welcomed Minister Haddad and stressed the value of the ceasefire,” said State Department spokesperson Paul Ferris.
+    “Secretary Lowe welcomed Minister Haddad and stressed the value of the ceasefire,” said \
+    State Department spokesperson Paul Ferris.
     “The Secretary also raised the detained journalists,” added Ferris.
     """
     assert who(body) == ["Paul Ferris", "Paul Ferris"]
