@@ -11,12 +11,11 @@ import logging
 import multiprocessing
 import os
 import re
-import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,9 @@ from yaml.events import (
 )
 
 from bot.briefs import models
-from bot.briefs.models import Brief, Vocabulary
+from bot.briefs.excerpt import clip, escape_controls, excerpt
+from bot.briefs.files import BriefsFolder, FileRefused, iter_brief_paths
+from bot.briefs.models import Brief, Vocabulary, compile_exclude
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ PARALLEL_MIN_FILES = 500
 CACHE_FORMAT = "briefbot-validated-cache/1"
 
 _CURLY = (("“", '"'), ("”", '"'), ("„", '"'), ("‘", "'"), ("’", "'"), ("‚", "'"))
+# The longest YAML problem phrase quoted: it may hold a tag or alias name from the file.
+_PROBLEM_WIDTH = 100
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): (.*)$", re.DOTALL)
 _T = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ = _T + "str", _T + "map", _T + "seq"
@@ -80,7 +83,8 @@ class LoadError:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.field or '(file)'}: {self.message}"
+        # Escaped here too (defence in depth): an error is printed to terminals and logs.
+        return escape_controls(f"{where}: {self.field or '(file)'}: {self.message}")
 
 
 class BriefFileError(Exception):
@@ -131,16 +135,11 @@ def normalise_quote_text(text: str) -> str:
 
 
 def _read_text(path: Path) -> str:
-    """The file's text, refusing oversize, binary and non-UTF-8 files."""
+    """The file's text, refusing unsafe (see files.py), oversize, binary and non-UTF-8 files."""
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BriefFileError([LoadError(path, f"cannot read file: {exc.strerror}")]) from exc
-    if size > MAX_FILE_BYTES:
-        raise BriefFileError(
-            [LoadError(path, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
-        )
-    raw = path.read_bytes()
+        raw = BriefsFolder(path.parent).read(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise BriefFileError([LoadError(path, exc.reason)]) from exc
     if b"\x00" in raw:
         raise BriefFileError([LoadError(path, "binary file (contains NUL bytes), not YAML")])
     try:
@@ -170,16 +169,21 @@ def _parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
         except (ValueError, OverflowError) as exc:  # e.g. the date 2026-02-30
             bad = _unreadable_scalar(loader, node)
             if bad is None:
-                raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
-            message = f"YAML error: {bad.value!r} is not a valid value ({exc})"
+                raise BriefFileError(
+                    [LoadError(path, f"YAML error: {clip(str(exc), _PROBLEM_WIDTH)}")]
+                ) from exc
+            why = clip(str(exc), _PROBLEM_WIDTH)
+            message = f"YAML error: {excerpt(bad.value)} is not a valid value ({why})"
             line = bad.start_mark.line + 1
             raise BriefFileError([LoadError(path, message, line=line)]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
+        # Never str(exc): PyYAML's message quotes the offending line. Problem and context are
+        # short phrases, but may quote a tag or alias of any length: clipped.
+        problem = clip(exc.problem or "cannot parse", _PROBLEM_WIDTH)
         if exc.context:
             started = f" (started on line {exc.context_mark.line + 1})" if exc.context_mark else ""
-            problem = f"{exc.context}{started}: {problem}"
+            problem = f"{clip(exc.context, _PROBLEM_WIDTH)}{started}: {problem}"
         raise BriefFileError(
             [
                 LoadError(
@@ -191,7 +195,9 @@ def _parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             ]
         ) from exc
     except yaml.YAMLError as exc:
-        raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
+        raise BriefFileError(
+            [LoadError(path, f"YAML error: {clip(str(exc), _PROBLEM_WIDTH)}")]
+        ) from exc
     finally:
         loader.dispose()
 
@@ -369,9 +375,9 @@ def _check_shape(path: Path, root: yaml.Node) -> None:
                             [
                                 LoadError(
                                     path,
-                                    f"duplicate key {key.value!r} "
+                                    f"duplicate key {excerpt(str(key.value))} "
                                     f"(first on line {seen[key.value]})",
-                                    field=str(key.value),
+                                    field=clip(str(key.value), 40),
                                     line=key.start_mark.line + 1,
                                     column=key.start_mark.column + 1,
                                 )
@@ -405,6 +411,8 @@ def _validation_errors(path: Path, node: yaml.Node | None, exc: ValidationError)
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_pattern_mismatch" and isinstance(err["input"], str):
+            message = models.pattern_message(err["input"], message)
         # Cross-field checks run on the whole model; they name their field as "a.0.b: message".
         match = _FIELD_PREFIX.match(message)
         if match and not loc:
@@ -415,7 +423,8 @@ def _validation_errors(path: Path, node: yaml.Node | None, exc: ValidationError)
             LoadError(
                 path,
                 message,
-                field=".".join(str(p) for p in loc) or None,
+                # A location may hold a key from the file (an unknown field): kept short.
+                field=".".join(clip(str(p), 40) for p in loc) or None,
                 line=target.start_mark.line + 1 if target is not None else None,
                 column=target.start_mark.column + 1 if target is not None else None,
             )
@@ -448,7 +457,7 @@ class _Run:
     # The vocabulary's (mtime_ns, size), taken once before it was read: what reused briefs'
     # stamps are compared with.
     vocabulary_stamp: tuple[int, int] = (-1, -1)
-    real_dirs: dict[str, str] = field(default_factory=dict)
+    folder: BriefsFolder | None = None
 
     @classmethod
     def of(
@@ -456,7 +465,7 @@ class _Run:
     ) -> _Run:
         """The settings for loading briefs under `root` against `vocabulary`."""
         context = {"vocabulary": vocabulary, "topic_ids": vocabulary.exact_names()}
-        return cls(root, vocabulary, root.resolve(), context, vocabulary_stamp)
+        return cls(root, vocabulary, root.resolve(), context, vocabulary_stamp, BriefsFolder(root))
 
     def unchanged(self, stamp: Stamp, path: Path, source_text: str | None) -> bool:
         """Whether a brief stamped `stamp` still matches its file, vocabulary and source."""
@@ -470,28 +479,6 @@ class _Run:
     def top(self) -> str:
         """The root as a string, for joining paths cheaply."""
         return str(self.root)
-
-    def real_source(self, source_text: str) -> str:
-        """`str((root / source_text).resolve())`, resolving each directory once per run."""
-        joined = os.path.join(self.top, source_text)
-        parent, name = os.path.split(joined)
-        if name not in ("", ".", ".."):
-            try:
-                is_link = stat.S_ISLNK(os.lstat(joined).st_mode)
-            except (OSError, ValueError):
-                is_link = True  # let resolve() decide, exactly as before
-            if not is_link:
-                real = self.real_dirs.get(parent)
-                if real is None:
-                    real = self.real_dirs[parent] = str(Path(parent).resolve())
-                return os.path.join(real, name)
-        return str(Path(joined).resolve())
-
-    def inside(self, real: str) -> bool:
-        """Whether a resolved path lies in the resolved root (`Path.is_relative_to`)."""
-        top = os.path.normcase(str(self.real_root))
-        real = os.path.normcase(real)
-        return real == top or real.startswith(os.path.join(top, ""))
 
 
 def load_brief(path: Path, vocabulary: Vocabulary, root: Path) -> Brief:
@@ -537,22 +524,24 @@ Missing = list[tuple[tuple[int | str, ...], str, str]]
 
 def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
     """A problem with the source text itself, or the quotes and figures not found in it."""
-    assert brief.source.text is not None
+    assert brief.source.text is not None and run.folder is not None
+    # The one safe reader: contained, regular files only, at most 1 MiB whatever stat says.
     try:
-        source_path = run.real_source(brief.source.text)
-    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL in the name
-        return f"cannot read source text {brief.source.text}: {exc}", []
-    if not run.inside(source_path):
-        return "source text must lie inside the briefs directory", []
-    try:
-        if os.stat(source_path).st_size > MAX_FILE_BYTES:
+        text = run.folder.read(run.folder.resolve(brief.source.text), MAX_FILE_BYTES).decode()
+    except FileRefused as exc:
+        if exc.reason.startswith("must lie inside") or "outside the briefs" in exc.reason:
+            return "source text must lie inside the briefs directory", []
+        if exc.reason.startswith("file is"):
             return "source text is larger than 1 MiB", []
-        with open(source_path, encoding="utf-8") as source:  # as Path.read_text reads
-            text = source.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read source text {brief.source.text}: {exc}", []
+        return f"cannot read source text {clip(brief.source.text)}: {exc.reason}", []
+    except UnicodeDecodeError as exc:
+        return (
+            f"cannot read source text {clip(brief.source.text)}: not valid UTF-8 ({exc.reason})",
+            [],
+        )
     if brief.source.exclude_lines:
-        excluded = [re.compile(p) for p in brief.source.exclude_lines]
+        # RE2: linear time, whatever the pattern (validation refused what RE2 cannot run).
+        excluded = [compile_exclude(p) for p in brief.source.exclude_lines]
         text = "\n".join(ln for ln in text.splitlines() if not any(p.search(ln) for p in excluded))
     # (Without exclusions, joining the lines again would change only whitespace, which
     # normalising folds away.)
@@ -578,7 +567,7 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
         errors.append(
             LoadError(
                 path,
-                f"{what} {_clip(needle)!r} does not appear verbatim in {brief.source.text}",
+                f"{what} {excerpt(needle)} does not appear verbatim in {clip(brief.source.text or '')}",
                 ".".join(str(p) for p in loc),
                 target.start_mark.line + 1 if target is not None else None,
             )
@@ -588,14 +577,10 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
 
 def _grounded_texts(brief: Brief) -> Iterator[tuple[tuple[int | str, ...], str, str]]:
     for i, quote in enumerate(brief.quotes):
-        yield ("quotes", i, "text"), quote.text, f"quote by {quote.speaker}"
+        yield ("quotes", i, "text"), quote.text, f"quote by {clip(quote.speaker)}"
     for i, claim in enumerate(brief.claims):
         for j, figure in enumerate(claim.figures):
             yield ("claims", i, "figures", j, "value"), figure.value, "figure"
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -608,18 +593,8 @@ class LoadReport:
 
 
 def brief_files(root: Path) -> list[Path]:
-    """The brief files of a directory, in a stable order."""
-    return sorted(
-        (
-            p
-            for p in root.iterdir()
-            if p.suffix in {".yaml", ".yml"}
-            and p.name != VOCABULARY_FILE
-            and not p.name.startswith(".")
-        ),
-        # All in one directory: ordering by name is ordering by path, and much cheaper.
-        key=lambda p: os.path.normcase(p.name),
-    )
+    """The brief files of a directory, in a stable order; raises FileRefused (see files.py)."""
+    return iter_brief_paths(root)
 
 
 # -- one file, in this process or a worker ---------------------------------------------------
@@ -887,9 +862,15 @@ def _load_directory(
     try:
         vocabulary = load_vocabulary(root / VOCABULARY_FILE)
     except BriefFileError as exc:
-        return LoadReport(None, (), tuple(exc.errors))
+        # Every brief's topics resolve against the vocabulary: without it none can be checked.
+        # Say so once, rather than failing each brief (the library keeps what it had).
+        note = LoadError(root, f"no brief can load until {VOCABULARY_FILE} loads")
+        return LoadReport(None, (), (*exc.errors, note))
     run = _Run.of(root, vocabulary, vocabulary_stamp)
-    paths = brief_files(root)
+    try:
+        paths = brief_files(root)
+    except FileRefused as exc:
+        return LoadReport(vocabulary, (), (LoadError(root, exc.reason),))
     outcomes: dict[Path, LoadedBrief | list[LoadError]] = {}
     pending: dict[str, Path] = {}
     for path in paths:

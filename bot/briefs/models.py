@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
+import re2
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,11 +22,60 @@ from pydantic import (
     model_validator,
 )
 
+from bot.briefs.excerpt import clip, excerpt, first_control
+
 # Ids appear in autocomplete values, database rows and file names: keep them boring.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+# Brief text is plain text: no control characters but tab and newline (an escape sequence
+# would restyle or rewrite a terminal that prints it). Checked by pydantic's own regex engine,
+# quick; the error is reworded by pattern_message.
+NO_CONTROLS = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+# exclude_lines: at most this many patterns of at most this many characters each. RE2 runs
+# each in time linear in the line; these bound the patterns' own size.
+MAX_EXCLUDE_PATTERNS = 50
+MAX_PATTERN_CHARS = 500
+# How many known names an unknown-person error lists.
+KNOWN_SHOWN = 5
+_URL = r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"
+_SOURCE_PATH = r"^[^/\\\x00-\x1f\x7f-\x9f][^\\\x00-\x1f\x7f-\x9f]*$"
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is reported, located, by the loader instead
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+def compile_exclude(pattern: str) -> Any:
+    """An exclude_lines pattern compiled by RE2 (linear time); ValueError says why it cannot be."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(
+            f"cannot be used: {clip(str(reason), 80)} (exclude_lines use RE2 syntax, which "
+            "runs in linear time: no backreferences, lookahead or lookbehind)"
+        ) from exc
+
+
+def pattern_message(value: str, message: str) -> str:
+    """A pattern mismatch in words: a control character is named, escaped, with its position."""
+    found = first_control(value)
+    if found is None:
+        return message
+    position, control = found
+    return (
+        f"contains the control character {control} (character {position + 1}); "
+        "brief text must be plain text"
+    )
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=NO_CONTROLS),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROLS),
+]
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
@@ -38,7 +87,7 @@ def _resolve_topic(name: str, info: ValidationInfo) -> str:
     topic = vocabulary.resolve(name)
     if topic is None:
         raise ValueError(
-            f"unknown topic {name!r}; add it to topics.yaml or use one of: "
+            f"unknown topic {excerpt(name)}; add it to topics.yaml or use one of: "
             + ", ".join(vocabulary.suggest(name))
         )
     return str(topic.id)
@@ -107,22 +156,25 @@ class Source(_Frozen):
     """Where the story came from. Unknown outlet or URL stay null: never guessed."""
 
     outlet: ShortText | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Annotated[str, StringConstraints(pattern=_URL)] | None = None
     headline: ShortText | None = None
     # Path of the shipped source text, relative to the briefs directory.
-    text: Annotated[str, StringConstraints(pattern=r"^[^/\\][^\\]*$")] | None = None
+    text: Annotated[str, StringConstraints(pattern=_SOURCE_PATH)] | None = None
     # Lines of the source text that are not its content (e.g. "Also Read | …" links).
-    # Quotes are never grounded in them.
-    exclude_lines: tuple[str, ...] = ()
+    # Quotes are never grounded in them. RE2 syntax (see compile_exclude).
+    exclude_lines: Annotated[
+        tuple[Annotated[str, StringConstraints(max_length=MAX_PATTERN_CHARS)], ...],
+        Field(max_length=MAX_EXCLUDE_PATTERNS),
+    ] = ()
 
     @field_validator("exclude_lines")
     @classmethod
     def _valid_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in patterns:
+        for i, pattern in enumerate(patterns):
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+                compile_exclude(pattern)
+            except ValueError as exc:
+                raise ValueError(f"pattern {i} {excerpt(pattern)}: {exc}") from exc
         return patterns
 
 
@@ -198,7 +250,7 @@ class Brief(_Frozen):
             for label in (person.name, *person.aliases):
                 key = label.casefold()
                 if key in seen:
-                    raise ValueError(f"name or alias {label!r} is used twice in people")
+                    raise ValueError(f"name or alias {excerpt(label)} is used twice in people")
                 seen.add(key)
         for i, quote in enumerate(self.quotes):
             if quote.speaker not in names:
@@ -217,10 +269,15 @@ class Brief(_Frozen):
 
 
 def _unknown_person(section: str, index: int, field: str, name: str, names: set[str]) -> str:
-    known = ", ".join(sorted(names)) or "none"
+    # The closest names first, a few of them: an error quotes only short excerpts.
+    close = difflib.get_close_matches(name, names, n=KNOWN_SHOWN, cutoff=0.5)
+    shown = list(dict.fromkeys([*close, *sorted(names)]))[:KNOWN_SHOWN]
+    known = ", ".join(clip(n, 40) for n in shown) or "none"
+    if len(names) > len(shown):
+        known += f" and {len(names) - len(shown)} more"
     return (
-        f"{section}.{index}.{field}: {name!r} is not the canonical name of anyone in people "
-        f"(known: {known})"
+        f"{section}.{index}.{field}: {excerpt(name)} is not the canonical name of anyone in "
+        f"people (known: {known})"
     )
 
 
@@ -252,7 +309,8 @@ class Vocabulary(_Frozen):
                 key = _fold(label)
                 if key in index and index[key].id != topic.id:
                     raise ValueError(
-                        f"{label!r} names both topic {index[key].id!r} and topic {topic.id!r}"
+                        f"{excerpt(label)} names both topic {index[key].id!r} and topic "
+                        f"{topic.id!r}"
                     )
                 index[key] = topic
                 exact[label] = topic.id
