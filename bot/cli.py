@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -74,7 +75,7 @@ def ask(line: str, root: Path) -> int:
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        print(f"briefbot: {escape_controls(str(exc))}", file=sys.stderr)
         return 2
     library = load_library(root)
     for error in library.errors:

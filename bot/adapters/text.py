@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.briefs.excerpt import escape_controls
 from bot.queries.reply import Reply, Status
 
 _WIDTH = 100
@@ -48,4 +49,5 @@ def render(reply: Reply) -> str:
         out.append(f"Link: {reply.url}")
     if reply.footer:
         out.append(reply.footer)
-    return "\n".join(out).rstrip() + "\n"
+    # Brief text may hold what a terminal obeys (escape sequences): printed escaped, visibly.
+    return escape_controls("\n".join(out)).rstrip() + "\n"

@@ -27,7 +27,7 @@ _CHUNK = 1 << 20
 _PROC_FD = Path("/proc/self/fd")
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
@@ -48,7 +48,7 @@ def kind_of(mode: int) -> str:
     for test, name in _KINDS:
         if test(mode):
             return name
-    return "not a regular file"
+    return "a special file"
 
 
 def _reason(exc: OSError | ValueError) -> str:
@@ -157,10 +157,8 @@ class BriefsFolder:
         except (OSError, ValueError) as exc:
             raise FileRefused(shown, _reason(exc)) from exc
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(
-                shown,
-                f"not a regular file (it is {kind_of(st.st_mode)}); refused without opening it",
-            )
+            what = kind_of(st.st_mode)
+            raise FileRefused(shown, f"{what}, not a regular file; refused without opening it")
         if st.st_size > limit:
             raise FileRefused(shown, f"file is {st.st_size:,} bytes; the limit is {limit:,}")
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY

@@ -37,7 +37,7 @@ from yaml.events import (
 from bot.briefs import models
 from bot.briefs.excerpt import clip, escape_controls, excerpt
 from bot.briefs.files import BriefsFolder, FileRefused, iter_brief_paths
-from bot.briefs.models import Brief, Vocabulary, compile_exclude
+from bot.briefs.models import Brief, Vocabulary, compile_excludes
 
 log = logging.getLogger(__name__)
 
@@ -541,8 +541,8 @@ def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
         )
     if brief.source.exclude_lines:
         # RE2: linear time, whatever the pattern (validation refused what RE2 cannot run).
-        excluded = [compile_exclude(p) for p in brief.source.exclude_lines]
-        text = "\n".join(ln for ln in text.splitlines() if not any(p.search(ln) for p in excluded))
+        search = compile_excludes(brief.source.exclude_lines).search
+        text = "\n".join(ln for ln in text.splitlines() if not search(ln))
     # (Without exclusions, joining the lines again would change only whitespace, which
     # normalising folds away.)
     body = normalise_quote_text(text)
@@ -562,12 +562,13 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
         line = field_node.start_mark.line + 1 if field_node is not None else None
         return [LoadError(path, problem, "source.text", line)]
     errors = []
+    source = clip(brief.source.text or "")
     for loc, needle, what in missing:
         target = _locate(node, loc)
         errors.append(
             LoadError(
                 path,
-                f"{what} {excerpt(needle)} does not appear verbatim in {clip(brief.source.text or '')}",
+                f"{what} {excerpt(needle)} does not appear verbatim in {source}",
                 ".".join(str(p) for p in loc),
                 target.start_mark.line + 1 if target is not None else None,
             )

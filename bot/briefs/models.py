@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -34,6 +35,8 @@ NO_CONTROLS = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
 # each in time linear in the line; these bound the patterns' own size.
 MAX_EXCLUDE_PATTERNS = 50
 MAX_PATTERN_CHARS = 500
+# RE2 program size of a brief's exclude_lines together: bounds the time a source text takes.
+MAX_EXCLUDE_COMPLEXITY = 300
 # How many known names an unknown-person error lists.
 KNOWN_SHOWN = 5
 _URL = r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"
@@ -42,18 +45,45 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # the error is reported, located, by the loader instead
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_exclude(pattern: str) -> Any:
     """An exclude_lines pattern compiled by RE2 (linear time); ValueError says why it cannot be."""
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise ValueError(
-            f"cannot be used: {clip(str(reason), 80)} (exclude_lines use RE2 syntax, which "
-            "runs in linear time: no backreferences, lookahead or lookbehind)"
+            f"regular expression {excerpt(pattern)} cannot be used: {clip(str(reason), 80)} "
+            "(exclude_lines use RE2 syntax, which runs in linear time: no backreferences, "
+            "lookahead or lookbehind)"
         ) from exc
+    if compiled.programsize > MAX_EXCLUDE_COMPLEXITY:
+        raise ValueError(
+            f"regular expression {excerpt(pattern)} is too complex (RE2 program size "
+            f"{compiled.programsize}; the limit is {MAX_EXCLUDE_COMPLEXITY} for all of a "
+            "brief's exclude_lines together)"
+        )
+    return compiled
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_excludes(patterns: tuple[str, ...]) -> Any:
+    """All of a brief's exclude_lines as one RE2 pattern: a line matching any is excluded.
+
+    One search per line however many patterns; the patterns' combined program size is bounded,
+    and RE2's time is linear in the line times that size, so a source text is filtered in
+    bounded time (under a second for 1 MiB, worst case).
+    """
+    for pattern in patterns:
+        compile_exclude(pattern)  # names the pattern that cannot be used
+    return compile_exclude("|".join(f"(?:{p})" for p in patterns))
+
+
+def _valid_pattern(pattern: str) -> str:
+    compile_exclude(pattern)
+    return pattern
 
 
 def pattern_message(value: str, message: str) -> str:
@@ -163,18 +193,29 @@ class Source(_Frozen):
     # Lines of the source text that are not its content (e.g. "Also Read | …" links).
     # Quotes are never grounded in them. RE2 syntax (see compile_exclude).
     exclude_lines: Annotated[
-        tuple[Annotated[str, StringConstraints(max_length=MAX_PATTERN_CHARS)], ...],
+        tuple[
+            Annotated[
+                str,
+                StringConstraints(max_length=MAX_PATTERN_CHARS),
+                AfterValidator(_valid_pattern),
+            ],
+            ...,
+        ],
         Field(max_length=MAX_EXCLUDE_PATTERNS),
     ] = ()
 
     @field_validator("exclude_lines")
     @classmethod
-    def _valid_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for i, pattern in enumerate(patterns):
+    def _valid_together(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        if patterns:
             try:
-                compile_exclude(pattern)
-            except ValueError as exc:
-                raise ValueError(f"pattern {i} {excerpt(pattern)}: {exc}") from exc
+                compile_excludes(patterns)
+            except ValueError:
+                raise ValueError(
+                    f"these {len(patterns)} patterns are too complex together (the limit is "
+                    f"{MAX_EXCLUDE_COMPLEXITY} for a brief's exclude_lines, as RE2 counts "
+                    "program size); merge or simplify them"
+                ) from None
         return patterns
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.briefs.files import FileRefused
 from bot.briefs.library import Library, load_library
 from bot.briefs.loader import VOCABULARY_FILE, LoadError, brief_files
 
@@ -54,7 +55,7 @@ class LiveLibrary:
             sources = self.root / "sources"
             if sources.is_dir():
                 paths += sorted(sources.iterdir())
-        except OSError:
+        except (OSError, FileRefused):  # an unlistable folder: the load reports it, located
             return frozenset()
         for path in paths:
             try:
