@@ -12,7 +12,8 @@ _WIDTH = 100
 
 def _wrap(text: str, indent: str, first: str | None = None) -> str:
     lines = []
-    for paragraph in text.splitlines() or [""]:
+    # Escaped before wrapping, so an escaped control character counts in the width.
+    for paragraph in escape_controls(text).splitlines() or [""]:
         lines.append(
             textwrap.fill(
                 paragraph,

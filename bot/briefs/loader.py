@@ -871,7 +871,8 @@ def _load_directory(
     try:
         paths = brief_files(root)
     except FileRefused as exc:
-        return LoadReport(vocabulary, (), (LoadError(root, exc.reason),))
+        # No vocabulary in the report: a running bot keeps the briefs it has (load_library).
+        return LoadReport(None, (), (LoadError(root, exc.reason),))
     outcomes: dict[Path, LoadedBrief | list[LoadError]] = {}
     pending: dict[str, Path] = {}
     for path in paths:

@@ -223,7 +223,10 @@ class Person(_Frozen):
     """Someone who appears in the story."""
 
     # Names are autocomplete values, which Discord caps at 100 characters.
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROLS),
+    ]
     aliases: tuple[ShortText, ...] = ()
     role: ShortText | None = None
 

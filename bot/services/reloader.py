@@ -14,7 +14,7 @@ from bot.briefs.loader import VOCABULARY_FILE, LoadError, brief_files
 
 log = logging.getLogger(__name__)
 
-Signature = frozenset[tuple[str, int, int]]
+Signature = frozenset[tuple[str, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,9 @@ class LiveLibrary:
         return self._library
 
     def _scan(self) -> Signature:
-        """A cheap fingerprint of the directory: names, sizes and mtimes."""
-        entries: set[tuple[str, int, int]] = set()
+        """A cheap fingerprint of the directory: names, sizes, mtimes and modes."""
+        # The mode too: a file made unreadable, or replaced by a FIFO, is a change to report.
+        entries: set[tuple[str, int, int, int]] = set()
         try:
             paths = [*brief_files(self.root), self.root / VOCABULARY_FILE]
             sources = self.root / "sources"
@@ -62,7 +63,7 @@ class LiveLibrary:
                 st = path.stat()
             except OSError:
                 continue
-            entries.add((str(path), st.st_mtime_ns, st.st_size))
+            entries.add((str(path), st.st_mtime_ns, st.st_size, st.st_mode))
         return frozenset(entries)
 
     async def reload(self) -> ReloadReport:
