@@ -23,7 +23,7 @@ from pathlib import Path
 
 BRIEF_SUFFIXES = frozenset({".yaml", ".yml"})
 VOCABULARY_NAME = "topics.yaml"
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 _PROC_FD = Path("/proc/self/fd")
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -37,9 +37,9 @@ _KINDS = (
 class FileRefused(Exception):
     """A path that cannot be read safely; `reason` says why and never quotes the content."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
-        self.path = path
+        self.path = Path(path)
         self.reason = reason
 
 
@@ -137,8 +137,7 @@ class BriefsFolder:
 
     def read(self, path: Path | str, limit: int) -> bytes:
         """At most `limit` bytes of a regular file inside the folder; raises FileRefused."""
-        shown = Path(path)
-        name = os.fspath(path)
+        shown = name = os.fspath(path)  # a Path is built only for an error
         try:
             st = os.lstat(name)
             direct = not stat.S_ISLNK(st.st_mode) and os.path.dirname(name) == self._top
@@ -175,7 +174,7 @@ class BriefsFolder:
             os.close(fd)
 
     def _read_open(
-        self, fd: int, shown: Path, st: os.stat_result, limit: int, *, checked: bool
+        self, fd: int, shown: Path | str, st: os.stat_result, limit: int, *, checked: bool
     ) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
@@ -187,9 +186,13 @@ class BriefsFolder:
             raise FileRefused(shown, "a path outside the briefs directory; refused")
         chunks: list[bytes] = []
         total = 0
+        # First ask for one byte more than stat said (a file as stated is read in one call),
+        # then in chunks: never more than limit + 1 bytes in all, whatever the file does.
+        want = st.st_size + 1
         try:
             while total <= limit:
-                chunk = os.read(fd, min(limit + 1 - total, _CHUNK))
+                chunk = os.read(fd, min(limit + 1 - total, want))
+                want = _CHUNK
                 if not chunk:
                     break
                 chunks.append(chunk)
