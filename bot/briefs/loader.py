@@ -452,7 +452,6 @@ class _Run:
 
     root: Path
     vocabulary: Vocabulary
-    real_root: Path
     context: dict[str, Any]
     # The vocabulary's (mtime_ns, size), taken once before it was read: what reused briefs'
     # stamps are compared with.
@@ -465,7 +464,7 @@ class _Run:
     ) -> _Run:
         """The settings for loading briefs under `root` against `vocabulary`."""
         context = {"vocabulary": vocabulary, "topic_ids": vocabulary.exact_names()}
-        return cls(root, vocabulary, root.resolve(), context, vocabulary_stamp, BriefsFolder(root))
+        return cls(root, vocabulary, context, vocabulary_stamp, BriefsFolder(root))
 
     def unchanged(self, stamp: Stamp, path: Path, source_text: str | None) -> bool:
         """Whether a brief stamped `stamp` still matches its file, vocabulary and source."""
