@@ -35,12 +35,20 @@ _KINDS = (
 
 
 class FileRefused(Exception):
-    """A path that cannot be read safely; `reason` says why and never quotes the content."""
+    """A path that cannot be read safely; `reason` says why and never quotes the content.
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    `outside` is set when the path leads out of the briefs folder, `too_large` when the file
+    is over the limit: callers word those two in their own terms.
+    """
+
+    def __init__(
+        self, path: Path | str, reason: str, *, outside: bool = False, too_large: bool = False
+    ) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = Path(path)
         self.reason = reason
+        self.outside = outside
+        self.too_large = too_large
 
 
 def kind_of(mode: int) -> str:
@@ -120,9 +128,9 @@ class BriefsFolder:
             # apart from a path outside the folder).
             real = os.path.realpath(joined)
         except (OSError, ValueError) as exc:
-            raise FileRefused(Path(relative), _reason(exc)) from exc
+            raise FileRefused(relative, _reason(exc)) from exc
         if not self.inside(real):
-            raise FileRefused(Path(relative), "must lie inside the briefs directory")
+            raise FileRefused(relative, "must lie inside the briefs directory", outside=True)
         return real
 
     def _real_path(self, path: str, st: os.stat_result) -> str:
@@ -150,6 +158,7 @@ class BriefsFolder:
                     raise FileRefused(
                         shown,
                         f"{what} a path outside the briefs directory; refused without reading it",
+                        outside=True,
                     )
                 if stat.S_ISLNK(st.st_mode):
                     st = os.stat(target)
@@ -159,7 +168,9 @@ class BriefsFolder:
             what = kind_of(st.st_mode)
             raise FileRefused(shown, f"{what}, not a regular file; refused without opening it")
         if st.st_size > limit:
-            raise FileRefused(shown, f"file is {st.st_size:,} bytes; the limit is {limit:,}")
+            raise FileRefused(
+                shown, f"file is {st.st_size:,} bytes; the limit is {limit:,}", too_large=True
+            )
         flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
         try:
             fd = os.open(target, flags)
@@ -183,7 +194,7 @@ class BriefsFolder:
         ):
             raise FileRefused(shown, "changed while being opened; refused")
         if not checked and not self._opened_inside(fd):
-            raise FileRefused(shown, "a path outside the briefs directory; refused")
+            raise FileRefused(shown, "a path outside the briefs directory; refused", outside=True)
         chunks: list[bytes] = []
         total = 0
         # First ask for one byte more than stat said (a file as stated is read in one call),
@@ -201,7 +212,9 @@ class BriefsFolder:
             raise FileRefused(shown, _reason(exc)) from exc
         if total > limit:
             raise FileRefused(
-                shown, f"file is larger than the limit of {limit:,} bytes (it grew while read)"
+                shown,
+                f"file is larger than the limit of {limit:,} bytes (it grew while read)",
+                too_large=True,
             )
         return b"".join(chunks)
 

@@ -528,9 +528,9 @@ def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
     try:
         text = run.folder.read(run.folder.resolve(brief.source.text), MAX_FILE_BYTES).decode()
     except FileRefused as exc:
-        if exc.reason.startswith("must lie inside") or "outside the briefs" in exc.reason:
+        if exc.outside:
             return "source text must lie inside the briefs directory", []
-        if exc.reason.startswith("file is"):
+        if exc.too_large:
             return "source text is larger than 1 MiB", []
         return f"cannot read source text {clip(brief.source.text)}: {exc.reason}", []
     except UnicodeDecodeError as exc:
