@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.library import load_library
+from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.settings import Settings, SettingsError
@@ -41,9 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format, secrets=[settings.token])
     if args.command == "check":
         return check(args.dir or settings.briefs_dir)
     if args.command == "ask":
