@@ -90,12 +90,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """The readable default; context given with `extra=` follows the message as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line before any traceback."""
+        line = super().formatMessage(record)
+        context = [
+            f"{name}={record.__dict__[name]}"
+            for name in CONTEXT_FIELDS
+            if record.__dict__.get(name) is not None
+        ]
+        return f"{line} [{' '.join(context)}]" if context else line
+
+
 def formatter(fmt: str) -> logging.Formatter:
     """The formatter for `text` or `json`."""
     if fmt == "json":
         return JsonFormatter()
     if fmt == "text":
-        return logging.Formatter(TEXT_FORMAT)
+        return TextFormatter()
     raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
