@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
-from bot.ops.health import OpsServer, ReadinessCheck
+from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock, SystemClock
 from bot.services.reloader import LiveLibrary
@@ -307,6 +307,9 @@ def run(settings: Settings) -> int:
         log.info("stopped")
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except OpsServerError as exc:
+        print(f"briefbot: {exc}")
         return 1
     except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
         print("briefbot: Discord refused the intents requested.")

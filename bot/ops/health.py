@@ -26,6 +26,10 @@ CheckResult = bool | str | None
 ReadinessCheck = Callable[[], CheckResult | Awaitable[CheckResult]]
 
 
+class OpsServerError(RuntimeError):
+    """The metrics and health server could not listen; the message names the address."""
+
+
 class Heartbeat:
     """A task that wakes every `interval` seconds and records how late the loop woke it."""
 
@@ -123,10 +127,13 @@ class OpsServer:
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
-        except OSError:
+        except OSError as exc:
             await runner.cleanup()
             await self.heartbeat.stop()
-            raise
+            raise OpsServerError(
+                f"cannot serve metrics on {host}:{port} (BRIEFBOT_METRICS_ADDR): "
+                f"{exc.strerror or exc}"
+            ) from exc
         self._runner = runner
         log.info("metrics and health on http://%s", self.address)
 
