@@ -212,7 +212,10 @@ class BriefBot(commands.Bot):
             library = self.library.current()
             if library.briefs:
                 return None
-            return f"no briefs loaded ({len(library.errors)} broken file(s))"
+            if not library.errors:
+                return "no briefs loaded"
+            more = f" (and {len(library.errors) - 1} more)" if len(library.errors) > 1 else ""
+            return f"no briefs loaded: {library.errors[0]}{more}"
 
         checks: dict[str, ReadinessCheck] = {"gateway": gateway, "briefs": briefs}
         store = self.store
