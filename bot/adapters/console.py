@@ -187,6 +187,7 @@ class Console:
         self.completer = Completer(lambda: self.library, self.LOCAL)
         self._matches: list[Candidate] = []
         self._shown: list[str] = []
+        self._before = ""
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -263,6 +264,8 @@ class Console:
         readline.set_completer(self._complete)
         readline.set_completion_display_matches_hook(self._display)
         readline.parse_and_bind("tab: complete")
+        # List the choices on the first Tab, as Discord shows them while typing.
+        readline.parse_and_bind("set show-all-if-ambiguous on")
         readline.set_history_length(HISTORY_LINES)
         if self.history is not None and self.history.is_file():
             try:
@@ -283,6 +286,8 @@ class Console:
         """readline's completer: the `state`-th replacement for `text`."""
         assert readline is not None
         if state == 0:
+            # The line as shown before readline inserts anything: _display redraws this one.
+            self._before = readline.get_line_buffer()
             self._matches, self._shown = self.readline_matches(
                 readline.get_line_buffer()[: readline.get_endidx()], readline.get_begidx()
             )
@@ -309,7 +314,8 @@ class Console:
         assert readline is not None
         shown = self._shown if len(self._shown) == len(matches) else matches
         self.write("\n" + "\n".join(f"  {s}" for s in shown) + "\n")
-        self.write(PROMPT + readline.get_line_buffer())
+        # readline then draws what it inserted (the matches' common start) after this.
+        self.write(PROMPT + self._before)
 
 
 def help_reply() -> Reply:

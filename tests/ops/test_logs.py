@@ -44,8 +44,9 @@ def test_json_lines_carry_time_level_logger_event_and_context(log_output: io.Str
 
 def test_json_exception_stays_on_one_line(log_output: io.StringIO) -> None:
     configure_logging("INFO", "json", stream=log_output)
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError as exc:
         log.exception("lookup failed", extra={"error": exc})
     (line,) = lines(log_output)
