@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -85,8 +86,8 @@ async def test_healthz_goes_503_while_the_loop_is_blocked_then_recovers(server: 
     assert status == 503
     body = json.loads(text)
     assert body["status"] == "unhealthy"
-    assert body["reason"].startswith("event loop blocked: lag 1.")
-    assert body["loop_lag_seconds"] >= 1.0
+    assert re.fullmatch(r"event loop blocked: lag \d+\.\d\d s > 1 s", body["reason"])
+    assert body["loop_lag_seconds"] >= 1.4
     # A few heartbeats (0.05 s apart) later the loop is healthy again.
     await asyncio.sleep(0.3)
     assert (await get(server, "/healthz"))[0] == 200

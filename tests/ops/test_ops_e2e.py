@@ -138,6 +138,7 @@ async def test_readyz_is_503_until_the_gateway_is_up_then_200(
             store=store,
         )
         bot._connection.guild_ready_timeout = 0.1
+        connecting: asyncio.Task[None] | None = None
         with patched_endpoints(fake_discord):
             try:
                 await bot.login("fake-token")  # runs setup_hook: the ops server is up
@@ -158,7 +159,8 @@ async def test_readyz_is_503_until_the_gateway_is_up_then_200(
                 assert (status, json.loads(text)["status"]) == (200, "ready")
             finally:
                 await bot.close()
-                await asyncio.wait_for(asyncio.gather(connecting, return_exceptions=True), 5)
+                if connecting is not None:
+                    await asyncio.wait_for(asyncio.gather(connecting, return_exceptions=True), 5)
         assert bot.ops is not None and bot.ops._runner is None  # stopped with the bot
 
 
