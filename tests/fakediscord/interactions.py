@@ -311,8 +311,9 @@ class InteractionsMixin(GatewayMixin):
         """Build the MODAL_SUBMIT (type 5) for the modal a callback of type 9 opened.
 
         ``opened_by`` defaults to the latest interaction answered with a modal. ``values``
-        maps text input custom ids to text (select custom ids to lists of values); inputs
-        left out keep the modal's pre-filled ``value``. Like Discord's client, it refuses
+        maps inputs, by custom id or by label (discord.py makes random custom ids), to
+        text (selects: to lists of values); inputs left out keep the modal's pre-filled
+        ``value``. Like Discord's client, it refuses
         a missing required input, text outside min/max_length and unknown custom ids.
         The member, channel and (for a modal opened from a component) message are those of
         the interaction that opened it.
@@ -324,10 +325,7 @@ class InteractionsMixin(GatewayMixin):
             raise ValueError("no interaction was answered with a modal (callback type 9)")
         modal = origin.modal
         rows = payloads.numbered_components(modal.get("components"))
-        unknown = set(values) - {c.get("custom_id") for c in _walk(rows)}
-        if unknown:
-            raise ValueError(f"modal {modal.get('custom_id')!r} has no inputs {sorted(unknown)}")
-        submitted = [_submitted(row, values) for row in rows]
+        submitted = [_submitted(row, _by_custom_id(rows, values, modal)) for row in rows]
         data = {"custom_id": modal.get("custom_id"), "components": submitted}
         base = origin.payload
         payload = {
@@ -678,6 +676,39 @@ def _walk(components: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]
         yield from _walk(children)
 
 
+def _by_custom_id(
+    rows: Iterable[Mapping[str, Any]],
+    values: Mapping[str, str | Sequence[str]],
+    modal: Mapping[str, Any],
+) -> dict[str, str | Sequence[str]]:
+    """``values`` keyed by custom id, translating the keys that are an input's label."""
+    labels: dict[str, list[str]] = {}
+    custom_ids: set[str] = set()
+    for component in _walk(rows):
+        inner = component.get("component") if component.get("type") == LABEL else component
+        if not isinstance(inner, Mapping) or "custom_id" not in inner:
+            continue
+        custom_ids.add(str(inner["custom_id"]))
+        label = component.get("label") or inner.get("label")
+        if label:
+            labels.setdefault(str(label), []).append(str(inner["custom_id"]))
+    out: dict[str, str | Sequence[str]] = {}
+    unknown = []
+    for key, value in values.items():
+        if key in custom_ids:
+            out[key] = value
+        elif len(labels.get(key, [])) == 1:
+            out[labels[key][0]] = value
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ValueError(
+            f"modal {modal.get('custom_id')!r} has no inputs {sorted(unknown)} "
+            f"(labels: {sorted(labels)})"
+        )
+    return out
+
+
 def _submitted(
     component: Mapping[str, Any], values: Mapping[str, str | Sequence[str]]
 ) -> dict[str, Any]:
@@ -693,8 +724,9 @@ def _submitted(
         raw = values.get(custom_id, component.get("value") or "")
         if not isinstance(raw, str):
             raise ValueError(f"text input {custom_id!r} takes a string")
+        name = component.get("label") or custom_id
         if component.get("required", True) and not raw:
-            raise ValueError(f"text input {custom_id!r} is required")
+            raise ValueError(f"text input {name!r} is required")
         low, high = int(component.get("min_length") or 0), int(component.get("max_length") or 4000)
         if raw and not low <= len(raw) <= high:
             raise ValueError(

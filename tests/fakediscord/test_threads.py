@@ -6,8 +6,10 @@ import asyncio
 
 import discord
 import pytest
+from discord.http import handle_message_parameters
 
 from tests.fakediscord import FakeDiscord, run_client
+from tests.fakediscord.fixtures import require_spec
 from tests.fakediscord.models import GUILD_ANNOUNCEMENT
 
 
@@ -135,3 +137,16 @@ async def test_announcement_crosspost(fake_discord: FakeDiscord) -> None:
         with pytest.raises(discord.HTTPException):
             await plain.publish()
         assert fake_discord.crossposted(fake_discord.channel_id) == []
+
+
+async def test_forum_post_bodies_are_validated(fake_discord: FakeDiscord) -> None:
+    require_spec()
+    forum = fake_discord.add_forum("briefings")
+    async with run_client(guild_bot(), fake_discord) as client:
+        params = handle_message_parameters(content="x" * 2001)
+        body = {"name": "y" * 101, "message": params.payload}
+        route = discord.http.Route("POST", "/channels/{channel_id}/threads", channel_id=forum.id)
+        await client.http.request(route, json=body)
+        found = {(v.source, v.rule, v.pointer) for v in fake_discord.take_violations()}
+        assert ("docs", "content-length", "/message/content") in found
+        assert any(source == "spec" and pointer == "/name" for source, _, pointer in found)
