@@ -31,8 +31,8 @@ from bench.common import corpus, corpus_options, machine, percentile, table, ver
 from bot.adapters.discord.embeds import render_pages
 from bot.app import BriefBot
 from bot.briefs.library import Library
+from bot.briefs.reloader import LiveLibrary
 from bot.queries import briefs, complete, quotes, topics
-from bot.services.reloader import LiveLibrary
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord, run_client
 

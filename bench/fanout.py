@@ -34,10 +34,12 @@ from typing import Any
 from bench.common import corpus, corpus_options, machine, table, verdict
 from bot.adapters.discord import poster
 from bot.app import BriefBot
-from bot.services.clock import FakeClock
-from bot.services.reloader import LiveLibrary
-from bot.services.store import SlotState, Store
+from bot.briefs.reloader import LiveLibrary
+from bot.clock import Zone
 from bot.settings import Settings
+from bot.store.records import SlotState
+from bot.store.sqlite import Store
+from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, RecordedRequest, run_client
 
 TARGET_RATE = 45.0  # messages/s: 90% of Discord's global 50 requests/s
@@ -91,7 +93,7 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
     # The pass takes minutes of real time while the fake clock stands still: let `set` wait.
     clock = FakeClock(START, settle_timeout=args.timeout)
     failures = Failures()
-    scheduler_log = logging.getLogger("bot.services.scheduler")
+    scheduler_log = logging.getLogger("bot.digest.scheduler")
     scheduler_log.addHandler(failures)
     scheduler_log.propagate = False  # one traceback per failed send would bury the table
     channels = [FIRST_CHANNEL + i for i in range(args.channels)]
@@ -105,7 +107,7 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                         guild_id=fake.guild_id,
                         channel_id=channel,
                         local_time=DUE_TIME,
-                        timezone="UTC",
+                        timezone=Zone.named("UTC"),
                         created_by=SUBSCRIBER,
                     )
                 if args.returning:

@@ -33,11 +33,11 @@ MODES = ("cold", "cold serial", "cold + cache", "warm")
 
 def child(mode: str, root: Path, cache: Path) -> None:
     """Run one load in this (fresh) process and print what it cost, as JSON."""
-    from bot.briefs import loader
+    from bot.briefs import fast
     from bot.briefs.library import load_library
 
     if mode == "cold serial":
-        loader.PARALLEL_MIN_FILES = sys.maxsize
+        fast.PARALLEL_MIN_FILES = sys.maxsize
     if mode == "cold + cache":
         cache.unlink(missing_ok=True)
     started = time.perf_counter()

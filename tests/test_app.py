@@ -15,7 +15,7 @@ import pytest
 from discord import app_commands
 
 from bot.app import BriefBot, invite_url, load_briefs
-from bot.services.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord, run_client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.briefs.excerpt import escape_controls
-from bot.queries.reply import Reply, Status
+from bot.reply import Reply, Status
 
 _WIDTH = 100
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from bot.briefs.fuzzy import Fuzzy
-from bot.briefs.loader import LoadedBrief, LoadError, gc_paused, load_directory
-from bot.briefs.models import Brief, Claim, KeyPoint, Person, Quote, Topic, Vocabulary
-
-
-def fold(text: str) -> str:
-    """Case- and whitespace-insensitive key for names and labels."""
-    return " ".join(text.split()).casefold()
+from bot.briefs.errors import LoadError
+from bot.briefs.fast import gc_paused
+from bot.briefs.labels import LabelIndex
+from bot.briefs.loader import LoadedBrief, load_directory
+from bot.briefs.models import (
+    Brief,
+    Claim,
+    KeyPoint,
+    Person,
+    Quote,
+    Topic,
+    Vocabulary,
+    order_key,
+)
+from bot.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +53,8 @@ class TopicEntries:
     claims: tuple[tuple[Brief, Claim], ...]
 
 
-class LibrarySource(Protocol):
-    """Anything that hands out the current library (a fixed one, or a live-reloading one)."""
-
-    def current(self) -> Library: ...
-
-
 _WORD = re.compile(r"\w+")
 _EMPTY = TopicEntries((), (), (), ())
-_NO_DATE = dt.date.min
-
-
-def _newest_first_key(brief: Brief) -> tuple[dt.date, str]:
-    return (brief.date.value or _NO_DATE, brief.id)
 
 
 class Library:
@@ -73,7 +66,7 @@ class Library:
         vocabulary: Vocabulary,
         errors: Iterable[LoadError] = (),
     ) -> None:
-        items = sorted(loaded, key=lambda lb: _newest_first_key(lb.brief), reverse=True)
+        items = sorted(loaded, key=lambda lb: order_key(lb.brief), reverse=True)
         self.vocabulary = vocabulary
         self.errors: tuple[LoadError, ...] = tuple(errors)
         self.files: dict[Path, LoadedBrief] = {lb.path: lb for lb in items}
@@ -84,18 +77,10 @@ class Library:
         refs = [tuple(QuoteRef(brief, quote) for quote in brief.quotes) for brief in self.briefs]
         self._build_speakers(refs)
         self._build_topics(refs)
-        self._brief_labels = sorted(
-            {(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)}
+        # Each folded id and title with the ids of the briefs it names, smallest id first.
+        self.brief_index: LabelIndex[str] = LabelIndex(
+            sorted({(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)})
         )
-        self._brief_label_keys = [label for label, _ in self._brief_labels]
-        # Each folded label with one brief id (the last in order, as dict() of the pairs has it).
-        self._brief_id_by_label = dict(self._brief_labels)
-        self._brief_scan = _Scan(list(self._brief_id_by_label))
-        self._brief_fuzzy = Fuzzy(self._brief_label_keys)
-
-    def current(self) -> Library:
-        """A fixed library is its own source."""
-        return self
 
     # -- briefs ---------------------------------------------------------------------------
 
@@ -108,31 +93,16 @@ class Library:
         brief = self._by_id.get(text.strip())
         if brief is not None:
             return brief
-        key = fold(text)
-        i = bisect.bisect_left(self._brief_label_keys, key)
-        if i < len(self._brief_labels) and self._brief_labels[i][0] == key:
-            return self._by_id[self._brief_labels[i][1]]
-        return None
+        ids = self.brief_index.get(fold(text))
+        return self._by_id[ids[0]] if ids else None
 
     def position(self, brief_id: str) -> int:
         """Where a brief stands in newest-first order (0 is the newest)."""
         return self._position[brief_id]
 
-    def brief_labels_with_prefix(self, prefix: str) -> Iterable[str]:
-        """Folded brief ids and titles starting with `prefix`, in order."""
-        return _with_prefix(self._brief_label_keys, fold(prefix))
-
     def brief_id_for_label(self, label: str) -> str:
-        """The brief a folded id or title names (one of them, if several share a title)."""
-        return self._brief_id_by_label[label]
-
-    def brief_labels_containing(self, key: str) -> Iterable[str]:
-        """Distinct folded brief ids and titles that contain the folded `key`, in order."""
-        return self._brief_scan.containing(key)
-
-    def brief_labels_like(self, key: str, n: int) -> list[str]:
-        """Folded brief ids and titles that look like the folded `key` (did-you-mean)."""
-        return self._brief_fuzzy.close(key, n)
+        """The brief a folded id or title names (the greatest id, if several share a title)."""
+        return self.brief_index.get(label)[-1]
 
     @property
     def latest(self) -> Brief | None:
@@ -176,14 +146,10 @@ class Library:
             )
             for name, person in people.items()
         }
-        by_label: dict[str, set[str]] = defaultdict(set)
-        for speaker in self.speakers.values():
-            for label in speaker.labels:
-                by_label[label].add(speaker.name)
-        self._speaker_by_label = {k: tuple(sorted(v)) for k, v in by_label.items()}
-        self._speaker_labels = sorted(by_label)
-        self._speaker_scan = _Scan(self._speaker_labels)
-        self._speaker_fuzzy = Fuzzy(self._speaker_labels)
+        # Each folded name, alias and surname with the canonical names it stands for, sorted.
+        self.speaker_index: LabelIndex[str] = LabelIndex(
+            sorted((label, s.name) for s in self.speakers.values() for label in s.labels)
+        )
         # Most-quoted first: what an empty autocomplete shows.
         self.speakers_ranked: tuple[Speaker, ...] = tuple(
             sorted(self.speakers.values(), key=lambda s: (-s.quote_count, s.name))
@@ -191,23 +157,7 @@ class Library:
 
     def speakers_named(self, text: str) -> tuple[str, ...]:
         """Canonical names matching a name, alias or surname exactly (case-insensitive)."""
-        return self._speaker_by_label.get(fold(text), ())
-
-    def speaker_labels_with_prefix(self, prefix: str) -> Iterable[str]:
-        """Folded speaker labels starting with `prefix`, in order."""
-        return _with_prefix(self._speaker_labels, fold(prefix))
-
-    def speaker_labels_containing(self, key: str) -> Iterable[str]:
-        """Folded speaker labels that contain the folded `key`, in order."""
-        return self._speaker_scan.containing(key)
-
-    def speaker_labels_like(self, key: str, n: int) -> list[str]:
-        """Folded speaker labels that look like the folded `key` (did-you-mean)."""
-        return self._speaker_fuzzy.close(key, n)
-
-    def speakers_with_label(self, label: str) -> tuple[str, ...]:
-        """Canonical names a folded label stands for."""
-        return self._speaker_by_label.get(label, ())
+        return self.speaker_index.get(fold(text))
 
     def _build_mentions(
         self, refs: list[tuple[QuoteRef, ...]], brief_checks: list[list[_Check]]
@@ -284,11 +234,8 @@ class Library:
             sorted(self.vocabulary.topics, key=lambda t: (-usage[t.id], t.id))
         )
         self._topic_usage = usage
-        labels = self.vocabulary.labels()
-        self._topic_labels = sorted(labels)
-        self._topic_by_label = labels
-        self._topic_scan = _Scan(list(labels))
-        self._topic_fuzzy = Fuzzy(self._topic_labels)
+        # Each folded id, label and alias with its topic (the vocabulary allows only one).
+        self.topic_index: LabelIndex[Topic] = LabelIndex(self.vocabulary.labels().items())
         self._topic_by_id = {t.id: t for t in self.vocabulary.topics}
         # Topic id → label, for every reply that names topics.
         self.topic_names: Mapping[str, str] = {t.id: t.label for t in self.vocabulary.topics}
@@ -309,27 +256,9 @@ class Library:
         """How many briefs and key points carry this topic."""
         return self._topic_usage[topic_id]
 
-    def topic_labels_with_prefix(self, prefix: str) -> Iterable[tuple[str, Topic]]:
-        """(folded label, topic) pairs whose label starts with `prefix`, in order."""
-        labels = self.topic_label_keys_with_prefix(prefix)
-        return ((label, self._topic_by_label[label]) for label in labels)
-
-    def topic_label_keys_with_prefix(self, prefix: str) -> Iterable[str]:
-        """Folded topic ids, labels and aliases starting with `prefix`, in order."""
-        return _with_prefix(self._topic_labels, fold(prefix))
-
-    def topic_labels_like(self, key: str, n: int) -> list[str]:
-        """Folded topic ids, labels and aliases that look like the folded `key` (did-you-mean)."""
-        return self._topic_fuzzy.close(key, n)
-
-    def topic_labels_containing(self, key: str) -> Iterable[str]:
-        """Folded topic ids, labels and aliases that contain the folded `key`, in order."""
-        return self._topic_scan.containing(key)
-
-    @property
-    def topic_labels(self) -> dict[str, Topic]:
-        """Every folded id, label and alias, with its topic."""
-        return self._topic_by_label
+    def topic_for_label(self, label: str) -> Topic:
+        """The topic a folded id, label or alias names."""
+        return self.topic_index.get(label)[0]
 
 
 # A test that a quote names a person: the longest word of one of their names (a quick
@@ -345,50 +274,6 @@ def _name_checks(person: Person) -> list[_Check]:
         words = frozenset(_WORD.findall(label.casefold()))
         checks.append((max(words, key=len, default=""), person.name, words))
     return checks
-
-
-class _Scan:
-    """Labels in a fixed order, searched for a substring in one pass over them joined up."""
-
-    def __init__(self, labels: list[str]) -> None:
-        self._labels = labels
-        # Folded labels hold no newline, so a match never spans two of them; if one ever did,
-        # the plain scan below is used instead.
-        self._joined = "\n".join(labels) if not any("\n" in lb for lb in labels) else None
-        self._starts: list[int] = []
-        at = 0
-        for label in labels:
-            self._starts.append(at)
-            at += len(label) + 1
-
-    def containing(self, key: str) -> Iterator[str]:
-        """Each label that contains `key` (once), in the labels' order."""
-        joined = self._joined
-        if joined is None or not key or "\n" in key:
-            yield from (label for label in self._labels if key in label)
-            return
-        starts, labels = self._starts, self._labels
-        found = joined.find(key)
-        while found != -1:
-            i = bisect.bisect_right(starts, found) - 1
-            yield labels[i]
-            if i + 1 >= len(starts):
-                return
-            found = joined.find(key, starts[i + 1])
-
-
-def _with_prefix(labels: list[str], key: str) -> Iterator[str]:
-    """The labels of a sorted list that start with `key`, in order, without copying the list."""
-    start = bisect.bisect_left(labels, key)
-    # Every label starting with `key` sorts before key + the highest code point, except ones
-    # that continue with that very code point: step over those one by one.
-    end = bisect.bisect_left(labels, key + _TOP, start)
-    while end < len(labels) and labels[end].startswith(key):
-        end += 1
-    return map(labels.__getitem__, range(start, end))
-
-
-_TOP = chr(0x10FFFF)
 
 
 def load_library(root: Path, previous: Library | None = None, cache: Path | None = None) -> Library:

@@ -23,13 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from bot.briefs.excerpt import clip, excerpt, first_control
+from bot.briefs.excerpt import clip, excerpt
+from bot.text import fold
 
 # Ids appear in autocomplete values, database rows and file names: keep them boring.
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 # Brief text is plain text: no control characters but tab and newline (an escape sequence
 # would restyle or rewrite a terminal that prints it). Checked by pydantic's own regex engine,
-# quick; the error is reworded by pattern_message.
+# quick; the loader words the error (bot.briefs.errors).
 NO_CONTROLS = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
 # exclude_lines: at most this many patterns of at most this many characters each. RE2 runs
 # each in time linear in the line; these bound the patterns' own size.
@@ -84,18 +85,6 @@ def compile_excludes(patterns: tuple[str, ...]) -> Any:
 def _valid_pattern(pattern: str) -> str:
     compile_exclude(pattern)
     return pattern
-
-
-def pattern_message(value: str, message: str) -> str:
-    """A pattern mismatch in words: a control character is named, escaped, with its position."""
-    found = first_control(value)
-    if found is None:
-        return message
-    position, control = found
-    return (
-        f"contains the control character {control} (character {position + 1}); "
-        "brief text must be plain text"
-    )
 
 
 Text = Annotated[
@@ -350,7 +339,7 @@ class Vocabulary(_Frozen):
         exact: dict[str, str] = {}
         for topic in self.topics:
             for label in (topic.id, topic.label, *topic.aliases):
-                key = _fold(label)
+                key = fold(label)
                 if key in index and index[key].id != topic.id:
                     raise ValueError(
                         f"{excerpt(label)} names both topic {index[key].id!r} and topic "
@@ -371,7 +360,7 @@ class Vocabulary(_Frozen):
         topic_id = self._exact.get(name)
         if topic_id is not None:
             return self._index[topic_id]
-        return self._index.get(_fold(name))
+        return self._index.get(fold(name))
 
     def labels(self) -> dict[str, Topic]:
         """Every folded id, label and alias, with its topic."""
@@ -379,11 +368,18 @@ class Vocabulary(_Frozen):
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
         """Topic ids that look like `name`, best first (all ids when nothing is close)."""
-        close = difflib.get_close_matches(_fold(name), list(self._index), n=limit * 3, cutoff=0.6)
+        close = difflib.get_close_matches(fold(name), list(self._index), n=limit * 3, cutoff=0.6)
         ids = list(dict.fromkeys(self._index[c].id for c in close))[:limit]
         return ids or [t.id for t in self.topics][:limit]
 
 
-def _fold(label: str) -> str:
-    """Case- and whitespace-insensitive key for names and labels."""
-    return " ".join(label.split()).casefold()
+# A brief's place in the newest-first order every list uses: (date, id), greatest first. An
+# undated brief counts as dated `NO_DATE`, older than any dated one. The library sorts by it,
+# and a digest's archive cutoff is one.
+OrderKey = tuple[dt.date, str]
+NO_DATE = dt.date.min
+
+
+def order_key(brief: Brief) -> OrderKey:
+    """The brief's place in newest-first order (sort descending by it)."""
+    return (brief.date.value or NO_DATE, brief.id)

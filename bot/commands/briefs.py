@@ -8,18 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.respond import send_reply
+from bot.adapters.discord.respond import send_reply, to_choices
 from bot.briefs.library import Library
 from bot.queries import briefs, complete, quotes, topics
-from bot.queries.reply import Choice
 from bot.queries.spec import BRIEFS, QUOTES, SUMMARY, TOPIC
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
-
-
-def _choices(choices: list[Choice]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
 
 class Briefs(commands.Cog):
@@ -64,19 +59,19 @@ class Briefs(commands.Cog):
     async def _brief_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(complete.briefs(self._library, current))
+        return to_choices(complete.briefs(self._library, current))
 
     @quotes.autocomplete("speaker")
     async def _speaker_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(complete.speakers(self._library, current))
+        return to_choices(complete.speakers(self._library, current))
 
     @topic.autocomplete("name")
     async def _topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(complete.topics(self._library, current))
+        return to_choices(complete.topics(self._library, current))
 
 
 async def setup(bot: BriefBot) -> None:

@@ -4,6 +4,8 @@
 can override that per role or channel, and Discord applies it to the group only. So the
 commands that change things check Manage Channels again when they run; status and preview are
 read-only and open to anyone the server lets see the group.
+
+Each command hands its options to one `DigestService` method (bot/digest/service.py).
 """
 
 from __future__ import annotations
@@ -14,18 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.respond import send_reply
-from bot.queries.complete import MAX_CHOICES
-from bot.queries.complete import topics as complete_topics
-from bot.queries.reply import Reply, Status
-from bot.services import status as replies
-from bot.services.schedule import (
-    ScheduleError,
-    format_time,
-    parse_time,
-    parse_timezone,
-    timezone_suggestions,
-)
+from bot.adapters.discord.respond import send_reply, to_choices
+from bot.digest.service import DigestService
+from bot.queries import complete
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
@@ -35,7 +28,7 @@ manage_channels = app_commands.checks.has_permissions(manage_channels=True)
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_channels=True)
-class Digest(
+class DigestCog(
     commands.GroupCog, group_name="digest", group_description="Daily digest of new briefs"
 ):
     """Daily digest subscriptions for channels."""
@@ -43,33 +36,8 @@ class Digest(
     def __init__(self, bot: BriefBot) -> None:
         self.bot = bot
         assert bot.store is not None and bot.scheduler is not None
-        self.store = bot.store
-        self.scheduler = bot.scheduler
+        self.digests = DigestService(bot.store, bot.scheduler, bot.library.current)
         super().__init__()
-
-    def _labels(self) -> dict[str, str]:
-        return {t.id: t.label for t in self.bot.library.current().vocabulary.topics}
-
-    def _topics(self, text: str | None) -> tuple[str, ...] | Reply:
-        """Comma-separated topic names or aliases → vocabulary ids, or a reply listing them."""
-        if not text or not text.strip():
-            return ()
-        library = self.bot.library.current()
-        ids: list[str] = []
-        for name in (part.strip() for part in text.split(",")):
-            if not name:
-                continue
-            topic = library.topic(name)
-            if topic is None:
-                return Reply(
-                    "Unknown topic",
-                    Status.NOT_FOUND,
-                    description=f"No topic is called {name[:80]!r}. Separate topics with commas.",
-                    suggestions=tuple(library.vocabulary.suggest(name)),
-                    private=True,
-                )
-            ids.append(topic.id)
-        return tuple(dict.fromkeys(ids))
 
     @app_commands.command(name="subscribe", description="Post a daily digest of new briefs here")
     @app_commands.describe(
@@ -87,50 +55,29 @@ class Digest(
     ) -> None:
         """Subscribe this channel, or change its schedule."""
         assert interaction.guild_id is not None and interaction.channel_id is not None
-        try:
-            at = parse_time(time)
-        except ScheduleError as exc:
-            reply = replies.schedule_error(exc.message, exc.suggestions, replies.TIME_EXAMPLES)
-            await send_reply(interaction, reply)
-            return
-        try:
-            zone = parse_timezone(timezone)
-        except ScheduleError as exc:
-            reply = replies.schedule_error(exc.message, exc.suggestions, replies.ZONE_EXAMPLES)
-            await send_reply(interaction, reply)
-            return
-        chosen = self._topics(topics)
-        if isinstance(chosen, Reply):
-            await send_reply(interaction, chosen)
-            return
-        sub = await self.store.upsert_subscription(
+        reply = await self.digests.subscribe(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
-            local_time=at,
-            timezone=zone.key,
-            topics=chosen,
-            created_by=interaction.user.id,
+            user_id=interaction.user.id,
+            time=time,
+            timezone=timezone,
+            topics=topics,
         )
-        self.scheduler.poke()
-        next_run = await self.scheduler.next_run(sub.channel_id)
-        await send_reply(interaction, replies.subscribed(sub, next_run, self._labels()))
+        await send_reply(interaction, reply)
 
     @app_commands.command(name="unsubscribe", description="Stop the daily digest in this channel")
     @manage_channels
     async def unsubscribe(self, interaction: discord.Interaction) -> None:
         """Remove this channel's subscription."""
         assert interaction.channel_id is not None
-        removed = await self.store.remove(interaction.channel_id)
-        self.scheduler.poke()
-        await send_reply(interaction, replies.unsubscribed(removed))
+        await send_reply(interaction, await self.digests.unsubscribe(interaction.channel_id))
 
     @app_commands.command(name="list", description="Every digest subscription in this server")
     @manage_channels
     async def list_(self, interaction: discord.Interaction) -> None:
         """List this server's subscriptions, paused ones with their reason."""
         assert interaction.guild_id is not None
-        subs = await self.store.list_guild(interaction.guild_id)
-        await send_reply(interaction, replies.server_list(subs, self._labels()))
+        await send_reply(interaction, await self.digests.server_list(interaction.guild_id))
 
     @app_commands.command(
         name="status", description="This channel's digest: schedule, next and last post"
@@ -138,13 +85,7 @@ class Digest(
     async def status(self, interaction: discord.Interaction) -> None:
         """Show this channel's schedule, next and last post, and why it is paused if it is."""
         assert interaction.channel_id is not None
-        channel = interaction.channel_id
-        sub = await self.store.get(channel)
-        next_run = await self.scheduler.next_run(channel) if sub is not None else None
-        last = await self.store.last_post(channel) if sub is not None else None
-        skipped = await self.store.last_skip(channel) if sub is not None else None
-        reply = replies.status(sub, next_run, last, self._labels(), skipped)
-        await send_reply(interaction, reply)
+        await send_reply(interaction, await self.digests.status(interaction.channel_id))
 
     @app_commands.command(
         name="preview", description="See the next digest for this channel (only you)"
@@ -152,43 +93,28 @@ class Digest(
     async def preview(self, interaction: discord.Interaction) -> None:
         """Show the digest this channel would get next, privately."""
         assert interaction.channel_id is not None
-        reply = await self.scheduler.preview(interaction.channel_id)
-        if reply is None:
-            reply = replies.status(None, None, None, {})
+        reply = await self.digests.preview(interaction.channel_id)
         await send_reply(interaction, reply, ephemeral=True)
 
     @subscribe.autocomplete("timezone")
     async def _timezone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current[:100])]
+        return to_choices(self.digests.zone_choices(current))
 
     @subscribe.autocomplete("time")
     async def _time_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            typed = [format_time(parse_time(current))] if current.strip() else []
-        except ScheduleError:
-            typed = []
-        common = [f"{h:02d}:00" for h in (7, 8, 9, 12, 17, 18)]
-        return [app_commands.Choice(name=t, value=t) for t in dict.fromkeys(typed + common)]
+        return to_choices(self.digests.time_choices(current))
 
     @subscribe.autocomplete("topics")
     async def _topics_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        # Complete the last comma-separated topic, keeping those already typed.
-        done, _, last = current.rpartition(",")
-        prefix = f"{done}, " if done else ""
-        choices = []
-        for choice in complete_topics(self.bot.library.current(), last.strip()):
-            value = f"{prefix}{choice.value}"
-            if len(value) <= 100:
-                choices.append(app_commands.Choice(name=value, value=value))
-        return choices[:MAX_CHOICES]
+        return to_choices(complete.topic_list(self.bot.library.current(), current))
 
 
 async def setup(bot: BriefBot) -> None:
     """Extension entry point."""
-    await bot.add_cog(Digest(bot))
+    await bot.add_cog(DigestCog(bot))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.briefs.format import brief_date
 from bot.briefs.library import Library
 from bot.briefs.models import Brief, DateStatus
-from bot.queries.format import brief_date, first_sentences, plural
-from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_brief
+from bot.reply import Item, Reply, Section, Status
+from bot.text import first_sentences, plural
 
 
 def summary(library: Library, brief: str | None = None) -> Reply:

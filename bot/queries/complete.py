@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import islice
 
-from bot.briefs.library import Library, fold
-from bot.queries.format import brief_date
-from bot.queries.reply import Choice
+from bot import limits
+from bot.briefs.format import brief_date
+from bot.briefs.library import Library
+from bot.reply import Choice
+from bot.text import clip, fold
 
-MAX_CHOICES = 25  # Discord's cap on autocomplete choices
-MAX_NAME = 100  # Discord's cap on a choice's name (and string value)
 # Past this many prefix hits the ranking has enough to choose from; bounds work per keystroke.
 _SCAN = 500
 
 
 def _name(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 1] + "…"
+    return clip(" ".join(text.split()), limits.CHOICE_NAME)
 
 
 def _ranked(
@@ -34,10 +33,10 @@ def _ranked(
         value = key(label)
         hits[value] = hits.get(value, False) or label == typed
     ordered = sorted(hits, key=lambda v: (not hits[v], *rank(v)))
-    if len(ordered) < MAX_CHOICES and len(typed) >= 3:
+    if len(ordered) < limits.AUTOCOMPLETE_CHOICES and len(typed) >= 3:
         extra = dict.fromkeys(key(lb) for lb in containing(typed))
         ordered += sorted((v for v in extra if v not in hits), key=rank)
-    return ordered[:MAX_CHOICES]
+    return ordered[: limits.AUTOCOMPLETE_CHOICES]
 
 
 def speakers(library: Library, prefix: str) -> list[Choice]:
@@ -48,17 +47,19 @@ def speakers(library: Library, prefix: str) -> list[Choice]:
         return (-people[name].quote_count, name)
 
     if not fold(prefix):
-        names = [s.name for s in library.speakers_ranked[:MAX_CHOICES]]
+        names = [s.name for s in library.speakers_ranked[: limits.AUTOCOMPLETE_CHOICES]]
     else:
         # A label can name several people (two with one surname); expand after ranking labels.
         names = _ranked(
             prefix,
-            library.speaker_labels_with_prefix(prefix),
-            library.speaker_labels_containing,
-            lambda label: "\0".join(library.speakers_with_label(label)),
+            library.speaker_index.with_prefix(fold(prefix)),
+            library.speaker_index.containing,
+            lambda label: "\0".join(library.speaker_index.get(label)),
             lambda key: rank(key.split("\0")[0]),
         )
-        names = list(dict.fromkeys(n for key in names for n in key.split("\0")))[:MAX_CHOICES]
+        names = list(dict.fromkeys(n for key in names for n in key.split("\0")))[
+            : limits.AUTOCOMPLETE_CHOICES
+        ]
     return [_speaker_choice(library, n) for n in names]
 
 
@@ -70,15 +71,14 @@ def _speaker_choice(library: Library, name: str) -> Choice:
 
 def topics(library: Library, prefix: str) -> list[Choice]:
     """Topics by id, label or alias; most used first."""
-    labels = library.topic_labels
     if not fold(prefix):
-        found = [t.id for t in library.topics_ranked[:MAX_CHOICES]]
+        found = [t.id for t in library.topics_ranked[: limits.AUTOCOMPLETE_CHOICES]]
     else:
         found = _ranked(
             prefix,
-            library.topic_label_keys_with_prefix(prefix),
-            library.topic_labels_containing,
-            lambda label: labels[label].id,
+            library.topic_index.with_prefix(fold(prefix)),
+            library.topic_index.containing,
+            lambda label: library.topic_for_label(label).id,
             lambda topic_id: (-library.topic_usage(topic_id), topic_id),
         )
     choices = []
@@ -92,12 +92,12 @@ def topics(library: Library, prefix: str) -> list[Choice]:
 def briefs(library: Library, prefix: str) -> list[Choice]:
     """Briefs by id or title; newest first."""
     if not fold(prefix):
-        found = [b.id for b in library.briefs[:MAX_CHOICES]]
+        found = [b.id for b in library.briefs[: limits.AUTOCOMPLETE_CHOICES]]
     else:
         found = _ranked(
             prefix,
-            library.brief_labels_with_prefix(prefix),
-            library.brief_labels_containing,
+            library.brief_index.with_prefix(fold(prefix)),
+            library.brief_index.containing,
             library.brief_id_for_label,
             lambda brief_id: (library.position(brief_id), brief_id),
         )
@@ -108,3 +108,13 @@ def _brief_choice(library: Library, brief_id: str) -> Choice:
     brief = library.get(brief_id)
     assert brief is not None
     return Choice(_name(f"{brief.title} ({brief_date(brief)})"), brief_id)
+
+
+def topic_list(library: Library, typed: str) -> list[Choice]:
+    """Topics for a comma-separated list: completes the last one, keeping those already typed."""
+    done, _, last = typed.rpartition(",")
+    prefix = f"{done}, " if done else ""
+    values = (f"{prefix}{choice.value}" for choice in topics(library, last.strip()))
+    # A choice's value (and name) is capped: a list that would not fit is not offered.
+    choices = [Choice(v, v) for v in values if len(v) <= limits.CHOICE_VALUE]
+    return choices[: limits.AUTOCOMPLETE_CHOICES]

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 
 from bot.briefs.library import Library
 from bot.queries import briefs, complete, quotes, topics
-from bot.queries.reply import Choice, Item, Reply, Section, Status
 from bot.queries.spec import COMMANDS, CommandSpec, Completion, find
+from bot.reply import Choice, Item, Reply, Section, Status
 
 _HANDLERS: dict[str, Callable[..., Reply]] = {
     "summary": briefs.summary,
@@ -15,8 +15,7 @@ _HANDLERS: dict[str, Callable[..., Reply]] = {
     "topic": topics.topic,
     "briefs": briefs.list_briefs,
 }
-
-COMPLETERS: dict[Completion, Callable[[Library, str], list[Choice]]] = {
+_COMPLETERS: dict[Completion, Callable[[Library, str], list[Choice]]] = {
     Completion.SPEAKER: complete.speakers,
     Completion.TOPIC: complete.topics,
     Completion.BRIEF: complete.briefs,
@@ -66,9 +65,9 @@ def run(library: Library, name: str, options: Mapping[str, str]) -> Reply:
 
 
 def complete_option(library: Library, command: str, option: str, typed: str) -> list[Choice]:
-    """Autocomplete for one option of one command (empty when it has none)."""
+    """Autocomplete for one option of one command, as the bot offers it (the console's Tab)."""
     spec = find(command)
     opt = spec.option(option) if spec else None
     if opt is None or opt.complete is None:
         return []
-    return COMPLETERS[opt.complete](library, typed)
+    return _COMPLETERS[opt.complete](library, typed)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.briefs.format import brief_ref
 from bot.briefs.library import Library, QuoteRef
 from bot.briefs.models import QuoteKind
-from bot.queries.format import brief_ref, plural
-from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_brief, resolve_speaker
+from bot.reply import Item, Reply, Section, Status
+from bot.text import plural
 
 
 def quote_item(ref: QuoteRef, *, with_speaker: bool = False) -> Item:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from bot.briefs.library import Library, fold
+from bot.briefs.library import Library
 from bot.briefs.models import Brief, Topic
-from bot.queries.reply import Item, Reply, Section, Status
+from bot.reply import Item, Reply, Section, Status
+from bot.text import clip, fold
 
 MAX_SUGGESTIONS = 5
 
 
 def shown(text: str, limit: int = 80) -> str:
     """User input echoed back: quoted, on one line, and clipped (it can be thousands long)."""
-    flat = " ".join(text.split())
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+    return repr(clip(" ".join(text.split()), limit))
 
 
 def typed(text: str) -> str:
@@ -32,7 +32,7 @@ def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
     brief = library.find_brief(text)
     if brief is not None:
         return brief
-    matches = library.brief_labels_like(typed(text), MAX_SUGGESTIONS)
+    matches = library.brief_index.like(typed(text), MAX_SUGGESTIONS)
     guesses = list(dict.fromkeys(library.brief_id_for_label(m) for m in matches))
     latest = [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
     return _not_found(
@@ -45,9 +45,8 @@ def resolve_topic(library: Library, text: str) -> Topic | Reply:
     topic = library.topic(text)
     if topic is not None:
         return topic
-    labels = library.topic_labels
-    matches = library.topic_labels_like(typed(text), MAX_SUGGESTIONS)
-    guesses = list(dict.fromkeys(labels[m].id for m in matches))
+    matches = library.topic_index.like(typed(text), MAX_SUGGESTIONS)
+    guesses = list(dict.fromkeys(library.topic_for_label(m).id for m in matches))
     in_use = [t.id for t in library.topics_ranked[:MAX_SUGGESTIONS]]
     return _not_found(
         "Topic", f"No topic is called {shown(text)}.", guesses, "Topics in use", in_use
@@ -68,8 +67,8 @@ def resolve_speaker(library: Library, text: str) -> str | Reply:
             suggestions=names,
             private=True,
         )
-    matches = library.speaker_labels_like(typed(text), MAX_SUGGESTIONS)
-    guesses = list(dict.fromkeys(n for m in matches for n in library.speakers_named(m)))
+    matches = library.speaker_index.like(typed(text), MAX_SUGGESTIONS)
+    guesses = list(dict.fromkeys(n for m in matches for n in library.speaker_index.get(m)))
     quoted = [s.name for s in library.speakers_ranked if s.quote_count][:MAX_SUGGESTIONS]
     message = f"No one called {shown(text)} appears in any brief."
     return _not_found("Speaker", message, guesses[:MAX_SUGGESTIONS], "Most quoted", quoted)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from itertools import islice
 
+from bot.briefs.format import brief_ref
 from bot.briefs.library import Library
-from bot.queries.format import brief_ref, plural
 from bot.queries.quotes import quote_item
-from bot.queries.reply import Item, Reply, Section, Status
 from bot.queries.resolve import resolve_topic
+from bot.reply import Item, Reply, Section, Status
+from bot.text import plural
 
 
 def topic(library: Library, name: str) -> Reply:

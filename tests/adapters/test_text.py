@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.adapters.text import render
-from bot.queries.reply import Item, Reply, Section, Status
+from bot.reply import Item, Reply, Section, Status
 
 
 def test_a_reply_reads_top_to_bottom() -> None:

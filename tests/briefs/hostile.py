@@ -37,8 +37,8 @@ from pathlib import Path
 from bot import cli
 from bot.adapters import text as _text  # noqa: F401 - as above
 from bot.briefs.library import load_library
+from bot.briefs.reloader import LiveLibrary
 from bot.queries import dispatch as _dispatch  # noqa: F401 - as above
-from bot.services.reloader import LiveLibrary
 from tests.conftest import BRIEF, SOURCE, write_briefs
 
 SECRET = "SECRET-7f3a9c-TOKEN"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefs import loader
+from bot.briefs import fast, loader
 from bot.briefs.library import Library, load_library
 from tests.conftest import BRIEF, SOURCE, write_briefs
 
@@ -105,7 +105,7 @@ def test_an_edited_vocabulary_invalidates_every_brief(
     parsed: list[str] = []
     original = loader._load_file
 
-    def spy(path: Path, run: loader._Run) -> loader.Outcome:
+    def spy(path: Path, run: loader._Run) -> fast.FileOutcome:
         parsed.append(path.name)
         return original(path, run)
 
@@ -171,7 +171,7 @@ def test_cache_lines_name_their_file_source_and_stamp(root: Path, tmp_path: Path
     cache = tmp_path / "cache.jsonl"
     load_library(root, cache=cache)
     header, *lines = cache.read_bytes().splitlines()
-    assert json.loads(header)["format"] == loader.CACHE_FORMAT
+    assert json.loads(header)["format"] == fast.CACHE_FORMAT
     metas = [json.loads(line.split(b"\t", 1)[0]) for line in lines]
     assert sorted(m["name"] for m in metas) == ["council.yaml", "later.yaml"]
     assert all(m["source"] == "sources/council.txt" and len(m["stamp"]) == 3 for m in metas)

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.briefs import loader
+from bot.briefs import fast
+from bot.briefs.errors import BriefFileError, parse_located
+from bot.briefs.fast import Fallback, gc_paused, parse_fast
 from bot.briefs.library import load_library
-from bot.briefs.loader import BriefFileError, _Fallback, _parse_fast, _parse_located, gc_paused
 from bot.briefs.models import Brief, Vocabulary
 from tests.conftest import BRIEF, VOCABULARY, write_briefs
 
@@ -39,10 +40,10 @@ def same(a: Any, b: Any) -> bool:
 def check(text: str) -> bool:
     """Fast-path data equals the full path's; returns whether the fast path took the file."""
     try:
-        fast = _parse_fast(text)
-    except _Fallback:
+        fast = parse_fast(text)
+    except Fallback:
         return False
-    data, _ = _parse_located(Path("x.yaml"), text)  # must not raise: the fast path vouched
+    data, _ = parse_located(Path("x.yaml"), text)  # must not raise: the fast path vouched
     assert same(fast, data), (text, fast, data)
     return True
 
@@ -91,8 +92,8 @@ def test_fast_path_takes_plain_files_and_builds_the_same_data(text: str) -> None
 
 @pytest.mark.parametrize("text", REFUSED)
 def test_fast_path_leaves_everything_unusual_to_the_full_path(text: str) -> None:
-    with pytest.raises(_Fallback):
-        _parse_fast(text)
+    with pytest.raises(Fallback):
+        parse_fast(text)
 
 
 def random_document(rng: random.Random, depth: int = 0) -> str:
@@ -129,7 +130,7 @@ def test_random_documents_agree_with_the_full_path() -> None:
 
 
 def test_dates_and_nulls_come_out_typed() -> None:
-    data = _parse_fast("a: 2026-03-05\nb: null\nc: '2026-03-05'\n")
+    data = parse_fast("a: 2026-03-05\nb: null\nc: '2026-03-05'\n")
     assert data == {"a": dt.date(2026, 3, 5), "b": None, "c": "2026-03-05"}
 
 
@@ -186,10 +187,10 @@ def test_worker_processes_load_exactly_what_one_process_loads(
             super().__init__(*args, **kwargs)
             pools.append(self)
 
-    monkeypatch.setattr(loader, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(loader, "_cores", lambda: 2)
-    monkeypatch.setattr(loader, "_fork_context", lambda: multiprocessing.get_context("fork"))
-    monkeypatch.setattr(loader, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(fast, "_cores", lambda: 2)
+    monkeypatch.setattr(fast, "_fork_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(fast, "ProcessPoolExecutor", Pool)
     parallel = load_library(root)
     assert len(pools) == 1
     assert [str(e) for e in parallel.errors] == [str(e) for e in serial.errors]
@@ -204,7 +205,7 @@ def test_no_workers_while_other_threads_run() -> None:
     thread = threading.Thread(target=done.wait)
     thread.start()
     try:
-        assert loader._fork_context() is None
+        assert fast._fork_context() is None
     finally:
         done.set()
         thread.join()

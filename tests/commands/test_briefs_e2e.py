@@ -11,8 +11,8 @@ import pytest
 from bot.adapters.discord import respond
 from bot.adapters.discord.embeds import render_pages
 from bot.app import BriefBot
+from bot.briefs.reloader import LiveLibrary
 from bot.queries import briefs, quotes, topics
-from bot.services.reloader import LiveLibrary
 from bot.settings import Settings
 from tests.conftest import BRIEF, write_briefs
 from tests.fakediscord import FakeDiscord, run_client

@@ -10,8 +10,8 @@ import pytest
 from discord import app_commands
 
 from bot.app import EXTENSIONS, BriefBot
+from bot.briefs.reloader import LiveLibrary
 from bot.queries.spec import COMMANDS
-from bot.services.reloader import LiveLibrary
 from bot.settings import Settings
 
 NAME = re.compile(r"^[-_'\w]{1,32}$")

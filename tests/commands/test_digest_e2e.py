@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bot.app import BriefBot
-from bot.services.clock import FakeClock
-from bot.services.reloader import LiveLibrary
-from bot.services.scheduler import digest_nonce
-from bot.services.store import Store
+from bot.briefs.reloader import LiveLibrary
+from bot.digest.scheduler import digest_nonce
 from bot.settings import Settings
+from bot.store.sqlite import Store
 from tests.conftest import BRIEF
+from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, run_client
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MEMBER_PERMISSIONS
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.app import BriefBot
-from bot.services.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary
 from bot.settings import Settings
 from tests.conftest import BRIEFS
 from tests.fakediscord import FakeDiscord, run_client

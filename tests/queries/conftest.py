@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.briefs.library import Library, load_library
-from bot.queries.reply import Reply
+from bot.reply import Reply
 from tests.conftest import write_briefs
 
 LATER = """\

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.briefs.library import Library, load_library
 from bot.queries import briefs
-from bot.queries.reply import Status
+from bot.reply import Status
 from tests.conftest import BRIEF, VOCABULARY, write_briefs
 from tests.queries.conftest import texts
 

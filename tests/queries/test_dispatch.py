@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.briefs.library import Library
 from bot.queries import briefs, dispatch, quotes
-from bot.queries.reply import Status
 from bot.queries.spec import COMMANDS
+from bot.reply import Status
 
 
 def test_dispatch_reports_unknown_and_missing_options(library: Library) -> None:

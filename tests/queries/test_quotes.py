@@ -8,7 +8,7 @@ import pytest
 
 from bot.briefs.library import Library, load_library
 from bot.queries import quotes
-from bot.queries.reply import Status
+from bot.reply import Status
 from tests.conftest import BRIEFS, write_briefs
 from tests.queries.conftest import LATER, texts
 

@@ -9,8 +9,8 @@ import pytest
 from bot.briefs.library import Library
 from bot.briefs.models import Brief
 from bot.queries import briefs, quotes, topics
-from bot.queries.reply import Reply, Status
 from bot.queries.resolve import resolve_brief, resolve_speaker, resolve_topic
+from bot.reply import Reply, Status
 
 
 def test_unknown_brief_suggests_close_ids(library: Library) -> None:

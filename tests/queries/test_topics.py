@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.briefs.library import Library, load_library
 from bot.queries import topics
-from bot.queries.reply import Status
+from bot.reply import Status
 from tests.conftest import VOCABULARY, write_briefs
 
 

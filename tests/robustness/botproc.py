@@ -32,9 +32,9 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import BriefBot, load_briefs
-from bot.services.clock import SystemClock
-from bot.services.store import Store
+from bot.clock import SystemClock
 from bot.settings import Settings
+from bot.store.sqlite import Store
 
 log = logging.getLogger("botproc")
 

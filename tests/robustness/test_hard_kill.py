@@ -29,10 +29,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.services.clock import FakeClock
-from bot.services.scheduler import digest_nonce
-from bot.services.store import SlotState, Store
+from bot.clock import Zone
+from bot.digest.scheduler import digest_nonce
+from bot.store.records import SlotState
+from bot.store.sqlite import Store
 from tests.conftest import REPO
+from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.server import RECORD
 
@@ -166,7 +168,7 @@ async def subscribe_all(db: Path, guild_id: int, channels: list[int]) -> dt.date
                 guild_id=guild_id,
                 channel_id=channel,
                 local_time=dt.time(due.hour, due.minute),
-                timezone="UTC",
+                timezone=Zone.named("UTC"),
                 created_by=1,
             )
     return due.date()

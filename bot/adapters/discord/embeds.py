@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.adapters.discord import limits
-from bot.queries.reply import Item, Reply, Section, Status
+from bot import limits
+from bot.reply import Item, Reply, Section, Status
+from bot.text import clip
 
 COLOURS = {
     Status.OK: discord.Colour.blurple(),
@@ -44,11 +45,6 @@ def clean(text: str) -> str:
     # Mentions never ping (allowed_mentions is none everywhere); escaping also stops them
     # rendering as pings, so a quote reading "@everyone" looks like what it is.
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
-def clip(text: str, limit: int) -> str:
-    """Text cut to `limit` characters with a visible ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _chunks(text: str, limit: int) -> list[str]:
@@ -141,8 +137,3 @@ def render_pages(reply: Reply) -> list[discord.Embed]:
             embed.set_footer(text=text)
         embeds.append(embed)
     return embeds
-
-
-def embed_size(embed: discord.Embed) -> int:
-    """Characters counted toward Discord's 6000 total."""
-    return len(embed)

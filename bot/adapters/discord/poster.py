@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot import limits
 from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.respond import NO_MENTIONS
-from bot.queries.reply import Reply
-from bot.services.scheduler import NONCE_MAX, DeliveryForbidden, DeliveryGone
+from bot.digest.scheduler import DeliveryForbidden, DeliveryGone
+from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class DiscordPoster:
         for number, page in enumerate(pages, start=1):
             # Each page is its own idempotent send: page 1 uses the slot's nonce, later pages a
             # suffix of it, so a retried digest never duplicates any page.
-            page_nonce = nonce if number == 1 else f"{nonce}/{number}"[-NONCE_MAX:]
+            page_nonce = nonce if number == 1 else f"{nonce}/{number}"[-limits.NONCE :]
             if self.pacer is not None:
                 await self.pacer.wait()
             try:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import discord
+from discord import app_commands
 
+from bot import limits
 from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.views import Pager
-from bot.queries.reply import Reply
+from bot.reply import Choice, Reply
+from bot.text import clip
 
 NO_MENTIONS = discord.AllowedMentions.none()
 # How long page buttons stay live; well inside the 15 minutes an interaction token lasts.
@@ -55,7 +58,7 @@ async def send_reply(
 
 async def send_text(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """A short plain-text answer (errors, confirmations)."""
-    text = text if len(text) <= 2000 else text[:1999] + "…"
+    text = clip(text, limits.CONTENT)
     if _thinking(interaction):
         await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
         interaction.extras[_ANSWERED] = True
@@ -74,3 +77,8 @@ def _thinking(interaction: discord.Interaction) -> bool:
         interaction.response.type is discord.InteractionResponseType.deferred_channel_message
         and not interaction.extras.get(_ANSWERED, False)
     )
+
+
+def to_choices(choices: list[Choice]) -> list[app_commands.Choice[str]]:
+    """Autocomplete suggestions in discord.py's terms."""
+    return [app_commands.Choice(name=c.name, value=c.value) for c in choices]

@@ -9,9 +9,9 @@ import unicodedata
 import discord
 import pytest
 
-from bot.adapters.discord import limits
+from bot import limits
 from bot.adapters.discord.embeds import _CONTROL, clean, render_pages
-from bot.queries.reply import Item, Reply, Section, Status
+from bot.reply import Item, Reply, Section, Status
 from tests.shared import discord_limit
 
 

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.adapters.discord import respond
 from bot.adapters.discord.respond import send_reply, send_text
-from bot.queries.reply import Item, Reply, Section
+from bot.reply import Item, Reply, Section
 from tests.fakediscord import FakeDiscord, run_client
 
 EPHEMERAL = 1 << 6

@@ -1,0 +1,77 @@
+"""Briefs edited on disk go live without a restart; a broken edit keeps the last good version."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from bot.briefs.reloader import LiveLibrary
+from tests.conftest import BRIEF
+
+
+def touch_later(path: Path, text: str) -> None:
+    """Write and move the mtime forward, as an editor saving a second later would."""
+    path.write_text(text, encoding="utf-8")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+async def test_reload_reports_added_updated_removed(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: City council"))
+    (briefs_dir / "other.yaml").write_text(BRIEF.replace("id: council-budget", "id: other"))
+    report = await live.reload()
+    assert (report.added, report.updated, report.removed) == (("other",), ("council-budget",), ())
+    assert live.current().get("council-budget").title == "City council approves budget"  # type: ignore[union-attr]
+    (briefs_dir / "other.yaml").unlink()
+    report = await live.reload()
+    assert report.removed == ("other",)
+
+
+async def test_broken_edit_keeps_last_good_and_reports(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    touch_later(briefs_dir / "council.yaml", BRIEF.replace("summary:", "summary: [broken"))
+    report = await live.reload()
+    assert report.total == 1
+    assert live.current().get("council-budget") is not None
+    assert "council.yaml" in str(report.errors[0])
+
+
+async def test_watch_picks_up_edits(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    task = asyncio.create_task(live.watch(0.01))
+    try:
+        touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: New"))
+        for _ in range(500):
+            brief = live.current().get("council-budget")
+            if brief is not None and brief.title == "New approves budget":
+                break
+            await asyncio.sleep(0.01)
+        assert live.current().get("council-budget").title == "New approves budget"  # type: ignore[union-attr]
+    finally:
+        task.cancel()
+
+
+async def test_broken_vocabulary_keeps_serving(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    touch_later(briefs_dir / "topics.yaml", "topics: [oops\n")
+    report = await live.reload()
+    assert report.total == 1 and "topics.yaml" in str(report.errors[0])
+
+
+async def test_cache_is_kept_current_and_files_win_over_it(
+    briefs_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "data" / "briefs-cache.jsonl"
+    live = LiveLibrary(briefs_dir, cache=cache)
+    assert cache.is_file()
+    touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: City council"))
+    await live.reload()
+    # A restart reads the cache, and sees the edit the reload made, not the first version.
+    restarted = LiveLibrary(briefs_dir, cache=cache)
+    assert restarted.current().get("council-budget").title == "City council approves budget"  # type: ignore[union-attr]
+    # An edit made while the bot was down wins over the cached copy.
+    touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: Town council"))
+    again = LiveLibrary(briefs_dir, cache=cache)
+    assert again.current().get("council-budget").title == "Town council approves budget"  # type: ignore[union-attr]
