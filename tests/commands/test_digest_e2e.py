@@ -163,6 +163,11 @@ async def test_subscribe_status_preview_unsubscribe(harness: Harness) -> None:
     ("options", "expected"),
     [
         ({"time": "25:99"}, "Examples: 08:30 (once a day) or 08:00,17:30"),
+        ({"time": "07:00,12:00,17:00,21:00"}, "4 times given; a digest posts at most 3 times"),
+        ({"time": "08:00,1730x"}, "'1730x' is not a time of day"),
+        ({"days": "mon,funday"}, "'funday' in 'mon,funday' is not a day of the week"),
+        ({"publish": True}, "this is not an announcement channel"),
+        ({"forum": True}, "run it inside any post of that forum"),
         ({"timezone": "Europe/Londn"}, "Europe/London"),
         ({"topics": "budget, nonsense"}, "No topic is called 'nonsense'"),
     ],
@@ -171,7 +176,7 @@ async def test_bad_schedule_gets_clear_private_error(
     harness: Harness, options: dict[str, str], expected: str
 ) -> None:
     body = await harness.fake.invoke("digest subscribe", options, permissions=MANAGER)
-    assert body["data"]["flags"] & EPHEMERAL
+    assert body["data"]["flags"] & EPHEMERAL, body
     assert expected in str(body["data"]["embeds"][0])
     assert await harness.bot.store.get(harness.fake.channel_id) is None  # type: ignore[union-attr]
 
@@ -303,3 +308,22 @@ async def test_subscriptions_and_sends_survive_a_restart(
         assert len(second.digests()) == 1
         status = await fake_discord.invoke("digest status", permissions=MANAGER)
         assert "Daily at 08:30 (UTC)" in description(status)
+
+
+async def test_pause_keeps_settings_and_resume_restarts(harness: Harness) -> None:
+    await harness.subscribe(time="08:30,17:00", timezone="UTC", days="weekdays")
+    body = await harness.fake.invoke("digest pause", {"until": "yesterday"}, permissions=MANAGER)
+    assert "is not a date" in description(body)
+    body = await harness.fake.invoke("digest pause", permissions=MANAGER)
+    assert body["data"]["embeds"][0]["title"] == "Digest paused"
+    await harness.clock.set(dt.datetime(2026, 3, 5, 18, 0, tzinfo=dt.UTC))
+    assert harness.digests() == []
+    body = await harness.fake.invoke("digest resume", permissions=MANAGER)
+    text = description(body)
+    assert "Weekdays at 08:30, 17:00 (UTC)" in text
+    # Friday 08:30 next, then Friday 17:00 and Monday 08:30: the weekend is skipped.
+    assert "Next digest: Fri 06 Mar 2026, 08:30 GMT" in text
+    assert "Then: Fri 06 Mar 2026, 17:00 GMT; Mon 09 Mar 2026, 08:30 GMT" in text
+    await harness.scheduler_idle()
+    await harness.clock.set(dt.datetime(2026, 3, 6, 8, 31, tzinfo=dt.UTC))
+    assert len(harness.digests()) == 1
