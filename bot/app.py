@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
 from bot.briefs.reloader import LiveLibrary
@@ -32,8 +33,8 @@ EXTENSIONS: tuple[str, ...] = (
 # Loaded only when the bot has a subscription store.
 DIGEST_EXTENSION = "bot.commands.digest"
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
 
 
@@ -164,13 +165,15 @@ class BriefBot(commands.Bot):
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            poster = DiscordPoster(self)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                notifier=poster,
             )
             extensions = (*extensions, DIGEST_EXTENSION)
         for extension in extensions:

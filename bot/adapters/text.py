@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 from bot.briefs.excerpt import escape_controls
-from bot.reply import Reply, Status
+from bot.clock import Zone
+from bot.reply import Reply, Status, render_timestamps
 
 _WIDTH = 100
 
@@ -51,4 +53,11 @@ def render(reply: Reply) -> str:
     if reply.footer:
         out.append(reply.footer)
     # Brief text may hold what a terminal obeys (escape sequences): printed escaped, visibly.
-    return escape_controls("\n".join(out)).rstrip() + "\n"
+    text = escape_controls("\n".join(out)).rstrip() + "\n"
+    # Timestamps print in the reply's zone (a channel's), else UTC.
+    zone = Zone.stored(reply.zone).rules if reply.zone else None
+    return render_timestamps(text, zone or Zone.named("UTC").rules or _utc())
+
+
+def _utc() -> dt.tzinfo:
+    return dt.UTC
