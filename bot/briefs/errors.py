@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.briefs.excerpt import clip, escape_controls, excerpt, first_control
+from bot.briefs.excerpt import escape_controls, excerpt, first_control, one_line
 from bot.briefs.files import BriefsFolder, FileRefused
 
 try:  # The C parser is several times faster; fall back to pure Python where libyaml is missing.
@@ -90,7 +90,7 @@ def parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             return loader.construct_document(node), node
         except (ValueError, OverflowError) as exc:  # e.g. the date 2026-02-30
             bad = _unreadable_scalar(loader, node)
-            why = clip(str(exc), _PROBLEM_WIDTH)
+            why = one_line(str(exc), _PROBLEM_WIDTH)
             if bad is None:
                 raise BriefFileError([LoadError(path, f"YAML error: {why}")]) from exc
             message = f"YAML error: {excerpt(bad.value)} is not a valid value ({why})"
@@ -100,10 +100,10 @@ def parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
         mark = exc.problem_mark or exc.context_mark
         # Never str(exc): PyYAML's message quotes the offending line. Problem and context are
         # short phrases, but may quote a tag or alias of any length: clipped.
-        problem = clip(exc.problem or "cannot parse", _PROBLEM_WIDTH)
+        problem = one_line(exc.problem or "cannot parse", _PROBLEM_WIDTH)
         if exc.context:
             started = f" (started on line {exc.context_mark.line + 1})" if exc.context_mark else ""
-            problem = f"{clip(exc.context, _PROBLEM_WIDTH)}{started}: {problem}"
+            problem = f"{one_line(exc.context, _PROBLEM_WIDTH)}{started}: {problem}"
         raise BriefFileError(
             [
                 LoadError(
@@ -115,7 +115,7 @@ def parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             ]
         ) from exc
     except yaml.YAMLError as exc:
-        why = clip(str(exc), _PROBLEM_WIDTH)
+        why = one_line(str(exc), _PROBLEM_WIDTH)
         raise BriefFileError([LoadError(path, f"YAML error: {why}")]) from exc
     finally:
         loader.dispose()
@@ -178,7 +178,7 @@ def _check_shape(path: Path, root: yaml.Node) -> None:
                                     path,
                                     f"duplicate key {excerpt(str(key.value))} "
                                     f"(first on line {seen[key.value]})",
-                                    field=clip(str(key.value), 40),
+                                    field=one_line(str(key.value), 40),
                                     line=key.start_mark.line + 1,
                                     column=key.start_mark.column + 1,
                                 )
@@ -225,7 +225,7 @@ def validation_errors(path: Path, node: yaml.Node | None, exc: ValidationError) 
                 path,
                 message,
                 # A location may hold a key from the file (an unknown field): kept short.
-                field=".".join(clip(str(p), 40) for p in loc) or None,
+                field=".".join(one_line(str(p), 40) for p in loc) or None,
                 line=target.start_mark.line + 1 if target is not None else None,
                 column=target.start_mark.column + 1 if target is not None else None,
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.text import clip
+
 # C0 and C1 controls, DEL, and the Unicode controls that reorder or hide text on a terminal
 # (bidirectional overrides and isolates). ESC (\x1b) and CSI (\x9b) start escape sequences:
 # escaping them turns a whole sequence into harmless visible text.
@@ -33,15 +35,14 @@ def escape_controls(text: str, *, keep_layout: bool = True) -> str:
     return pattern.sub(_escaped, text)
 
 
-def clip(text: str, width: int = EXCERPT_WIDTH) -> str:
+def one_line(text: str, width: int = EXCERPT_WIDTH) -> str:
     """At most `width` characters of `text` on one line, escaped, with `…` when cut."""
-    shown = escape_controls(text, keep_layout=False)
-    return shown if len(shown) <= width else shown[: width - 1] + "…"
+    return clip(escape_controls(text, keep_layout=False), width)
 
 
 def excerpt(text: str, width: int = EXCERPT_WIDTH) -> str:
     """A short, escaped, quoted excerpt of a file's text, for an error message."""
-    shown = clip(text, width)
+    shown = one_line(text, width)
     quote = '"' if "'" in shown and '"' not in shown else "'"
     return f"{quote}{shown}{quote}"
 

@@ -28,7 +28,7 @@ from bot.briefs.errors import (
     read_text,
     validation_errors,
 )
-from bot.briefs.excerpt import clip, excerpt
+from bot.briefs.excerpt import excerpt, one_line
 from bot.briefs.fast import FileOutcome, Stamp, stat_pair
 from bot.briefs.files import BriefsFolder, FileRefused, iter_brief_paths
 from bot.briefs.models import Brief, Vocabulary, compile_excludes
@@ -167,12 +167,10 @@ def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
             return "source text must lie inside the briefs directory", []
         if exc.too_large:
             return "source text is larger than 1 MiB", []
-        return f"cannot read source text {clip(brief.source.text)}: {exc.reason}", []
+        return f"cannot read source text {one_line(brief.source.text)}: {exc.reason}", []
     except UnicodeDecodeError as exc:
-        return (
-            f"cannot read source text {clip(brief.source.text)}: not valid UTF-8 ({exc.reason})",
-            [],
-        )
+        shown = one_line(brief.source.text)
+        return f"cannot read source text {shown}: not valid UTF-8 ({exc.reason})", []
     if brief.source.exclude_lines:
         # RE2: linear time, whatever the pattern (validation refused what RE2 cannot run).
         search = compile_excludes(brief.source.exclude_lines).search
@@ -196,7 +194,7 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
         line = field_node.start_mark.line + 1 if field_node is not None else None
         return [LoadError(path, problem, "source.text", line)]
     errors = []
-    source = clip(brief.source.text or "")
+    source = one_line(brief.source.text or "")
     for loc, needle, what in missing:
         target = locate(node, loc)
         errors.append(
@@ -212,7 +210,7 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
 
 def _grounded_texts(brief: Brief) -> Iterator[tuple[tuple[int | str, ...], str, str]]:
     for i, quote in enumerate(brief.quotes):
-        yield ("quotes", i, "text"), quote.text, f"quote by {clip(quote.speaker)}"
+        yield ("quotes", i, "text"), quote.text, f"quote by {one_line(quote.speaker)}"
     for i, claim in enumerate(brief.claims):
         for j, figure in enumerate(claim.figures):
             yield ("claims", i, "figures", j, "value"), figure.value, "figure"

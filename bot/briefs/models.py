@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.briefs.excerpt import clip, excerpt
+from bot.briefs.excerpt import excerpt, one_line
 from bot.text import fold
 
 # Ids appear in autocomplete values, database rows and file names: keep them boring.
@@ -56,7 +56,7 @@ def compile_exclude(pattern: str) -> Any:
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise ValueError(
-            f"regular expression {excerpt(pattern)} cannot be used: {clip(str(reason), 80)} "
+            f"regular expression {excerpt(pattern)} cannot be used: {one_line(str(reason), 80)} "
             "(exclude_lines use RE2 syntax, which runs in linear time: no backreferences, "
             "lookahead or lookbehind)"
         ) from exc
@@ -305,7 +305,7 @@ def _unknown_person(section: str, index: int, field: str, name: str, names: set[
     # The closest names first, a few of them: an error quotes only short excerpts.
     close = difflib.get_close_matches(name, names, n=KNOWN_SHOWN, cutoff=0.5)
     shown = list(dict.fromkeys([*close, *sorted(names)]))[:KNOWN_SHOWN]
-    known = ", ".join(clip(n, 40) for n in shown) or "none"
+    known = ", ".join(one_line(n, 40) for n in shown) or "none"
     if len(names) > len(shown):
         known += f" and {len(names) - len(shown)} more"
     return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.briefs.excerpt import clip, escape_controls, excerpt, first_control
+from bot.briefs.excerpt import escape_controls, excerpt, first_control, one_line
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,8 @@ def test_controls_are_shown_escaped_and_layout_is_kept(raw: str, shown: str) -> 
 
 def test_an_excerpt_is_one_short_escaped_line() -> None:
     assert escape_controls("a\nb\tc", keep_layout=False) == "a\\nb\\tc"
-    assert clip("x" * 200) == "x" * 59 + "…"
-    assert len(clip("\x1b" * 100, 80)) == 80
+    assert one_line("x" * 200) == "x" * 59 + "…"
+    assert len(one_line("\x1b" * 100, 80)) == 80
     assert excerpt("it's") == '"it\'s"'
     assert excerpt("plain") == "'plain'"
     assert excerpt("a\x1b[2Jb") == "'a\\x1b[2Jb'"
