@@ -34,6 +34,9 @@ class Settings:
     feed_burst: int = 20
     fetch_private_hosts: tuple[str, ...] = ()
     drafts_dir: Path = Path("drafts")
+    # Defaults for guilds that set nothing (design.md, "Guilds, editors, notices").
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -65,6 +68,8 @@ class Settings:
             brief_cache=None
             if cache is not None and cache.lower() == "off"
             else Path(cache or database.parent / "briefs-cache.jsonl"),
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
             feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
             fetch_private_hosts=tuple(
                 h.strip()
