@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.adapters.discord.feeds import ReviewChannelSink
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
@@ -22,6 +24,8 @@ from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
 from bot.feeds.service import FeedService
 from bot.ingest.fetch import Fetcher
+from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.store.sqlite import Store
 
@@ -36,19 +40,45 @@ EXTENSIONS: tuple[str, ...] = (
 DIGEST_EXTENSION = "bot.commands.digest"
 FEEDS_EXTENSION = "bot.commands.feeds"
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
+
+
+def outcome_of(error: app_commands.AppCommandError) -> str:
+    """How a failed command is counted: denied, invalid or error."""
+    if isinstance(error, app_commands.CheckFailure):  # permissions, DMs, checks
+        return "denied"
+    if isinstance(error, app_commands.TransformerError):
+        return "invalid"
+    return "error"
 
 
 class BriefTree(app_commands.CommandTree["BriefBot"]):
     """One error handler for every command: log it, tell the user privately, never go silent."""
+
+    async def _call(self, interaction: discord.Interaction[BriefBot]) -> None:
+        # The one place every command and autocomplete passes through (discord.py is pinned):
+        # count and time them here rather than in every cog.
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError as exc:
+            outcome = outcome_of(exc)
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self.client.observe(interaction, outcome, time.perf_counter() - started)
 
     async def on_error(
         self, interaction: discord.Interaction[BriefBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer ephemerally whether or not the interaction was already answered."""
         command = interaction.command.qualified_name if interaction.command else "?"
+        interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
             perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
@@ -80,6 +110,7 @@ class BriefBot(commands.Bot):
         store: Store | None = None,
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        metrics: Metrics | None = None,
         **options: object,
     ) -> None:
         intents = discord.Intents.none()
@@ -102,19 +133,57 @@ class BriefBot(commands.Bot):
         self._fetcher: Fetcher | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
+        self.metrics = metrics or Metrics()
+        self.ops: OpsServer | None = None
+
+    def observe(
+        self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
+    ) -> None:
+        """Count and time one handled interaction (commands and autocomplete)."""
+        data: dict[str, object] = interaction.data or {}  # type: ignore[assignment]
+        command = interaction.command
+        name = command.qualified_name if command else str(data.get("name", "?"))
+        if interaction.type is discord.InteractionType.autocomplete:
+            option = _focused(data.get("options"))
+            self.metrics.autocomplete_latency.labels(name, option).observe(took)
+            return
+        if interaction.type is not discord.InteractionType.application_command:
+            return
+        # A handler that caught its own error and told the user still failed.
+        outcome = interaction.extras.get("outcome", outcome)
+        if outcome == "ok" and interaction.command_failed:
+            outcome = "error"
+        self.metrics.commands.labels(name, outcome).inc()
+        self.metrics.command_latency.labels(name).observe(took)
+        log.debug(
+            "/%s %s in %.1f ms",
+            name,
+            outcome,
+            took * 1000,
+            extra={
+                "command": name,
+                "outcome": outcome,
+                "latency_ms": round(took * 1000, 1),
+                "guild": interaction.guild_id,
+                "channel": interaction.channel_id,
+            },
+        )
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
+        await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            poster = DiscordPoster(self)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                notifier=poster,
             )
             extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION)
             await self._setup_feeds(self.store)
@@ -134,6 +203,45 @@ class BriefBot(commands.Bot):
             self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
+
+    async def _start_ops(self) -> None:
+        """Expose metrics; serve them with health and readiness when an address is set."""
+        live = self.library
+        self.metrics.watch_library(
+            lambda: len(live.current().briefs), lambda: len(live.current().errors)
+        )
+        self.metrics.watch_gateway(lambda: self.latency)
+        if self.settings.metrics_addr is None:
+            return
+        self.ops = OpsServer(self.metrics, self.readiness_checks())
+        await self.ops.start(*self.settings.metrics_addr)
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """What /readyz requires: gateway connected, database reachable, briefs loaded."""
+
+        def gateway() -> str | None:
+            if self.is_closed():
+                return "closed"
+            return None if self.is_ready() and self.ws is not None else "not connected yet"
+
+        def briefs() -> str | None:
+            library = self.library.current()
+            if library.briefs:
+                return None
+            if not library.errors:
+                return "no briefs loaded"
+            more = f" (and {len(library.errors) - 1} more)" if len(library.errors) > 1 else ""
+            return f"no briefs loaded: {library.errors[0]}{more}"
+
+        checks: dict[str, ReadinessCheck] = {"gateway": gateway, "briefs": briefs}
+        store = self.store
+        if store is not None:
+
+            async def database() -> None:
+                await store.schema_version()
+
+            checks["database"] = database
+        return checks
 
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
@@ -196,6 +304,24 @@ class BriefBot(commands.Bot):
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+        if self.ops is not None:
+            await self.ops.stop()
+
+
+def _focused(options: object) -> str:
+    """The name of the option being typed in an autocomplete payload (subcommands nest it)."""
+    if not isinstance(options, list):
+        return "?"
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name", "?"))
+        if "options" in option:
+            found = _focused(option["options"])
+            if found != "?":
+                return found
+    return "?"
 
 
 def invite_url(application_id: int) -> str:
@@ -242,6 +368,9 @@ def run(settings: Settings) -> int:
         log.info("stopped")
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except OpsServerError as exc:
+        print(f"briefbot: {exc}")
         return 1
     except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
         print("briefbot: Discord refused the intents requested.")

@@ -25,6 +25,9 @@ class Settings:
     briefs_dir: Path = Path("briefs")
     database: Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
+    # Where /metrics, /healthz and /readyz are served; None: not served.
+    metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Validated briefs kept between runs for a quicker start; None: no cache.
@@ -58,6 +61,8 @@ class Settings:
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
             database=database,
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
+            log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
+            metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
@@ -112,3 +117,21 @@ def _level(value: str) -> str:
             f"BRIEFBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
         )
     return level
+
+
+def _log_format(value: str) -> str:
+    fmt = value.lower()
+    if fmt not in {"text", "json"}:
+        raise SettingsError(f"BRIEFBOT_LOG_FORMAT must be text or json, got {value!r}")
+    return fmt
+
+
+def _address(value: str | None, name: str) -> tuple[str, int] | None:
+    """`host:port` (IPv6 hosts in brackets); port 0 picks a free port."""
+    if value is None or value.lower() == "off":
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
+    return host, int(port)

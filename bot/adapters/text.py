@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
-from bot.reply import Reply, Status
+from bot.clock import Zone
+from bot.reply import Reply, Status, render_timestamps
 
 _WIDTH = 100
 
@@ -48,4 +50,11 @@ def render(reply: Reply) -> str:
         out.append(f"Link: {reply.url}")
     if reply.footer:
         out.append(reply.footer)
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    # Timestamps print in the reply's zone (a channel's), else UTC.
+    zone = Zone.stored(reply.zone).rules if reply.zone else None
+    return render_timestamps(text, zone or Zone.named("UTC").rules or _utc())
+
+
+def _utc() -> dt.tzinfo:
+    return dt.UTC

@@ -15,7 +15,7 @@ from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
 
 START = dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
-FEEDS_VERSION = 3
+FEEDS_VERSION = 4
 
 
 def build_at(path: Path, version: int) -> None:
