@@ -5,17 +5,27 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
+from bot.adapters.discord.feeds import ReviewChannelSink
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
+from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.loop import FeedLoop
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
+from bot.ingest.fetch import Fetcher
+from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.store.sqlite import Store
 
@@ -28,20 +38,47 @@ EXTENSIONS: tuple[str, ...] = (
 )
 # Loaded only when the bot has a subscription store.
 DIGEST_EXTENSION = "bot.commands.digest"
+FEEDS_EXTENSION = "bot.commands.feeds"
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
+
+
+def outcome_of(error: app_commands.AppCommandError) -> str:
+    """How a failed command is counted: denied, invalid or error."""
+    if isinstance(error, app_commands.CheckFailure):  # permissions, DMs, checks
+        return "denied"
+    if isinstance(error, app_commands.TransformerError):
+        return "invalid"
+    return "error"
 
 
 class BriefTree(app_commands.CommandTree["BriefBot"]):
     """One error handler for every command: log it, tell the user privately, never go silent."""
+
+    async def _call(self, interaction: discord.Interaction[BriefBot]) -> None:
+        # The one place every command and autocomplete passes through (discord.py is pinned):
+        # count and time them here rather than in every cog.
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError as exc:
+            outcome = outcome_of(exc)
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self.client.observe(interaction, outcome, time.perf_counter() - started)
 
     async def on_error(
         self, interaction: discord.Interaction[BriefBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer ephemerally whether or not the interaction was already answered."""
         command = interaction.command.qualified_name if interaction.command else "?"
+        interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
             perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
@@ -73,6 +110,7 @@ class BriefBot(commands.Bot):
         store: Store | None = None,
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        metrics: Metrics | None = None,
         **options: object,
     ) -> None:
         intents = discord.Intents.none()
@@ -90,23 +128,65 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.feeds: FeedService | None = None
+        self.feed_loop: FeedLoop | None = None
+        self._fetcher: Fetcher | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
+        self.metrics = metrics or Metrics()
+        self.ops: OpsServer | None = None
+
+    def observe(
+        self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
+    ) -> None:
+        """Count and time one handled interaction (commands and autocomplete)."""
+        data: dict[str, object] = interaction.data or {}  # type: ignore[assignment]
+        command = interaction.command
+        name = command.qualified_name if command else str(data.get("name", "?"))
+        if interaction.type is discord.InteractionType.autocomplete:
+            option = _focused(data.get("options"))
+            self.metrics.autocomplete_latency.labels(name, option).observe(took)
+            return
+        if interaction.type is not discord.InteractionType.application_command:
+            return
+        # A handler that caught its own error and told the user still failed.
+        outcome = interaction.extras.get("outcome", outcome)
+        if outcome == "ok" and interaction.command_failed:
+            outcome = "error"
+        self.metrics.commands.labels(name, outcome).inc()
+        self.metrics.command_latency.labels(name).observe(took)
+        log.debug(
+            "/%s %s in %.1f ms",
+            name,
+            outcome,
+            took * 1000,
+            extra={
+                "command": name,
+                "outcome": outcome,
+                "latency_ms": round(took * 1000, 1),
+                "guild": interaction.guild_id,
+                "channel": interaction.channel_id,
+            },
+        )
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
+        await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            poster = DiscordPoster(self)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                notifier=poster,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION)
+            await self._setup_feeds(self.store)
         for extension in extensions:
             await self.load_extension(extension)
         if self.settings.dev_guild_id is not None:
@@ -119,14 +199,93 @@ class BriefBot(commands.Bot):
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
             self.start_background(self._start_scheduler())
+        if self.feed_loop is not None:
+            self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
+
+    async def _start_ops(self) -> None:
+        """Expose metrics; serve them with health and readiness when an address is set."""
+        live = self.library
+        self.metrics.watch_library(
+            lambda: len(live.current().briefs), lambda: len(live.current().errors)
+        )
+        self.metrics.watch_gateway(lambda: self.latency)
+        if self.settings.metrics_addr is None:
+            return
+        self.ops = OpsServer(self.metrics, self.readiness_checks())
+        await self.ops.start(*self.settings.metrics_addr)
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """What /readyz requires: gateway connected, database reachable, briefs loaded."""
+
+        def gateway() -> str | None:
+            if self.is_closed():
+                return "closed"
+            return None if self.is_ready() and self.ws is not None else "not connected yet"
+
+        def briefs() -> str | None:
+            library = self.library.current()
+            if library.briefs:
+                return None
+            if not library.errors:
+                return "no briefs loaded"
+            more = f" (and {len(library.errors) - 1} more)" if len(library.errors) > 1 else ""
+            return f"no briefs loaded: {library.errors[0]}{more}"
+
+        checks: dict[str, ReadinessCheck] = {"gateway": gateway, "briefs": briefs}
+        store = self.store
+        if store is not None:
+
+            async def database() -> None:
+                await store.schema_version()
+
+            checks["database"] = database
+        return checks
 
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
         await self.wait_until_ready()
         assert self.scheduler is not None
         self.scheduler.start()
+
+    async def _setup_feeds(self, store: Store) -> None:
+        """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
+        live = self.library
+        cache: dict[int, frozenset[str]] = {}
+
+        def published() -> frozenset[str]:
+            # Recomputed only when the library changes (a reload), not on every poll.
+            library = live.current()
+            if id(library) not in cache:
+                cache.clear()
+                cache[id(library)] = published_links(b.source.url for b in library.briefs)
+            return cache[id(library)]
+
+        self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
+        files = DirectorySink(self.settings.database.parent / "feed-drafts")
+        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        poller = FeedPoller(
+            store,
+            self._fetcher,
+            sink,
+            clock=self.clock,
+            burst=self.settings.feed_burst,
+            published_urls=published,
+        )
+        self.feed_loop = FeedLoop(poller, self.clock)
+
+        def resolve_topic(name: str) -> str | None:
+            topic = live.current().topic(name)
+            return topic.id if topic is not None else None
+
+        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+
+    async def _start_feeds(self) -> None:
+        # Drafts are posted to the review channel: wait for the gateway, as the digest does.
+        await self.wait_until_ready()
+        assert self.feed_loop is not None
+        await self.feed_loop.start_when_needed()
 
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
@@ -136,11 +295,33 @@ class BriefBot(commands.Bot):
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.feed_loop is not None:
+            await self.feed_loop.stop()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+        if self.ops is not None:
+            await self.ops.stop()
+
+
+def _focused(options: object) -> str:
+    """The name of the option being typed in an autocomplete payload (subcommands nest it)."""
+    if not isinstance(options, list):
+        return "?"
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name", "?"))
+        if "options" in option:
+            found = _focused(option["options"])
+            if found != "?":
+                return found
+    return "?"
 
 
 def invite_url(application_id: int) -> str:
@@ -187,6 +368,9 @@ def run(settings: Settings) -> int:
         log.info("stopped")
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except OpsServerError as exc:
+        print(f"briefbot: {exc}")
         return 1
     except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
         print("briefbot: Discord refused the intents requested.")

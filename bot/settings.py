@@ -25,10 +25,21 @@ class Settings:
     briefs_dir: Path = Path("briefs")
     database: Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
+    # Where /metrics, /healthz and /readyz are served; None: not served.
+    metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Validated briefs kept between runs for a quicker start; None: no cache.
     brief_cache: Path | None = None
+    # Feeds: at most this many drafts per poll of one feed; hosts the fetcher may reach on
+    # private addresses (an intranet); where `briefbot feeds poll` writes drafts.
+    feed_burst: int = 20
+    fetch_private_hosts: tuple[str, ...] = ()
+    drafts_dir: Path = Path("drafts")
+    # Defaults for guilds that set nothing (design.md, "Guilds, editors, notices").
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -50,6 +61,8 @@ class Settings:
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
             database=database,
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
+            log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
+            metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
@@ -60,6 +73,14 @@ class Settings:
             brief_cache=None
             if cache is not None and cache.lower() == "off"
             else Path(cache or database.parent / "briefs-cache.jsonl"),
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
+            feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            fetch_private_hosts=tuple(
+                h.strip()
+                for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -81,6 +102,14 @@ def _float(value: str, name: str) -> float:
     return number
 
 
+def _burst(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
+    return int(value)
+
+
 def _level(value: str) -> str:
     level = value.upper()
     if level not in logging.getLevelNamesMapping():
@@ -88,3 +117,21 @@ def _level(value: str) -> str:
             f"BRIEFBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
         )
     return level
+
+
+def _log_format(value: str) -> str:
+    fmt = value.lower()
+    if fmt not in {"text", "json"}:
+        raise SettingsError(f"BRIEFBOT_LOG_FORMAT must be text or json, got {value!r}")
+    return fmt
+
+
+def _address(value: str | None, name: str) -> tuple[str, int] | None:
+    """`host:port` (IPv6 hosts in brackets); port 0 picks a free port."""
+    if value is None or value.lower() == "off":
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
+    return host, int(port)
