@@ -132,7 +132,40 @@ def _speaker(
 
 # Words that title a name rather than belong to it ("Councillor Sam Roe" is Sam Roe).
 _TITLES = frozenset(
-    ["mr", "mrs", "ms", "dr", "mayor", "councillor", "councilor", "secretary", "president", "minister", "senator", "governor", "chair", "chairman", "chairwoman", "judge", "general", "professor", "prof", "sir", "dame", "lord", "lady", "rep", "representative", "spokesman", "spokeswoman", "spokesperson", "prime", "foreign", "chief", "deputy"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "mayor",
+        "councillor",
+        "councilor",
+        "secretary",
+        "president",
+        "minister",
+        "senator",
+        "governor",
+        "chair",
+        "chairman",
+        "chairwoman",
+        "judge",
+        "general",
+        "professor",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rep",
+        "representative",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "prime",
+        "foreign",
+        "chief",
+        "deputy",
+    ]
 )
 
 
