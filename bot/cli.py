@@ -1,4 +1,4 @@
-"""The `briefbot` command line: check briefs, ask offline, run or sync the Discord bot."""
+"""The `briefbot` command line: check briefs, ask offline, ingest articles, run or sync the bot."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help='answer a command offline, e.g. "/quotes speaker:Dar"')
     ask.add_argument("line", help="the command as typed in Discord")
     ask.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
+    ingest = sub.add_parser("ingest", help="draft briefs from articles (.txt, .html, - for stdin)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or -")
+    ingest.add_argument("--out", type=Path, default=Path("drafts"), help="default: drafts/")
+    ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
+    ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
@@ -48,6 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check(args.dir or settings.briefs_dir)
     if args.command == "ask":
         return ask(args.line, args.briefs or settings.briefs_dir)
+    if args.command == "ingest":
+        from bot.ingest.run import run_ingest
+
+        return run_ingest(
+            args.paths,
+            args.out,
+            args.brief_id,
+            force=args.force,
+            vocabulary=settings.briefs_dir / "topics.yaml",
+        )
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":

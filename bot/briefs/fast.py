@@ -228,6 +228,7 @@ def compact(brief: Brief) -> Brief:
     """
     shared = _FIELD_SETS
     models: list[Any] = [brief, brief.date, brief.source, *brief.key_points, *brief.people]
+    models += brief.organisations
     models += brief.quotes
     for claim in brief.claims:
         models.append(claim)

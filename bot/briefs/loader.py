@@ -233,7 +233,7 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
 
 def _grounded_texts(brief: Brief) -> Iterator[tuple[tuple[int | str, ...], str, str]]:
     for i, quote in enumerate(brief.quotes):
-        yield ("quotes", i, "text"), quote.text, f"quote by {quote.speaker}"
+        yield ("quotes", i, "text"), quote.text, f"quote by {quote.said_by}"
     for i, claim in enumerate(brief.claims):
         for j, figure in enumerate(claim.figures):
             yield ("claims", i, "figures", j, "value"), figure.value, "figure"

@@ -137,6 +137,32 @@ class Person(_Frozen):
     role: ShortText | None = None
 
 
+class Organisation(_Frozen):
+    """A body that speaks or claims in the story: a ministry, a newspaper, a company."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    aliases: tuple[ShortText, ...] = ()
+    role: ShortText | None = None  # what it is, as the source states it
+
+
+class Unnamed(_Frozen):
+    """A speaker the source describes but does not name; never given a borrowed name."""
+
+    unnamed: ShortText  # the source's own description: "a Singapore-based spokesman for Google"
+
+
+# Whose words: the canonical name of a person or organisation of the brief, or an unnamed one.
+SpeakerRef = ShortText | Unnamed
+
+
+def _name_of(ref: SpeakerRef) -> str | None:
+    return ref if isinstance(ref, str) else None
+
+
+def _shown(ref: SpeakerRef) -> str:
+    return ref if isinstance(ref, str) else ref.unnamed
+
+
 class KeyPoint(_Frozen):
     """One key point of the story."""
 
@@ -154,11 +180,21 @@ class QuoteKind(StrEnum):
 class Quote(_Frozen):
     """A direct quotation, verbatim, with the person who said it."""
 
-    speaker: ShortText  # canonical name of a person in the brief
+    speaker: SpeakerRef  # canonical name of a person or organisation, or {unnamed: …}
     text: Text
     context: ShortText  # where and how it was said
     kind: QuoteKind = QuoteKind.FULL
     topics: Topics = ()
+
+    @property
+    def speaker_name(self) -> str | None:
+        """The speaker's canonical name; None for an unnamed speaker."""
+        return _name_of(self.speaker)
+
+    @property
+    def said_by(self) -> str:
+        """Who said it, for display: the name, or the source's description if unnamed."""
+        return _shown(self.speaker)
 
 
 class Figure(_Frozen):
@@ -171,11 +207,21 @@ class Figure(_Frozen):
 class Claim(_Frozen):
     """Something a person asserted, with any figures it carries."""
 
-    claimant: ShortText  # canonical name of a person in the brief
+    claimant: SpeakerRef  # canonical name of a person or organisation, or {unnamed: …}
     text: Text
     context: ShortText | None = None
     figures: tuple[Figure, ...] = ()
     topics: Topics = ()
+
+    @property
+    def claimant_name(self) -> str | None:
+        """The claimant's canonical name; None for an unnamed claimant."""
+        return _name_of(self.claimant)
+
+    @property
+    def claimed_by(self) -> str:
+        """Who claimed it, for display: the name, or the source's description if unnamed."""
+        return _shown(self.claimant)
 
 
 class Brief(_Frozen):
@@ -188,26 +234,31 @@ class Brief(_Frozen):
     summary: Text
     key_points: tuple[KeyPoint, ...] = Field(min_length=1)
     people: tuple[Person, ...] = ()
+    organisations: tuple[Organisation, ...] = ()
     quotes: tuple[Quote, ...] = ()
     claims: tuple[Claim, ...] = ()
     topics: Topics = Field(min_length=1)
 
     @model_validator(mode="after")
     def _people_are_known(self) -> Brief:
-        names = {p.name for p in self.people}
+        everyone: tuple[Person | Organisation, ...] = (*self.people, *self.organisations)
+        names = {p.name for p in everyone}
         seen: set[str] = set()
-        for person in self.people:
-            for label in (person.name, *person.aliases):
+        for who in everyone:
+            for label in (who.name, *who.aliases):
                 key = label.casefold()
                 if key in seen:
-                    raise ValueError(f"name or alias {label!r} is used twice in people")
+                    where = "people" if not self.organisations else "people and organisations"
+                    raise ValueError(f"name or alias {label!r} is used twice in {where}")
                 seen.add(key)
         for i, quote in enumerate(self.quotes):
-            if quote.speaker not in names:
-                raise ValueError(_unknown_person("quotes", i, "speaker", quote.speaker, names))
+            name = quote.speaker_name
+            if name is not None and name not in names:
+                raise ValueError(_unknown_person("quotes", i, "speaker", name, names))
         for i, claim in enumerate(self.claims):
-            if claim.claimant not in names:
-                raise ValueError(_unknown_person("claims", i, "claimant", claim.claimant, names))
+            name = claim.claimant_name
+            if name is not None and name not in names:
+                raise ValueError(_unknown_person("claims", i, "claimant", name, names))
         return self
 
     def person(self, name: str) -> Person:
@@ -222,7 +273,7 @@ def _unknown_person(section: str, index: int, field: str, name: str, names: set[
     known = ", ".join(sorted(names)) or "none"
     return (
         f"{section}.{index}.{field}: {name!r} is not the canonical name of anyone in people "
-        f"(known: {known})"
+        f"(known: {known}) or organisations; an unnamed speaker is written {{unnamed: …}}"
     )
 
 

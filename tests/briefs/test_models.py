@@ -90,7 +90,8 @@ def test_claimant_must_be_someone_in_people() -> None:
     ((_, message),) = problems(data)
     assert message == (
         "Value error, claims.0.claimant: 'Sam Row' is not the canonical name of anyone in "
-        "people (known: Jane Doe, Sam Roe)"
+        "people (known: Jane Doe, Sam Roe) or organisations; an unnamed speaker is written "
+        "{unnamed: …}"
     )
 
 
