@@ -5,10 +5,10 @@ Every refusal is an `ArticleError` whose message a user can act on; nothing is h
 
 from __future__ import annotations
 
-import html.parser
 import logging
-from dataclasses import dataclass
 
+from bot.ingest import article as ingest
+from bot.ingest.article import Article
 from bot.ingest.fetch import Fetcher, FetchError, TooLarge
 
 log = logging.getLogger(__name__)
@@ -16,23 +16,11 @@ log = logging.getLogger(__name__)
 # One article-text limit for ingest, uploads, feeds and source texts (design.md).
 MAX_ARTICLE_BYTES = 1024 * 1024
 KINDS = {".txt": "text", ".html": "html", ".htm": "html"}
-# Paragraph-ish elements whose text makes the article; everything else in a page is chrome.
-_BLOCKS = frozenset({"p", "h1", "h2", "h3", "li", "blockquote"})
-_SKIP = frozenset({"script", "style", "nav", "header", "footer", "aside", "form", "noscript"})
-MIN_ARTICLE_WORDS = 30
+__all__ = ["Article", "ArticleError", "download", "from_file", "from_paste"]
 
 
 class ArticleError(Exception):
     """The upload or paste cannot be drafted; `str()` says why and what to do instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """Plain article text with its headline (the first line of `text`)."""
-
-    headline: str
-    text: str  # headline on the first line, then the body: what the draft's quotes stand in
-    name: str | None = None  # the uploaded file's name
 
 
 def kind_of(filename: str) -> str:
@@ -71,96 +59,32 @@ def decode(filename: str, body: bytes) -> str:
 
 
 def from_file(filename: str, body: bytes) -> Article:
-    """An article from an uploaded file's bytes."""
+    """An article from an uploaded file's bytes, read by the ingest engine's reader."""
     kind = kind_of(filename)
     check_size(filename, len(body))
-    text = decode(filename, body)
-    if kind == "html":
-        return _from_html(filename, text)
-    return _from_text(filename, text)
+    decode(filename, body)  # the clear refusals first: binary, not UTF-8
+    try:
+        if kind == "html":
+            return ingest.article_from_html(filename, body)
+        return ingest.article_from_text(filename, body)
+    except ingest.ArticleError as exc:
+        raise ArticleError(
+            f"{exc}. Upload the article page itself or its text as .txt (headline on the first "
+            "line), or paste it with /brief draft."
+        ) from exc
 
 
 def from_paste(headline: str, text: str) -> Article:
     """An article from a pasted headline and body."""
     headline = " ".join(headline.split())
-    body = text.strip()
-    if not headline or not body:
+    if not headline or not text.strip():
         raise ArticleError("Give both a headline and the article text.")
-    if "\x00" in body:
+    if "\x00" in text:
         raise ArticleError("The pasted text contains NUL characters; paste plain text.")
-    return Article(headline, f"{headline}\n{body}\n")
-
-
-def _from_text(filename: str, text: str) -> Article:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 2:
-        raise ArticleError(
-            f"{filename!r} has no article: put the headline on the first line and the text below."
-        )
-    return Article(
-        " ".join(lines[0].split()), text if text.endswith("\n") else text + "\n", filename
-    )
-
-
-class _Paragraphs(html.parser.HTMLParser):
-    """Headline and paragraph text of a page; scripts, navigation and footers are skipped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title = ""
-        self.h1 = ""
-        self.paragraphs: list[str] = []
-        self._stack: list[str] = []
-        self._skipping = 0
-        self._current: list[str] | None = None
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self._skipping += 1
-        elif tag == "title":
-            self._in_title = True
-        elif tag in _BLOCKS and self._current is None and not self._skipping:
-            self._current = []
-            self._stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag == "title":
-            self._in_title = False
-        elif self._stack and tag == self._stack[-1] and self._current is not None:
-            text = " ".join("".join(self._current).split())
-            if text:
-                if tag == "h1" and not self.h1:
-                    self.h1 = text
-                else:
-                    self.paragraphs.append(text)
-            self._current = None
-            self._stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif self._current is not None and not self._skipping:
-            self._current.append(data)
-
-
-def _from_html(filename: str, text: str) -> Article:
-    parser = _Paragraphs()
     try:
-        parser.feed(text)
-        parser.close()
-    except (AssertionError, ValueError) as exc:  # html.parser's own complaints
-        raise ArticleError(f"{filename!r} could not be read as HTML: {exc}") from exc
-    headline = parser.h1 or " ".join(parser.title.split())
-    body = [p for p in parser.paragraphs if len(p.split()) >= 4]
-    if not headline or sum(len(p.split()) for p in body) < MIN_ARTICLE_WORDS:
-        raise ArticleError(
-            f"No article found in {filename!r}: the page has no headline and paragraphs of "
-            "story text. Save the article page itself, or paste its text with /brief draft."
-        )
-    return Article(headline, headline + "\n" + "\n".join(body) + "\n", filename)
+        return ingest.article_from_text("pasted text", f"{headline}\n{text}".encode())
+    except ingest.ArticleError as exc:
+        raise ArticleError(str(exc)) from exc
 
 
 async def download(fetcher: Fetcher, url: str, filename: str, size: int) -> Article:

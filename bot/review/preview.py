@@ -43,7 +43,8 @@ def build(
     draft: Draft, data: dict[str, Any], checked: Checked, topic_labels: dict[str, str]
 ) -> Preview:
     """The preview of a draft, from its data and what the loader said of it."""
-    notes = {n.quote: n.reason for n in draft.notes}
+    notes = {n.quote: n.reason for n in draft.notes if n.quote >= 0}
+    general = tuple(Item(n.reason) for n in draft.notes if n.quote < 0)
     quotes = [q for q in data.get("quotes") or [] if isinstance(q, dict)]
     quote_items = []
     for i, quote in enumerate(quotes):
@@ -77,7 +78,7 @@ def build(
         else "Fails `briefbot check`; fix it before publishing:\n"
         + "\n".join(f"• {clip(e, 300)}" for e in checked.errors[:10])
     )
-    sections = (
+    sections: tuple[Section, ...] = (
         Section("Date", body=_date(data.get("date"))),
         Section(f"Quotes ({len(quotes)})", tuple(quote_items), None if quotes else "No quotes."),
         Section(f"People ({len(people)})", people, None if people else "Nobody named."),
@@ -85,6 +86,8 @@ def build(
         Section("Topics", body=topics or "None from the vocabulary."),
         Section("Check", body=check_body),
     )
+    if general:
+        sections = (*sections[:-1], Section("Review notes", general), sections[-1])
     expires = draft.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     origin = draft.origin.value + (f" {draft.origin_name}" if draft.origin_name else "")
     uncertain_count = plural(len(notes), "uncertain attribution")

@@ -25,7 +25,7 @@ from bot.ingest.fetch import Fetcher
 from bot.reply import Item, Reply, Section, Status
 from bot.review import article as articles
 from bot.review import publish as files
-from bot.review.drafting import Drafter, dump, simple_drafter
+from bot.review.drafting import Drafter, dump, ingest_drafter
 from bot.review.preview import Preview, build, speakers_of
 from bot.store.records import (
     AuditAction,
@@ -102,7 +102,7 @@ class ReviewService:
     library: LibraryHandle
     config: ReviewConfig
     fetcher: Callable[[], AbstractAsyncContextManager[Fetcher]]
-    drafter: Drafter = simple_drafter
+    drafter: Drafter = ingest_drafter
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ who may do what
@@ -185,7 +185,7 @@ class ReviewService:
                 brief_yaml=drafted.yaml,
                 source_text=article.text,
                 origin=origin,
-                origin_name=article.name,
+                origin_name=article.name if origin is DraftOrigin.UPLOAD else None,
                 notes=drafted.notes,
             ),
             self.config.draft_lifetime,

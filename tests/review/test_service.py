@@ -68,7 +68,7 @@ async def test_a_pasted_article_becomes_a_stored_draft_with_an_honest_preview(
     text = str(preview.reply)
     assert "This budget keeps the ferries running" in text and "Jane Doe" in text
     # The second quote names nobody beside it: shown as uncertain, with why.
-    assert "(uncertain: no 'said' names a speaker" in text
+    assert "2. Sam Roe (uncertain: no speaker cue" in text
     assert [i for i, _ in preview.uncertain] == [1]
     assert preview.speakers == ("Jane Doe", "Sam Roe")
     assert "unknown (the source does not state it" in text
@@ -83,10 +83,10 @@ async def test_fix_speaker_changes_the_quote_and_clears_its_uncertainty(
     review: ReviewService,
 ) -> None:
     draft_id = await draft(review)
-    outcome = await review.fix_speaker(BOB, draft_id, 1, 1)  # quote 2 → Sam Roe
+    outcome = await review.fix_speaker(BOB, draft_id, 1, 0)  # quote 2 → Jane Doe
     assert outcome.preview is not None
     assert outcome.preview.uncertain == ()
-    assert "2. Sam Roe" in str(outcome.preview.reply) and "uncertain" not in str(
+    assert "2. Jane Doe" in str(outcome.preview.reply) and "uncertain" not in str(
         outcome.preview.reply.sections[1]
     )
     stale = await review.fix_speaker(BOB, draft_id, 1, 7)  # no such choice
@@ -97,7 +97,7 @@ async def test_publish_writes_the_files_reloads_at_once_and_is_audited(
     review: ReviewService, live: LiveLibrary, briefs_dir: Path, store: Store
 ) -> None:
     draft_id = await draft(review)
-    await review.fix_speaker(ALICE, draft_id, 1, 1)
+    await review.fix_speaker(ALICE, draft_id, 1, 0)
     outcome = await review.publish(BOB, draft_id)
     assert outcome.closed and outcome.reply.title == f"Published {BRIEF_ID}"
     assert (briefs_dir / f"{BRIEF_ID}.yaml").is_file()
@@ -109,7 +109,7 @@ async def test_publish_writes_the_files_reloads_at_once_and_is_audited(
     brief = live.current().get(BRIEF_ID)  # live without waiting for the watcher
     assert brief is not None
     assert [(q.speaker, q.text) for q in brief.quotes][1] == (
-        "Sam Roe",
+        "Jane Doe",
         "It is a missed chance for housing",
     )
     [entry] = await store.audit_history(BRIEF_ID)
