@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 from collections.abc import Sequence
@@ -13,9 +14,12 @@ from discord.ext import commands
 
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
+from bot.ingest.fetch import Fetcher
+from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
 from bot.store.sqlite import Store
 
@@ -26,8 +30,11 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
-# Loaded only when the bot has a subscription store.
+# Loaded only when the bot has a store.
 DIGEST_EXTENSION = "bot.commands.digest"
+REVIEW_EXTENSION = "bot.commands.brief"
+# How often drafts past their expiry are deleted (a press on one refuses it at any time).
+EXPIRY_SWEEP_SECONDS = 3600.0
 
 # What the bot needs in a channel: see it, post, and post embeds (for digests).
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
@@ -90,6 +97,7 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
 
@@ -106,7 +114,11 @@ class BriefBot(commands.Bot):
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            self.review = review_service(self.settings, self.store, live)
+            extensions = (*extensions, DIGEST_EXTENSION, REVIEW_EXTENSION)
+            # Review controls are persistent: a preview drawn before a restart still works.
+            self.add_dynamic_items(*REVIEW_ITEMS)
+            self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
         if self.settings.dev_guild_id is not None:
@@ -121,6 +133,17 @@ class BriefBot(commands.Bot):
             self.start_background(self._start_scheduler())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
+
+    async def _sweep_drafts(self) -> None:
+        while True:
+            assert self.store is not None
+            try:
+                expired = await self.store.expire_drafts()
+                if expired:
+                    log.info("deleted %d expired drafts", expired)
+            except Exception:  # the sweep must outlive a bad moment of the database
+                log.exception("deleting expired drafts failed")
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
 
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
@@ -141,6 +164,24 @@ class BriefBot(commands.Bot):
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+
+
+def review_service(settings: Settings, store: Store, live: LiveLibrary) -> ReviewService:
+    """The review service for these settings."""
+    private_hosts = settings.fetch_private_hosts
+    return ReviewService(
+        store,
+        LibraryHandle(live.current, live.reload),
+        ReviewConfig(
+            briefs_dir=settings.briefs_dir,
+            editor_role_id=settings.editor_role_id,
+            review_channel_id=settings.review_channel_id,
+            editor_guild_ids=settings.editor_guild_ids,
+            dev_guild_id=settings.dev_guild_id,
+            draft_lifetime=dt.timedelta(days=settings.draft_days),
+        ),
+        lambda: Fetcher(private_hosts=private_hosts),
+    )
 
 
 def invite_url(application_id: int) -> str:

@@ -220,20 +220,20 @@ class ReviewService:
         """Why a draft can no longer be changed."""
         if draft is not None and draft.state is DraftState.PUBLISHING:
             return _refusal(
-                f"Draft #{draft_id} is being published by <@{draft.state_by}> right now.",
+                f"Draft #{draft_id} is being published by user {draft.state_by} right now.",
                 "Already being published",
             )
         if draft is not None and draft.state is DraftState.PUBLISHED:
             when = f" on {_when(draft.state_at)}" if draft.state_at else ""
             return _refusal(
                 f"Draft #{draft_id} was already published as {draft.brief_id} by "
-                f"<@{draft.state_by}>{when}.",
+                f"user {draft.state_by}{when}.",
                 "Already published",
             )
         history = await self.store.audit_of_draft(draft_id)
         last = history[-1] if history else None
         if last is not None and last.action is AuditAction.DISCARDED:
-            text = f"Draft #{draft_id} was discarded by <@{last.user_id}> on {_when(last.at)}."
+            text = f"Draft #{draft_id} was discarded by user {last.user_id} on {_when(last.at)}."
         elif last is not None and last.action is AuditAction.EXPIRED:
             text = (
                 f"Draft #{draft_id} expired on {_when(last.at)} and was deleted. "
@@ -345,7 +345,7 @@ class ReviewService:
             Reply(
                 f"{verb} {claimed.brief_id}",
                 description=(
-                    f"{verb} by <@{member.user_id}>"
+                    f"{verb} by user {member.user_id}"
                     + (f" on {_when(entry.at)}" if entry else "")
                     + f". It is live: /summary brief:{claimed.brief_id}"
                 ),
@@ -449,7 +449,7 @@ def settings_reply(saved: GuildSettings, config: ReviewConfig) -> Reply:
 
     def show(value: int | None, default: int | None, kind: str) -> str:
         if value is not None:
-            return f"<@&{value}>" if kind == "role" else f"<#{value}>"
+            return f"role {value}" if kind == "role" else f"<#{value}>"
         if default is not None:
             return f"default from the environment ({default})"
         return "not set"
@@ -490,7 +490,7 @@ def _entry(entry: AuditEntry) -> Item:
     sha = f" · source sha256 {entry.source_sha256[:12]}…" if entry.source_sha256 else ""
     draft = f" · draft #{entry.draft_id}" if entry.draft_id is not None else ""
     return Item(
-        f"{entry.action.value} by <@{entry.user_id}> on {_when(entry.at)}",
+        f"{entry.action.value} by user {entry.user_id} on {_when(entry.at)}",
         entry.brief_id,
         f"{draft.removeprefix(' · ')}{sha}".strip(" ·") or None,
     )
