@@ -30,6 +30,7 @@ _NP_STOP = re.compile(
     r"before|to|from|with|of the|that|because|if|but|and then|adding|noting)\b"
 )
 _FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|my|myself)\b")
+_QUOTED_AS = re.compile(r"\bquoted\s+(.{1,60}?)\s+as\s+(?:saying|telling|writing)\b")
 _ACCORDING = re.compile(r"\baccording to\s+(.+?)(?:[,;]|\.(?:\s|$)|$)", re.IGNORECASE)
 _INDEFINITE = frozenset("a an one another some two three four several many most other".split())
 _PLURAL_BODIES = frozenset(
@@ -100,10 +101,26 @@ class Resolver:
             pass
         elif len(words) == 1 and words[0] in lexicon.PRONOUNS:
             return self.pronoun(words[0], start)
+        elif re.fullmatch(r"the \d+-year-old(?: \w+)?", low):
+            # "the 45-year-old said": the last person named, whatever their gender.
+            return self.pronoun("", start)
         mentions = [
             m for m in self.cast.within(start, end) if m.kind in ("name", "title", "candidate")
         ]
         if words[0] in _INDEFINITE and not (mentions and mentions[-1].end >= end - 1):
+            return Speaker(UNNAMED, stripped)
+        head_word = stripped.split()[-1]
+        if (
+            mentions
+            and mentions[-1].end < end - 1
+            and head_word.islower()
+            and (head_word in lexicon.UNNAMED_HEADS or head_word in _PLURAL_BODIES)
+        ):
+            # "Trump's lawyer", "a Google spokeswoman", "Con Edison officials": not the name in
+            # it, but someone it describes: a person known by that role, else unnamed.
+            entity = by_title(self.cast, head_word, start) if len(words) <= 4 else None
+            if entity is not None:
+                return Speaker(_kind(entity), entity.name, entity.key)
             return Speaker(UNNAMED, stripped)
         if mentions:
             # "US state department spokesperson Tammy Bruce": the person is the head.
@@ -159,7 +176,7 @@ class Resolver:
 
     def pronoun(self, word: str, offset: int) -> Speaker | None:
         """The antecedent of he/she (nearest person of that gender), or of they/it."""
-        gender = lexicon.PRONOUNS[word]
+        gender = lexicon.PRONOUNS.get(word)
         para = self.para_of(offset)
         if gender in ("p", "n"):
             org = self.recent_organisation(offset)
@@ -178,7 +195,7 @@ class Resolver:
                 continue
             if entity.gender == gender and entity not in fits:
                 fits.append(entity)
-            elif entity.gender is None and entity not in unsure:
+            elif (entity.gender is None or gender is None) and entity not in unsure:
                 unsure.append(entity)
         if not fits and unsure:
             fits = unsure
@@ -193,6 +210,8 @@ class Resolver:
                     break
         if not fits:
             return None
+        if len(fits) > 1 and gender is None:
+            return Speaker(PERSON, fits[0].name, fits[0].key)
         if len(fits) > 1:
             label = "male" if gender == "m" else "female"
             names = ", ".join(e.name for e in fits[:3])
@@ -274,6 +293,11 @@ class Resolver:
 
     def after(self, text: str, start: int) -> tuple[Speaker, str] | None:
         """A cue after the quotation: `," X said`, `," said X`, `," according to X`."""
+        quoted = _QUOTED_AS.search(text)
+        if quoted is not None and quoted.start() < 60:
+            found = self.phrase(quoted.group(1), start + quoted.start(1), nearest_last=True)
+            if found is not None:
+                return found, "quoted X as saying"
         according = _ACCORDING.search(text)
         if according is not None and according.start() < 40:
             found = self.phrase(according.group(1), start + according.start(1), nearest_last=False)
@@ -296,7 +320,29 @@ class Resolver:
             if not np.strip():
                 return None
             found = self.phrase(np, start + match.end(), nearest_last=False)
+            if found is not None and found.kind == UNNAMED and stop is not None:
+                # "said a State Department spokesman, Jeff Rathke.": the name after the comma.
+                named = self.appositive_name(rest, stop.start(), start + match.end())
+                if named is not None:
+                    return named, "said X"
             return (found, "said X") if found else None
+        return None
+
+    def appositive_name(self, rest: str, at: int, base: str | int) -> Speaker | None:
+        """A person named right after a comma, closing the phrase: ", Jeff Rathke." ."""
+        tail = rest[at:]
+        match = re.match(r",\s+", tail)
+        if match is None:
+            return None
+        lo = int(base) + at + match.end()
+        for mention in self.cast.within(lo, lo + 60):
+            if mention.start != lo or mention.entity is None:
+                return None
+            entity = self.cast.entities[mention.entity]
+            after = rest[at + match.end() + (mention.end - mention.start) :][:1]
+            if entity.kind in (PERSON, "candidate") and after in ("", ".", ",", ";"):
+                return self.of_mention(mention)
+            return None
         return None
 
     def before(self, text: str, start: int) -> tuple[Speaker, str] | None:
@@ -315,9 +361,9 @@ class Resolver:
             clause = text[clause_at + 1 :] if clause_at >= 0 else text
             offset = start + (clause_at + 1 if clause_at >= 0 else 0)
             if not any(w in lexicon.SPEECH_VERBS for w in _VERB.findall(clause)):
-                found = self.sentence_subject(clause, offset, "introduced by a colon")
-                if found is not None:
-                    return found
+                introduced = self.sentence_subject(clause, offset, "introduced by a colon")
+                if introduced is not None:
+                    return introduced
         verbs = [
             m
             for m in _VERB.finditer(text)
@@ -500,7 +546,23 @@ def attribute(
         last_quote_para = paragraph.index
         spoken = [a.speaker for a in result[-len(quotations) :] if a.speaker.kind != UNKNOWN]
         last_speaker = spoken[-1] if spoken else None
-    return result
+    return _run_ons(result)
+
+
+def _run_ons(result: list[Attribution]) -> list[Attribution]:
+    """A run-on quotation with no cue takes the speaker its continuation names, if it does."""
+    fixed = list(result)
+    for i in range(len(fixed) - 2, -1, -1):
+        here, there = fixed[i], fixed[i + 1]
+        span = here.quotation.span
+        if span.closed or here.cue not in ("none", "follows a paragraph about the speaker"):
+            continue
+        if there.quotation.span.para != span.para + 1 or not there.quotation.paragraph_start:
+            continue
+        if there.speaker.kind == UNKNOWN or there.cue == "none":
+            continue
+        fixed[i] = Attribution(here.quotation, there.speaker, "continued by a quotation with a cue")
+    return fixed
 
 
 def _is_content(paragraph: Paragraph) -> bool:

@@ -314,6 +314,61 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A draft ready to write: its id, YAML and source text, and what it holds."""
+
+    brief_id: str
+    yaml: str
+    source: str
+    quotes: int
+    speakers: int
+    claims: int
+    topics: int
+    uncertain: int
+
+
+def render_draft(
+    article: Article, analysis: Analysis, brief_id: str, vocabulary: Vocabulary
+) -> Rendered:
+    """The draft's YAML and source text for this id (no file is touched)."""
+    data, review = build(article, analysis, brief_id, vocabulary)
+    return Rendered(
+        brief_id=brief_id,
+        yaml=render(article, data, review),
+        source=article.text + "\n",
+        quotes=len(data["quotes"]),
+        speakers=len({str(q["speaker"]) for q in data["quotes"]}),
+        claims=len(data["claims"]),
+        topics=len(data["topics"]),
+        uncertain=sum(1 for line in review if line.startswith(("quotes.", "quote "))),
+    )
+
+
+def save_draft(rendered: Rendered, out: Path, *, force: bool = False) -> Written:
+    """Write `out/<id>.yaml` and `out/sources/<id>.txt`; never overwrite unless forced."""
+    brief_path = out / f"{rendered.brief_id}.yaml"
+    source_path = out / "sources" / f"{rendered.brief_id}.txt"
+    existing = [p for p in (brief_path, source_path) if p.exists()]
+    if existing and not force:
+        raise DraftExists(
+            f"{existing[0]} already exists; not overwritten (use --force to replace it)"
+        )
+    # The source first, then the brief: a brief never points at a missing source.
+    _write_atomic(source_path, rendered.source)
+    _write_atomic(brief_path, rendered.yaml)
+    return Written(
+        brief=brief_path,
+        source=source_path,
+        quotes=rendered.quotes,
+        speakers=rendered.speakers,
+        claims=rendered.claims,
+        topics=rendered.topics,
+        uncertain=rendered.uncertain,
+        overwrote=bool(existing),
+    )
+
+
 def write_draft(
     article: Article,
     analysis: Analysis,
@@ -323,31 +378,10 @@ def write_draft(
     force: bool = False,
     vocabulary: Vocabulary | None = None,
 ) -> Written:
-    """Write `out/<id>.yaml` and `out/sources/<id>.txt`; never overwrite unless forced."""
-    brief_path = out / f"{brief_id}.yaml"
-    source_path = out / "sources" / f"{brief_id}.txt"
-    existing = [p for p in (brief_path, source_path) if p.exists()]
-    if existing and not force:
-        raise DraftExists(
-            f"{existing[0]} already exists; not overwritten (use --force to replace it)"
-        )
+    """Render and save one draft (the vocabulary beside `out`, else briefs/topics.yaml)."""
     if vocabulary is None:
         vocabulary = load_vocabulary(_vocabulary_path(out))
-    data, review = build(article, analysis, brief_id, vocabulary)
-    # The source first, then the brief: a brief never points at a missing source.
-    _write_atomic(source_path, article.text + "\n")
-    _write_atomic(brief_path, render(article, data, review))
-    speakers = {str(q["speaker"]) for q in data["quotes"]}
-    return Written(
-        brief=brief_path,
-        source=source_path,
-        quotes=len(data["quotes"]),
-        speakers=len(speakers),
-        claims=len(data["claims"]),
-        topics=len(data["topics"]),
-        uncertain=sum(1 for line in review if line.startswith(("quotes.", "quote "))),
-        overwrote=bool(existing),
-    )
+    return save_draft(render_draft(article, analysis, brief_id, vocabulary), out, force=force)
 
 
 def _vocabulary_path(out: Path) -> Path:

@@ -100,7 +100,7 @@ class Cast:
 
     def find(self, name: str) -> Entity | None:
         """The entity a name (full, surname, or title + name) refers to, if any."""
-        return _lookup(self.entities, name.split())
+        return _Index(self.entities).lookup(name.split())
 
 
 def _clean_token(token: str) -> str:
@@ -139,38 +139,65 @@ def _split_sequence(tokens: list[str]) -> list[list[str]]:
     return [p for p in parts if p]
 
 
-def _lookup(entities: dict[int, Entity], core: list[str]) -> Entity | None:
-    """An entity whose name contains this core (the first introduced wins a tie)."""
-    if not core:
-        return None
-    folded = [t.casefold() for t in core]
-    best: Entity | None = None
-    for entity in sorted(entities.values(), key=lambda e: e.first):
-        names = [t.casefold() for t in entity.tokens]
-        if folded == names:
-            return entity
+class _Index:
+    """Entities by each word of their names, so a lookup reads only the few that share one."""
+
+    def __init__(self, entities: dict[int, Entity]) -> None:
+        self.entities = entities
+        self.by_token: dict[str, list[int]] = {}
+        self.by_name: dict[str, int] = {}
+        for entity in entities.values():
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        """Index an entity (again, after a rename)."""
+        self.entities[entity.key] = entity
+        for token in {t.casefold() for t in entity.tokens}:
+            keys = self.by_token.setdefault(token, [])
+            if entity.key not in keys:
+                keys.append(entity.key)
+                keys.sort()  # creation order is first-mention order
+        self.by_name.setdefault(entity.name.casefold(), entity.key)
+
+    def sharing(self, token: str) -> list[Entity]:
+        """Entities with this word in their name, first introduced first."""
+        return [self.entities[k] for k in self.by_token.get(token.casefold(), ())]
+
+    def lookup(self, core: list[str]) -> Entity | None:
+        """An entity whose name contains this core (the first introduced wins a tie)."""
+        if not core:
+            return None
+        folded = [t.casefold() for t in core]
         n = len(folded)
-        contained = any(names[i : i + n] == folded for i in range(len(names) - n + 1))
-        if contained and best is None and (n > 1 or entity.kind == "person"):
-            best = entity
-    return best
+        best: Entity | None = None
+        for entity in self.sharing(core[0]):
+            names = [t.casefold() for t in entity.tokens]
+            if folded == names:
+                return entity
+            contained = any(names[i : i + n] == folded for i in range(len(names) - n + 1))
+            if contained and best is None and (n > 1 or entity.kind == "person"):
+                best = entity
+        return best
 
+    def same(self, core: list[str]) -> Entity | None:
+        """The entity with exactly this name."""
+        key = self.by_name.get(" ".join(core).casefold())
+        if key is None:
+            return None
+        entity = self.entities[key]
+        return entity if entity.name.casefold() == " ".join(core).casefold() else None
 
-def _same_name(entities: dict[int, Entity], core: list[str]) -> Entity | None:
-    name = " ".join(core).casefold()
-    return next((e for e in entities.values() if e.name.casefold() == name), None)
-
-
-def _absorbed(entities: dict[int, Entity], core: list[str]) -> Entity | None:
-    """An entity this longer name completes ("Te Kaurinui Robert" → "… Robert Parata"): renamed."""
-    n = len(core)
-    for entity in entities.values():
-        names = entity.tokens
-        k = len(names)
-        if 2 <= k < n and entity.kind != "organisation" and core[:k] == names:
-            entity.name = " ".join(core)
-            return entity
-    return None
+    def absorbed(self, core: list[str]) -> Entity | None:
+        """An entity this longer name completes ("Te Kaurinui Robert" → "… Robert Parata")."""
+        n = len(core)
+        for entity in self.sharing(core[0]):
+            names = entity.tokens
+            k = len(names)
+            if 2 <= k < n and entity.kind != "organisation" and core[:k] == names:
+                entity.name = " ".join(core)
+                self.add(entity)
+                return entity
+        return None
 
 
 _SPEECH_ALT = "|".join(sorted(lexicon.SPEECH_VERBS, key=len, reverse=True))
@@ -189,8 +216,8 @@ def _speaking_words(story: list[Paragraph]) -> set[str]:
         text = masked(paragraph.text)
         for match in _SPEAKER_BEFORE.finditer(text):
             # "Whole Foods said" is no sign that "Foods" is a surname; "Mr. McHugh said" is.
-            previous = re.search(r"(\S+)\s*$", text[: match.start(1)])
-            word = previous.group(1) if previous else ""
+            head = text[max(0, match.start(1) - 40) : match.start(1)].split()
+            word = head[-1] if head else ""
             if word[:1].isupper() and _clean_token(word) not in lexicon.HONORIFICS:
                 continue
             found.add(match.group(1))
@@ -352,15 +379,17 @@ def cast(paragraphs: list[Paragraph]) -> Cast:
     entities: dict[int, Entity] = {}
     speaking = _speaking_words(story)
 
+    index = _Index(entities)
+
     def new(raw: _Raw, kind: str) -> Entity:
         entity = Entity(len(entities), " ".join(raw.core), kind, raw.start)
-        entities[entity.key] = entity
+        index.add(entity)
         return entity
 
     # Pass 1: multi-word names (and titled single names) make entities.
     for raw in raws:
         if raw.org:
-            if _same_name(entities, raw.core) is None:
+            if index.same(raw.core) is None:
                 new(raw, "organisation")
             continue
         if len(raw.core) < 2 and not (raw.core and raw.titles):
@@ -380,7 +409,7 @@ def cast(paragraphs: list[Paragraph]) -> Cast:
             + (1 if gender else 0)
             + (2 if raw.core[-1] in speaking or raw.text in speaking else 0)
         )
-        existing = _lookup(entities, raw.core) or _absorbed(entities, raw.core)
+        existing = index.lookup(raw.core) or index.absorbed(raw.core)
         if existing is not None and (len(raw.core) == 1 or existing.kind == "person"):
             entity = existing
         elif len(raw.core) == 1:
@@ -411,7 +440,7 @@ def cast(paragraphs: list[Paragraph]) -> Cast:
                     Mention(raw.start, raw.end, raw.para, "title", raw.text, titled.key)
                 )
             continue
-        found = _same_name(entities, raw.core) or _lookup(entities, raw.core)
+        found = index.same(raw.core) or index.lookup(raw.core)
         if found is None:
             continue
         entity = found

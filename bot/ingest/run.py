@@ -15,8 +15,8 @@ from bot.briefs.errors import BriefFileError
 from bot.briefs.loader import VOCABULARY_FILE, load_vocabulary
 from bot.briefs.models import Vocabulary
 from bot.ingest.article import HTML_SUFFIXES, STDIN, Article, ArticleError, read_article
-from bot.ingest.draft import DraftExists, slug, write_draft
-from bot.ingest.engine import Analysis, analyse
+from bot.ingest.draft import DraftExists, Rendered, render_draft, save_draft, slug
+from bot.ingest.engine import analyse
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +30,28 @@ ARTICLE_SUFFIXES = frozenset({".txt", *HTML_SUFFIXES})
 class _Done:
     name: str
     article: Article | None
-    analysis: Analysis | None
+    draft: Rendered | None  # rendered under the id its headline gives
     error: str | None
 
 
-def _process(name: str) -> _Done:
-    """Read and analyse one article (in a worker process when there are many)."""
+# Each worker process's vocabulary, read once: (path, vocabulary).
+_VOCABULARY: list[tuple[Path, Vocabulary]] = []
+
+
+def _vocabulary(path: Path) -> Vocabulary:
+    if not _VOCABULARY or _VOCABULARY[0][0] != path:
+        _VOCABULARY[:] = [(path, load_vocabulary(path))]
+    return _VOCABULARY[0][1]
+
+
+def _process(job: tuple[str, Path, str | None]) -> _Done:
+    """Read, analyse and render one article (in a worker process when there are many)."""
+    name, vocabulary, brief_id = job
     try:
         article = read_article(name)
-        return _Done(name, article, analyse(article.text), None)
+        draft_id = brief_id or slug(article.headline or Path(name).stem)
+        draft = render_draft(article, analyse(article.text), draft_id, _vocabulary(vocabulary))
+        return _Done(name, article, draft, None)
     except ArticleError as exc:
         return _Done(name, None, None, str(exc))
     except Exception as exc:  # one bad article must not stop the others
@@ -64,13 +77,13 @@ def expand(paths: Sequence[str]) -> list[str]:
     return found
 
 
-def _results(names: list[str], workers: int | None) -> Iterator[_Done]:
-    if names == [STDIN] or len(names) < POOL_MIN_ARTICLES or workers == 1:
-        yield from map(_process, names)
+def _results(jobs: list[tuple[str, Path, str | None]], workers: int | None) -> Iterator[_Done]:
+    if len(jobs) < POOL_MIN_ARTICLES or workers == 1 or any(j[0] == STDIN for j in jobs):
+        yield from map(_process, jobs)
         return
     count = workers or os.cpu_count() or 1
     with ProcessPoolExecutor(max_workers=count) as pool:
-        yield from pool.map(_process, names, chunksize=max(1, len(names) // (count * 8)))
+        yield from pool.map(_process, jobs, chunksize=max(1, len(jobs) // (count * 8)))
 
 
 def run_ingest(
@@ -107,17 +120,19 @@ def run_ingest(
         return 2
     failed = 0
     taken: set[str] = set()
-    for done in _results(names, workers):
-        if done.error is not None or done.article is None or done.analysis is None:
+    jobs = [(name, vocabulary_path, brief_id) for name in names]
+    for done in _results(jobs, workers):
+        if done.error is not None or done.article is None or done.draft is None:
             failed += 1
             print(f"FAILED {done.error}", file=stderr)
             continue
-        chosen = brief_id or _unique(slug(done.article.headline or Path(done.name).stem), taken)
+        draft = done.draft
+        chosen = brief_id or _unique(draft.brief_id, taken)
         taken.add(chosen)
+        if chosen != draft.brief_id:  # another article of this run has that headline
+            draft = render_draft(done.article, analyse(done.article.text), chosen, topics)
         try:
-            written = write_draft(
-                done.article, done.analysis, out, chosen, force=force, vocabulary=topics
-            )
+            written = save_draft(draft, out, force=force)
         except DraftExists as exc:
             failed += 1
             print(f"FAILED {done.name}: {exc}", file=stderr)

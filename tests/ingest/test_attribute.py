@@ -62,7 +62,8 @@ def test_an_ambiguous_pronoun_is_recorded_as_uncertain() -> None:
 def test_a_spokespersons_readout_is_the_spokespersons_words() -> None:
     body = """
     Foreign minister Omar Haddad met Secretary of State Karen Lowe in Geneva.
-    “Secretary Lowe welcomed Minister Haddad and stressed the value of the ceasefire,” said State Department spokesperson Paul Ferris.
+    “Secretary Lowe welcomed Minister Haddad and stressed the value of the ceasefire,” said \
+    State Department spokesperson Paul Ferris.
     “The Secretary also raised the detained journalists,” added Ferris.
     """
     assert who(body) == ["Paul Ferris", "Paul Ferris"]
@@ -132,3 +133,40 @@ def test_quotes_of_two_speakers_in_one_paragraph() -> None:
     “We won,” said Ana Silva, the mayor, but councillor Ben Ortiz disagreed: “Nobody won.”
     """
     assert who(body) == ["Ana Silva", "Ben Ortiz"]
+
+
+def test_a_spokesman_named_after_a_comma_is_named() -> None:
+    body = "“We have no comment,” said a State Department spokesman, Jeff Rathke."
+    assert said(body)[0][1:] == ("person", "Jeff Rathke")
+
+
+def test_a_run_on_quotation_takes_the_speaker_named_in_its_continuation() -> None:
+    body = """
+    The council met on Friday.
+    “The river is rising and the walls are old.
+    “We need the money now,” said Ana Silva, the mayor.
+    """
+    assert who(body) == ["Ana Silva", "Ana Silva"]
+
+
+def test_an_age_stands_for_the_last_person_named() -> None:
+    body = """
+    Rescuers found Tom Reyes, a fisherman, on the rocks.
+    “I thought it was over,” the 52-year-old said.
+    """
+    assert who(body) == ["Tom Reyes"]
+
+
+def test_someones_spokesman_is_not_that_someone() -> None:
+    body = """
+    Senator Mary Cole faces a vote on Friday.
+    “The senator will not resign,” Cole's spokesman said.
+    “We expect to win,” said Mary Cole.
+    """
+    assert said(body)[0][1:] == ("unnamed", "Cole's spokesman")
+    assert said(body)[1][1:] == ("person", "Mary Cole")
+
+
+def test_quoted_as_saying() -> None:
+    body = "“We will appeal,” the Riverton Gazette quoted Ana Silva, the mayor, as saying."
+    assert who(body) == ["Ana Silva"]
