@@ -295,15 +295,8 @@ class ReviewService:
                 ),
                 preview,
             )
-        if not replace and files.exists(root, found.brief_id):
-            return Outcome(
-                _refusal(
-                    f"A brief with id {found.brief_id} is already published. Publishing this "
-                    "draft would replace it (its file and source text). Press Replace to do so.",
-                    "Replace the published brief?",
-                ),
-                confirm_replace=found.id,
-            )
+        # Whether the id is taken is asked after the claim (in `write`): a loser of a race
+        # then hears that the draft is published, not that a brief would be replaced.
         return await self._write(member, found, replace=replace)
 
     async def _write(self, member: Member, found: Draft, *, replace: bool) -> Outcome:
@@ -328,7 +321,10 @@ class ReviewService:
             if isinstance(exc, files.AlreadyExists):
                 return Outcome(
                     _refusal(
-                        f"{exc}. Press Replace to replace it.", "Replace the published brief?"
+                        f"A brief with id {found.brief_id} is already published. Publishing this "
+                        "draft would replace it (its file and source text). Press Replace to "
+                        "do so.",
+                        "Replace the published brief?",
                     ),
                     confirm_replace=found.id,
                 )
