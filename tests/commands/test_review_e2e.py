@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -169,3 +170,181 @@ async def test_draft_fix_publish_then_quotes_and_the_next_digest(h: Harness, edi
         10,
     )
     assert "Harbour budget approved" in str(digest.json)
+
+
+def no_temp_files(h: Harness) -> bool:
+    return not [p for p in h.briefs_files() if Path(p).name.startswith(".")]
+
+
+def refusal(body: dict[str, Any]) -> str:
+    assert body.get("flags", 0) & EPHEMERAL or "embeds" in body
+    return text_of(body)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "options", "message", "downloaded"),
+    [
+        ("big.txt", b"x", {"size": 2 * 1024 * 1024}, "articles may be at most 1 MiB", False),
+        ("story.pdf", b"%PDF-1.4", {}, "is not a .txt or .html file", False),
+        ("bin.txt", b"Head\n\x00\x01\x02\x03", {}, "is a binary file", True),
+        ("latin.txt", "Héadline\nCafé story".encode("latin-1"), {}, "is not UTF-8 text", True),
+        ("page.html", b"<html><body><nav>Home</nav></body></html>", {}, "no article text", True),
+        ("gone.txt", b"Head\nbody", {"status": 500}, "Could not download", True),
+        ("slow.txt", b"Head\nbody", {"delay": 3.0}, "Could not download", True),
+    ],
+)
+async def test_bad_uploads_get_a_clear_private_refusal(
+    h: Harness,
+    editors: Any,
+    name: str,
+    data: bytes,
+    options: dict[str, Any],
+    message: str,
+    downloaded: bool,
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    attachment = h.fake.add_attachment(name, data, **options)
+    callback = await h.fake.invoke("brief draft", {"file": attachment}, member=erin)
+    assert callback["type"] == 5 and callback["data"]["flags"] & EPHEMERAL  # deferred privately
+    body = await h.answered(h.last())
+    assert message in text_of(body)
+    assert bool(h.fake.downloads_of(attachment)) is downloaded  # too big/wrong type: not fetched
+    assert await h.bot.review.store.drafts_of(h.fake.guild_id, erin.id) == []  # type: ignore[union-attr]
+    assert no_temp_files(h)
+
+
+async def test_paste_modal_says_its_limit_and_drafts(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    opened = await h.fake.invoke("brief draft", member=erin)
+    assert opened["type"] == 9
+    inputs = str(opened["data"]["components"])
+    assert "4,000 characters" in inputs and "/brief draft file:" in inputs
+    headline, _, body = ARTICLE.partition("\n")
+    await h.fake.submit_modal(
+        {"Headline": headline, "Article text (at most 4,000 characters)": body}
+    )
+    preview = await h.answered(h.last())
+    assert "Draft: Harbour budget approved" in text_of(preview)
+
+
+async def test_two_editors_pressing_publish_at_once_make_one_brief(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    olaf = h.fake.add_member("olaf", roles=[editors])
+    await h.draft(erin)
+    message_id = h.preview_id()
+    publish = h.control(message_id, "Publish")
+    await asyncio.gather(
+        h.fake.click(message_id, publish, member=erin),
+        h.fake.click(message_id, publish, member=olaf),
+    )
+    records = h.fake.interactions()[-2:]
+    answers = sorted([text_of(await h.answered(r, "POST")) for r in records])
+    assert sum(f"Published {BRIEF_ID}" in a for a in answers) == 1
+    assert sum("already published" in a or "being published" in a for a in answers) == 1
+    assert len(await h.bot.review.store.audit_history(BRIEF_ID)) == 1  # type: ignore[union-attr]
+    assert no_temp_files(h)
+
+
+async def test_publish_after_discard_and_after_expiry(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    first = h.preview_id()
+    publish = h.control(first, "Publish")
+    discarded = await h.press(first, h.control(first, "Discard"), erin)
+    assert "Draft discarded" in text_of(discarded)
+    assert h.fake.message(first)["components"] == []  # type: ignore[index]
+    # The old preview (e.g. reopened elsewhere) still carries the button: refused, with why.
+    stale = dict(h.fake.message(first) or {})
+    stale["components"] = [
+        {
+            "type": 1,
+            "components": [{"type": 2, "style": 3, "label": "Publish", "custom_id": publish}],
+        }
+    ]
+    await h.fake.click(stale, publish, member=erin)
+    assert "was discarded by user" in text_of(await h.answered(h.last(), "POST"))
+    await h.draft(erin)
+    second = h.preview_id()
+    await h.clock.set(START + dt.timedelta(days=7, minutes=1))
+    expired = await h.press(second, h.control(second, "Publish"), erin)
+    assert "expired" in text_of(expired)
+    assert not (h.root / f"{BRIEF_ID}.yaml").exists() and no_temp_files(h)
+
+
+async def test_non_editors_are_refused_on_every_control(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    mallory = h.fake.add_member("mallory")
+    await h.draft(erin)
+    message_id = h.preview_id()
+    for label in ("Publish", "Discard"):
+        answer = await h.press(message_id, h.control(message_id, label), mallory)
+        assert "Only members with the editor role or the Manage Server" in text_of(answer)
+        assert answer["flags"] & EPHEMERAL
+    answer = await h.press(message_id, h.control(message_id, "select"), mallory, ["1"])
+    assert "Only members with the editor role" in text_of(answer)
+    refused = await h.draft(mallory)
+    assert "Only members with the editor role" in text_of(refused)
+    assert not (h.root / f"{BRIEF_ID}.yaml").exists()
+    assert h.fake.message(message_id)["components"]  # type: ignore[index]  # still open
+
+
+async def test_controls_work_after_a_restart(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path, editors: Any
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    clock = FakeClock(START)
+    erin = fake_discord.add_member("erin", roles=[editors])
+    async with running(briefs_dir, fake_discord, db, editors.id, clock) as h:
+        await h.draft(erin)
+        message_id = h.preview_id()
+        publish = h.control(message_id, "Publish")
+    async with running(briefs_dir, fake_discord, db, editors.id, clock) as h:
+        answer = await h.press(message_id, publish, erin)
+        assert f"Published {BRIEF_ID}" in text_of(answer)
+        assert h.bot.library.current().get(BRIEF_ID) is not None
+
+
+async def test_an_existing_id_asks_for_replace_confirmation(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    first = h.preview_id()
+    await h.press(first, h.control(first, "Publish"), erin)
+    original = (h.root / f"{BRIEF_ID}.yaml").read_bytes()
+    await h.draft(erin)
+    second = h.preview_id()
+    await h.fake.click(second, h.control(second, "select"), values=["0"], member=erin)
+    await h.answered(h.last())
+    ask = await h.press(second, h.control(second, "Publish"), erin)
+    assert "Replace the published brief?" in text_of(ask)
+    assert (h.root / f"{BRIEF_ID}.yaml").read_bytes() == original  # untouched until confirmed
+    followup = next(m for m in reversed(h.fake.interactions()[-1].followups) if m.get("components"))
+    replaced = await h.press(
+        int(followup["id"]), h.control(int(followup["id"]), "Replace the published brief"), erin
+    )
+    assert f"Replaced {BRIEF_ID}" in text_of(replaced)
+    brief = h.bot.library.current().get(BRIEF_ID)
+    assert brief is not None and brief.quotes[1].speaker == "Jane Doe"
+    history = await h.fake.invoke("brief history", {"brief": BRIEF_ID}, member=erin)
+    shown = str(history["data"]["embeds"])
+    assert "replaced by user" in shown and "published by user" in shown
+
+
+async def test_review_channel_posts_previews_for_editors(h: Harness, editors: Any) -> None:
+    review = h.fake.add_channel("review")
+    await h.fake.sync_channel(review)
+    admin = h.fake.add_member("admin")
+    body = await h.fake.invoke(
+        "brief settings",
+        {"review_channel": review.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    assert f"<#{review.id}>" in text_of(body["data"])
+    erin = h.fake.add_member("erin", roles=[editors])
+    told = await h.draft(erin)
+    assert f"is in <#{review.id}>" in text_of(told)
+    [posted] = h.fake.messages(review.id)
+    assert posted["components"] and "Draft: Harbour" in str(posted["embeds"])
+    assert h.fake.allowed_mentions(int(posted["id"])) == {"parse": []}
