@@ -232,6 +232,28 @@ class Store:
             raise
         return store
 
+    @classmethod
+    async def open_read_only(cls, path: str | Path) -> Store:
+        """Open an existing database for reading only: nothing is created, migrated or written."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"{path}: no database here")
+        db = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            db.row_factory = aiosqlite.Row
+            store = cls(db, path, SystemClock())
+            version = await store._user_version()
+        except BaseException:
+            await db.close()
+            raise
+        if version != schema.SCHEMA_VERSION:
+            await db.close()
+            raise StoreError(
+                f"{path} is at database schema version {version}, this briefbot reads "
+                f"{schema.SCHEMA_VERSION}; run the bot once to migrate it"
+            )
+        return store
+
     async def close(self) -> None:
         """Close the database; safe to call twice."""
         if not self._closed:
