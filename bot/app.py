@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 import time
@@ -16,6 +17,7 @@ from bot import limits
 from bot.adapters.discord.feeds import ReviewChannelSink
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
@@ -26,6 +28,7 @@ from bot.feeds.service import FeedService
 from bot.ingest.fetch import Fetcher
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
 from bot.store.sqlite import Store
 
@@ -36,9 +39,12 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
-# Loaded only when the bot has a subscription store.
+# Loaded only when the bot has a store.
 DIGEST_EXTENSION = "bot.commands.digest"
 FEEDS_EXTENSION = "bot.commands.feeds"
+REVIEW_EXTENSION = "bot.commands.brief"
+# How often drafts past their expiry are deleted (a press on one refuses it at any time).
+EXPIRY_SWEEP_SECONDS = 3600.0
 
 # What the bot needs in every kind of channel a digest goes to (bot/limits.py).
 PERMISSIONS = discord.Permissions(limits.invite_permissions())
@@ -131,6 +137,7 @@ class BriefBot(commands.Bot):
         self.feeds: FeedService | None = None
         self.feed_loop: FeedLoop | None = None
         self._fetcher: Fetcher | None = None
+        self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
         self.metrics = metrics or Metrics()
@@ -185,8 +192,12 @@ class BriefBot(commands.Bot):
                 topic_labels=lambda: live.current().topic_names,
                 notifier=poster,
             )
-            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION)
             await self._setup_feeds(self.store)
+            self.review = review_service(self.settings, self.store, live)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
+            # Review controls are persistent: a preview drawn before a restart still works.
+            self.add_dynamic_items(*REVIEW_ITEMS)
+            self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
         if self.settings.dev_guild_id is not None:
@@ -242,6 +253,17 @@ class BriefBot(commands.Bot):
 
             checks["database"] = database
         return checks
+
+    async def _sweep_drafts(self) -> None:
+        while True:
+            assert self.store is not None
+            try:
+                expired = await self.store.expire_drafts()
+                if expired:
+                    log.info("deleted %d expired drafts", expired)
+            except Exception:  # the sweep must outlive a bad moment of the database
+                log.exception("deleting expired drafts failed")
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
 
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
@@ -322,6 +344,24 @@ def _focused(options: object) -> str:
             if found != "?":
                 return found
     return "?"
+
+
+def review_service(settings: Settings, store: Store, live: LiveLibrary) -> ReviewService:
+    """The review service for these settings."""
+    private_hosts = settings.fetch_private_hosts
+    return ReviewService(
+        store,
+        LibraryHandle(live.current, live.reload),
+        ReviewConfig(
+            briefs_dir=settings.briefs_dir,
+            editor_role_id=settings.editor_role_id,
+            review_channel_id=settings.review_channel_id,
+            editor_guild_ids=settings.editor_guild_ids,
+            dev_guild_id=settings.dev_guild_id,
+            draft_lifetime=dt.timedelta(days=settings.draft_days),
+        ),
+        lambda: Fetcher(private_hosts=private_hosts),
+    )
 
 
 def invite_url(application_id: int) -> str:

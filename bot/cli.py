@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +91,8 @@ def _offline(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "feeds":
         return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
     root = args.briefs or settings.briefs_dir
+    if args.command == "ask" and _BRIEF_COMMAND.match(args.line):
+        return ask_brief(args.line, settings.database)
     return ask(args.line, root) if args.command == "ask" else console(root)
 
 
@@ -104,6 +108,40 @@ def check(root: Path) -> int:
     for brief in library.briefs:
         print(f"  ok  {brief.id}")
     return 1 if library.errors else 0
+
+
+# `/brief …` lives in the database, not the briefs folder: the console answers its read-only part.
+_BRIEF_COMMAND = re.compile(r"^\s*/?brief(?:\s|$)", re.IGNORECASE)
+_HISTORY = re.compile(r"^\s*/?brief\s+history(?:\s+(?:brief:)?(?P<brief>\S+))?\s*$", re.I)
+
+
+def ask_brief(line: str, database: Path) -> int:
+    """`/brief history [brief]` offline, reading the database without changing it."""
+    from bot.review.service import history
+    from bot.store.records import StoreError
+    from bot.store.sqlite import Store
+
+    match = _HISTORY.match(line)
+    if match is None:
+        print(
+            "briefbot: only /brief history [brief:<id>] works offline; drafting and publishing "
+            "happen on Discord",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def answer() -> int:
+        try:
+            store = await Store.open_read_only(database)
+        except StoreError as exc:
+            print(f"briefbot: {exc}", file=sys.stderr)
+            return 1
+        async with store:
+            reply = await history(store, match["brief"])
+        sys.stdout.write(render(reply))
+        return 0 if reply.ok else 1
+
+    return asyncio.run(answer())
 
 
 def ask(line: str, root: Path) -> int:

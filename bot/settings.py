@@ -32,14 +32,19 @@ class Settings:
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Validated briefs kept between runs for a quicker start; None: no cache.
     brief_cache: Path | None = None
-    # Feeds: at most this many drafts per poll of one feed; hosts the fetcher may reach on
-    # private addresses (an intranet); where `briefbot feeds poll` writes drafts.
+    # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
+    # `briefbot ingest` write drafts.
     feed_burst: int = 20
-    fetch_private_hosts: tuple[str, ...] = ()
     drafts_dir: Path = Path("drafts")
-    # Defaults for guilds that set nothing (design.md, "Guilds, editors, notices").
+    # Hosts the fetcher may reach on non-public addresses (an intranet; the tests' server).
+    fetch_private_hosts: tuple[str, ...] = ()
+    # Review and publish: defaults for guilds that set nothing (design.md, "Guilds, editors,
+    # notices"); a guild's own settings override the first two.
     editor_role_id: int | None = None
     review_channel_id: int | None = None
+    # Guilds whose editors publish to the shared library; None: the dev guild, else every guild.
+    editor_guild_ids: frozenset[int] | None = None
+    draft_days: float = 7.0
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -76,6 +81,8 @@ class Settings:
             editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
             review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
             feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            editor_guild_ids=_ids(get("BRIEFBOT_EDITOR_GUILD_IDS"), "BRIEFBOT_EDITOR_GUILD_IDS"),
+            draft_days=_float(get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS"),
             fetch_private_hosts=tuple(
                 h.strip()
                 for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
@@ -90,6 +97,13 @@ def _int(value: str | None, name: str) -> int | None:
     if not value.isdigit():
         raise SettingsError(f"{name} must be a numeric Discord id, got {value!r}")
     return int(value)
+
+
+def _ids(value: str | None, name: str) -> frozenset[int] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    return frozenset(i for p in parts if (i := _int(p, name)) is not None)
 
 
 def _float(value: str, name: str) -> float:

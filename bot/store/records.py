@@ -99,16 +99,6 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
-class GuildSettings:
-    """A server's settings (shared with review: editor role, review channel)."""
-
-    guild_id: int
-    editor_role_id: int | None = None
-    review_channel_id: int | None = None
-    notices_channel_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ArchiveCutoff:
     """Where a channel's archive ends: the order key (date, brief id) its first digest set."""
 
@@ -165,3 +155,102 @@ class Slot:
     title: str | None = None
     post_id: int | None = None  # the channel or forum post the message is in
     last_error: str | None = None  # a failure the slot was retried after
+
+
+# ---------------------------------------------------------------------------- review
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """A guild's own settings; None means "use the default from the environment"."""
+
+    guild_id: int
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
+    notices_channel_id: int | None = None
+    updated_at: dt.datetime | None = None
+
+
+class DraftState(StrEnum):
+    """Where a stored draft stands."""
+
+    DRAFT = "draft"  # being reviewed
+    PUBLISHING = "publishing"  # one editor's publish is writing the files
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+
+
+class DraftOrigin(StrEnum):
+    """How the article reached the bot."""
+
+    UPLOAD = "upload"
+    PASTE = "paste"
+    FEED = "feed"
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertain:
+    """An attribution the drafter was not sure of: which quote, and why."""
+
+    quote: int  # index into the draft's quotes
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewDraft:
+    """What a draft is made of when it is stored."""
+
+    guild_id: int
+    requester_id: int
+    brief_id: str
+    brief_yaml: str
+    source_text: str
+    origin: DraftOrigin
+    origin_name: str | None = None
+    notes: tuple[Uncertain, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A stored draft brief and its source text."""
+
+    id: int
+    guild_id: int
+    requester_id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+    brief_id: str
+    brief_yaml: str
+    notes: tuple[Uncertain, ...]
+    source_text: str
+    source_sha256: str
+    origin: DraftOrigin
+    origin_name: str | None
+    state: DraftState
+    state_by: int | None
+    state_at: dt.datetime | None
+    previews: tuple[tuple[int, int], ...]  # (channel id, message id) of each preview posted
+
+
+class AuditAction(StrEnum):
+    """What happened to a draft."""
+
+    PUBLISHED = "published"
+    REPLACED = "replaced"  # published over an existing brief with the same id
+    DISCARDED = "discarded"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit trail."""
+
+    id: int
+    at: dt.datetime
+    guild_id: int | None
+    user_id: int
+    draft_id: int | None
+    brief_id: str
+    source_sha256: str | None
+    action: AuditAction

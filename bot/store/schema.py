@@ -220,6 +220,55 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX feed_entries_hash ON feed_entries (guild_id, content_hash)",
         ),
     ),
+    (
+        5,
+        (
+            # Review and publish (issue 12): per-guild settings, stored drafts, the audit trail.
+            # Created IF NOT EXISTS: team digests creates the same settings table.
+            "CREATE TABLE IF NOT EXISTS guild_settings (guild_id INTEGER PRIMARY KEY, "
+            "editor_role_id INTEGER, review_channel_id INTEGER, notices_channel_id INTEGER, "
+            "updated_at TEXT)",
+            """
+            CREATE TABLE drafts (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                guild_id      INTEGER NOT NULL,
+                requester_id  INTEGER NOT NULL,
+                created_at    TEXT NOT NULL,
+                updated_at    TEXT NOT NULL,
+                expires_at    TEXT NOT NULL,
+                brief_id      TEXT NOT NULL,
+                brief_yaml    TEXT NOT NULL,
+                notes         TEXT NOT NULL DEFAULT '[]',   -- JSON: uncertain attributions
+                source_text   TEXT NOT NULL,
+                source_sha256 TEXT NOT NULL CHECK (length(source_sha256) = 64),
+                origin        TEXT NOT NULL CHECK (origin IN ('upload', 'paste', 'feed')),
+                origin_name   TEXT,                         -- file name or feed link
+                state         TEXT NOT NULL DEFAULT 'draft'
+                              CHECK (state IN ('draft', 'publishing', 'published', 'discarded')),
+                state_by      INTEGER,                      -- who published (or is publishing)
+                state_at      TEXT,
+                previews      TEXT NOT NULL DEFAULT '[]'    -- JSON: [[channel_id, message_id]]
+            )
+            """,
+            "CREATE INDEX drafts_requester ON drafts (guild_id, requester_id, state)",
+            "CREATE INDEX drafts_expiry ON drafts (expires_at)",
+            """
+            CREATE TABLE audit (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                at            TEXT NOT NULL,
+                guild_id      INTEGER,
+                user_id       INTEGER NOT NULL,
+                draft_id      INTEGER,                      -- no foreign key: drafts are deleted
+                brief_id      TEXT NOT NULL,
+                source_sha256 TEXT,
+                action        TEXT NOT NULL
+                              CHECK (action IN ('published', 'replaced', 'discarded', 'expired'))
+            )
+            """,
+            "CREATE INDEX audit_brief ON audit (brief_id, at)",
+            "CREATE INDEX audit_draft ON audit (draft_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"

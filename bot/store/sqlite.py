@@ -1,4 +1,4 @@
-"""The SQLite store: digest subscriptions, daily slot claims and what each channel got.
+"""The SQLite store: digest subscriptions, slot claims, what each channel got; drafts and audit.
 
 What a channel got is its *history*: the archive cutoff its first digest recorded (the order
 key, date and brief id, of the oldest brief that digest showed; see `bot.digest.content`)
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import sqlite3
@@ -32,9 +33,15 @@ from bot.store import schema
 from bot.store.feeds import FeedTables
 from bot.store.records import (
     ArchiveCutoff,
+    AuditAction,
+    AuditEntry,
     ChannelKind,
+    Draft,
+    DraftOrigin,
+    DraftState,
     GuildSettings,
     History,
+    NewDraft,
     PauseKind,
     SchemaTooNewError,
     Slot,
@@ -42,6 +49,7 @@ from bot.store.records import (
     SlotState,
     StoreError,
     Subscription,
+    Uncertain,
     Weekdays,
 )
 
@@ -94,6 +102,70 @@ _SLOT_KEY = "channel_id = ? AND local_date = ? AND slot_time = ?"
 
 def _key(channel_id: int, local_date: dt.date, slot_time: dt.time) -> tuple[int, str, str]:
     return (channel_id, local_date.isoformat(), format_time(slot_time))
+
+
+_DRAFT_COLUMNS = (
+    "id, guild_id, requester_id, created_at, updated_at, expires_at, brief_id, brief_yaml, notes, "
+    "source_text, source_sha256, origin, origin_name, state, state_by, state_at, previews"
+)
+_AUDIT_COLUMNS = "id, at, guild_id, user_id, draft_id, brief_id, source_sha256, action"
+_SETTINGS_COLUMNS = "guild_id, editor_role_id, review_channel_id, notices_channel_id, updated_at"
+
+
+def source_sha256(text: str) -> str:
+    """The hex SHA-256 of a source text as UTF-8: what the audit trail records."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _notes(text: str) -> tuple[Uncertain, ...]:
+    return tuple(Uncertain(int(n["quote"]), str(n["reason"])) for n in json.loads(text))
+
+
+def _notes_json(notes: Iterable[Uncertain]) -> str:
+    return json.dumps([{"quote": n.quote, "reason": n.reason} for n in notes])
+
+
+def _draft(row: Any) -> Draft:
+    created_at, updated_at, expires_at = (
+        _instant(row["created_at"]),
+        _instant(row["updated_at"]),
+        _instant(row["expires_at"]),
+    )
+    assert created_at is not None and updated_at is not None and expires_at is not None
+    return Draft(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        requester_id=row["requester_id"],
+        created_at=created_at,
+        updated_at=updated_at,
+        expires_at=expires_at,
+        brief_id=row["brief_id"],
+        brief_yaml=row["brief_yaml"],
+        notes=_notes(row["notes"]),
+        source_text=row["source_text"],
+        source_sha256=row["source_sha256"],
+        origin=DraftOrigin(row["origin"]),
+        origin_name=row["origin_name"],
+        state=DraftState(row["state"]),
+        state_by=row["state_by"],
+        state_at=_instant(row["state_at"]),
+        previews=tuple((int(c), int(m)) for c, m in json.loads(row["previews"])),
+    )
+
+
+def _audit(row: Any) -> AuditEntry:
+    at = _instant(row["at"])
+    assert at is not None
+    return AuditEntry(
+        id=row["id"],
+        at=at,
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        draft_id=row["draft_id"],
+        brief_id=row["brief_id"],
+        source_sha256=row["source_sha256"],
+        action=AuditAction(row["action"]),
+    )
 
 
 def _subscription(row: Any) -> Subscription:
@@ -208,6 +280,28 @@ class Store(FeedTables):
         except BaseException:
             await db.close()
             raise
+        return store
+
+    @classmethod
+    async def open_read_only(cls, path: str | Path) -> Store:
+        """Open an existing database for reading only: nothing is created, migrated or written."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"{path}: no database here")
+        db = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            db.row_factory = aiosqlite.Row
+            store = cls(db, path, SystemClock())
+            version = await store._user_version()
+        except BaseException:
+            await db.close()
+            raise
+        if version != schema.SCHEMA_VERSION:
+            await db.close()
+            raise StoreError(
+                f"{path} is at database schema version {version}, this briefbot reads "
+                f"{schema.SCHEMA_VERSION}; run the bot once to migrate it"
+            )
         return store
 
     async def close(self) -> None:
@@ -420,20 +514,6 @@ class Store(FeedTables):
         return [_subscription(r) for r in rows]
 
     # ------------------------------------------------------------------ guild settings
-
-    async def guild_settings(self, guild_id: int) -> GuildSettings:
-        """A server's settings (all None when it has set nothing)."""
-        async with self._lock:
-            row = await self._fetchone(
-                "SELECT guild_id, editor_role_id, review_channel_id, notices_channel_id "
-                "FROM guild_settings WHERE guild_id = ?",
-                (guild_id,),
-            )
-        if row is None:
-            return GuildSettings(guild_id)
-        return GuildSettings(
-            guild_id, row["editor_role_id"], row["review_channel_id"], row["notices_channel_id"]
-        )
 
     async def set_notices_channel(self, guild_id: int, channel_id: int | None) -> GuildSettings:
         """Where the bot tells a server's staff that it paused a digest (None: DMs)."""
@@ -756,3 +836,266 @@ class Store(FeedTables):
                 (_stamp(before),),
             )
             return cursor.rowcount
+
+    # ------------------------------------------------------------------ guild settings
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (every field None when it has set nothing)."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            )
+        if row is None:
+            return GuildSettings(guild_id)
+        return GuildSettings(
+            guild_id=row["guild_id"],
+            editor_role_id=row["editor_role_id"],
+            review_channel_id=row["review_channel_id"],
+            notices_channel_id=row["notices_channel_id"],
+            updated_at=_instant(row["updated_at"]),
+        )
+
+    async def save_guild_settings(self, settings: GuildSettings) -> GuildSettings:
+        """Store every field of a guild's settings (None clears one back to the default)."""
+        now = self._clock.now()
+        async with self._lock:
+            await self._db.execute(
+                """
+                INSERT INTO guild_settings (guild_id, editor_role_id, review_channel_id,
+                    notices_channel_id, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id) DO UPDATE SET
+                    editor_role_id = excluded.editor_role_id,
+                    review_channel_id = excluded.review_channel_id,
+                    notices_channel_id = excluded.notices_channel_id,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    settings.guild_id,
+                    settings.editor_role_id,
+                    settings.review_channel_id,
+                    settings.notices_channel_id,
+                    _stamp(now),
+                ),
+            )
+        return GuildSettings(
+            settings.guild_id,
+            settings.editor_role_id,
+            settings.review_channel_id,
+            settings.notices_channel_id,
+            now,
+        )
+
+    # ------------------------------------------------------------------ drafts
+
+    async def create_draft(self, new: NewDraft, lifetime: dt.timedelta) -> Draft:
+        """Store a draft under review; it expires `lifetime` from now."""
+        now = self._clock.now()
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                INSERT INTO drafts (guild_id, requester_id, created_at, updated_at, expires_at,
+                    brief_id, brief_yaml, notes, source_text, source_sha256, origin, origin_name)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING {_DRAFT_COLUMNS}
+                """,
+                (
+                    new.guild_id,
+                    new.requester_id,
+                    _stamp(now),
+                    _stamp(now),
+                    _stamp(now + lifetime),
+                    new.brief_id,
+                    new.brief_yaml,
+                    _notes_json(new.notes),
+                    new.source_text,
+                    source_sha256(new.source_text),
+                    new.origin.value,
+                    new.origin_name,
+                ),
+            )
+        return _draft(row)
+
+    async def get_draft(self, draft_id: int) -> Draft | None:
+        """The stored draft (in any state), or None if it was never stored or is deleted."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_DRAFT_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)
+            )
+        return _draft(row) if row else None
+
+    async def drafts_of(self, guild_id: int, requester_id: int) -> list[Draft]:
+        """A member's drafts still under review in a guild, newest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_DRAFT_COLUMNS} FROM drafts WHERE guild_id = ? AND requester_id = ? "
+                "AND state = 'draft' AND expires_at > ? ORDER BY created_at DESC, id DESC",
+                (guild_id, requester_id, _stamp(self._clock.now())),
+            )
+        return [_draft(r) for r in rows]
+
+    async def update_draft(
+        self, draft_id: int, brief_yaml: str, notes: Sequence[Uncertain]
+    ) -> Draft | None:
+        """Save an edited draft; None when it is no longer under review."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            row = await self._fetchone(
+                f"UPDATE drafts SET brief_yaml = ?, notes = ?, updated_at = ? "
+                f"WHERE id = ? AND state = 'draft' AND expires_at > ? RETURNING {_DRAFT_COLUMNS}",
+                (brief_yaml, _notes_json(notes), now, draft_id, now),
+            )
+        return _draft(row) if row else None
+
+    async def add_preview(self, draft_id: int, channel_id: int, message_id: int) -> None:
+        """Remember a message that shows the draft's preview (to redraw or retire it)."""
+        async with self._lock, self._transaction() as db:
+            async with db.execute("SELECT previews FROM drafts WHERE id = ?", (draft_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return
+            previews = [tuple(p) for p in json.loads(row[0])]
+            if (channel_id, message_id) not in previews:
+                previews.append((channel_id, message_id))
+            await db.execute(
+                "UPDATE drafts SET previews = ? WHERE id = ?", (json.dumps(previews), draft_id)
+            )
+
+    async def claim_publish(
+        self, draft_id: int, user_id: int, stale_after: dt.timedelta
+    ) -> Draft | None:
+        """Take the right to publish a draft: one statement, so one editor wins a race.
+
+        None when the draft is gone, expired, published, or another publish is under way (one
+        begun more than `stale_after` ago was interrupted, and may be taken over).
+        """
+        now = self._clock.now()
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                UPDATE drafts SET state = 'publishing', state_by = ?, state_at = ?
+                WHERE id = ? AND expires_at > ?
+                  AND (state = 'draft' OR (state = 'publishing' AND state_at < ?))
+                RETURNING {_DRAFT_COLUMNS}
+                """,
+                (user_id, _stamp(now), draft_id, _stamp(now), _stamp(now - stale_after)),
+            )
+        return _draft(row) if row else None
+
+    async def release_publish(self, draft_id: int, user_id: int) -> None:
+        """Give a claimed publish back (it failed): the draft is under review again."""
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE drafts SET state = 'draft', state_by = NULL, state_at = NULL "
+                "WHERE id = ? AND state = 'publishing' AND state_by = ?",
+                (draft_id, user_id),
+            )
+
+    async def finish_publish(
+        self, draft_id: int, user_id: int, action: AuditAction = AuditAction.PUBLISHED
+    ) -> AuditEntry | None:
+        """Mark a claimed draft published and record it in the audit, in one transaction."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "UPDATE drafts SET state = 'published', state_at = ? "
+                "WHERE id = ? AND state = 'publishing' AND state_by = ? "
+                "RETURNING guild_id, brief_id, source_sha256",
+                (now, draft_id, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            return await self._insert_audit(
+                db, now, row[0], user_id, draft_id, row[1], row[2], action
+            )
+
+    async def discard_draft(self, draft_id: int, user_id: int) -> AuditEntry | None:
+        """Delete a draft under review, recording who discarded it; None if it was not."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM drafts WHERE id = ? AND state = 'draft' AND expires_at > ? "
+                "RETURNING guild_id, brief_id, source_sha256",
+                (draft_id, now),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            return await self._insert_audit(
+                db, now, row[0], user_id, draft_id, row[1], row[2], AuditAction.DISCARDED
+            )
+
+    async def expire_drafts(self) -> int:
+        """Delete every draft past its expiry; unpublished ones are recorded as expired."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM drafts WHERE expires_at <= ? "
+                "RETURNING id, guild_id, requester_id, brief_id, source_sha256, state",
+                (now,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            for row in rows:
+                if row["state"] in ("draft", "publishing"):
+                    await self._insert_audit(
+                        db,
+                        now,
+                        row["guild_id"],
+                        row["requester_id"],
+                        row["id"],
+                        row["brief_id"],
+                        row["source_sha256"],
+                        AuditAction.EXPIRED,
+                    )
+        return len(rows)
+
+    # ------------------------------------------------------------------ audit
+
+    async def _insert_audit(
+        self,
+        db: aiosqlite.Connection,
+        at: str,
+        guild_id: int | None,
+        user_id: int,
+        draft_id: int | None,
+        brief_id: str,
+        sha256: str | None,
+        action: AuditAction,
+    ) -> AuditEntry:
+        async with db.execute(
+            f"INSERT INTO audit (at, guild_id, user_id, draft_id, brief_id, source_sha256, action) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_AUDIT_COLUMNS}",
+            (at, guild_id, user_id, draft_id, brief_id, sha256, action.value),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _audit(row)
+
+    async def audit_of_draft(self, draft_id: int) -> list[AuditEntry]:
+        """What happened to one draft, oldest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE draft_id = ? ORDER BY at, id",
+                (draft_id,),
+            )
+        return [_audit(r) for r in rows]
+
+    async def audit_history(self, brief_id: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        """The audit trail of one brief, or of every brief, newest first."""
+        where, params = ("WHERE brief_id = ?", (brief_id,)) if brief_id else ("", ())
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit {where} ORDER BY at DESC, id DESC LIMIT ?",
+                (*params, limit),
+            )
+        return [_audit(r) for r in rows]
+
+    async def last_publication(self, brief_id: str) -> AuditEntry | None:
+        """Who published the live version of a brief, and when (None: not from Discord)."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE brief_id = ? "
+                "AND action IN ('published', 'replaced') ORDER BY at DESC, id DESC LIMIT 1",
+                (brief_id,),
+            )
+        return _audit(row) if row else None
