@@ -61,6 +61,7 @@ class Pacer:
 
 # Discord's JSON error codes the poster acts on (developers/topics/opcodes-and-status-codes).
 ARCHIVED_THREAD = 50083
+LOCKED_THREAD = 160005
 CANNOT_DM = 50007
 ALREADY_CROSSPOSTED = 40033
 
@@ -108,7 +109,14 @@ class DiscordPoster:
             try:
                 return await self._send_pages(delivery.channel_id, delivery)
             except discord.HTTPException as exc:
-                if delivery.kind is not ChannelKind.THREAD or exc.code != ARCHIVED_THREAD:
+                if exc.code == LOCKED_THREAD:
+                    # A moderator locked the thread: only they (or Manage Threads) can reopen
+                    # it, so a retry cannot help.
+                    raise DeliveryError(
+                        f"the thread is locked ({exc.text})",
+                        "unlock the thread, or give the bot Manage Threads",
+                    ) from exc
+                if exc.code != ARCHIVED_THREAD:
                     raise
             await self._unarchive(delivery.channel_id)
             return await self._send_pages(delivery.channel_id, delivery)
