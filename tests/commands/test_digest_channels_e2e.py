@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import discord
 
-from bot.store.records import SlotState
+from bot.store.records import ArchiveCutoff, History, SlotState
 from tests.commands.digest_world import MANAGER, START, Harness, description, run_bot
+from tests.conftest import BRIEF
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import DEFAULT_USER_ID
@@ -121,3 +123,101 @@ async def test_a_deleted_thread_pauses_with_one_notice(
         (notice,) = h.fake.dms(TESTER)
         assert "Unknown Channel (404)" in notice["embeds"][0]["description"]
         assert h.fake.allowed_mentions(int(notice["id"])) == {"parse": []}
+
+
+# ---------------------------------------------------------------------------- forums
+
+
+async def add_brief(h: Harness, briefs_dir: Path, brief_id: str) -> None:
+    """A new brief on disk, titled with its id, picked up by the bot."""
+    text = BRIEF.replace("id: council-budget", f"id: {brief_id}").replace(
+        "title: Council approves budget", f"title: Story {brief_id}"
+    )
+    (briefs_dir / f"{brief_id}.yaml").write_text(text)
+    await h.bot.library.reload()
+
+
+async def test_a_forum_gets_a_new_post_per_digest_with_the_first_usable_tag(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    forum = fake_discord.add_forum("briefings", tags=["staff", "digest"], require_tag=True)
+    staff, digest = forum.available_tags
+    staff.moderated = True  # only moderators may apply it: the bot takes the next one
+    setup = fake_discord.add_thread(forum, "how we use this forum")
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        body = await h.subscribe(setup.id, time="08:30", timezone="UTC", forum=True)
+        assert body["data"]["embeds"][0]["title"] == "Digest subscribed", body
+        sub = await h.store.get(forum.id)
+        assert sub is not None and sub.kind.value == "forum"
+
+        await h.clock.set(DAY1)
+        await add_brief(h, briefs_dir, "second-story")
+        await add_brief(h, briefs_dir, "third-story")
+        await h.clock.set(DAY2)
+        posts = [p for p in h.fake.forum_posts(forum.id) if p.id != setup.id]
+        assert [p.name for p in posts] == [
+            "Digest 2026-03-05 08:30 · 1 brief",
+            "Digest 2026-03-06 08:30 · 2 briefs",
+        ]
+        assert all(p.applied_tags == [digest.id] for p in posts)
+        (opening,) = h.digests(posts[1].id)
+        shown = str(opening["embeds"])
+        assert "Story second-story" in shown and "Story third-story" in shown
+        assert "Council approves budget" not in shown  # that one went in the first post
+        assert h.digests(setup.id) == []  # nothing in the post the command ran in
+
+        # /digest log, run in any post of the forum, links each digest's post.
+        log = await h.fake.invoke("digest log", permissions=MANAGER, channel_id=setup.id)
+        fields = str(log["data"]["embeds"][0]["fields"])
+        for post in posts:  # each links to its post
+            assert f"https://discord.com/channels/{h.fake.guild_id}/{post.id}\\n" in fields
+
+
+async def test_a_forum_requiring_a_tag_the_bot_cannot_apply_pauses_with_the_reason(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    forum = fake_discord.add_forum("briefings", tags=["staff"], require_tag=True)
+    forum.available_tags[0].moderated = True
+    setup = fake_discord.add_thread(forum, "setup")
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        await h.subscribe(setup.id, time="08:30", timezone="UTC", forum=True)
+        await h.clock.set(DAY1)
+        assert [p.id for p in h.fake.forum_posts(forum.id)] == [setup.id]
+        status = await h.fake.invoke("digest status", permissions=MANAGER, channel_id=setup.id)
+        text = description(status)
+        assert "the forum requires a tag and has none the bot may apply" in text
+        (notice,) = h.fake.dms(TESTER)
+        assert "add a tag that is not moderator-only" in notice["embeds"][0]["description"]
+
+
+async def test_a_resumed_forum_claim_finds_its_post_instead_of_posting_again(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    forum = fake_discord.add_forum("briefings")
+    setup = fake_discord.add_thread(forum, "setup")
+    db = tmp_path / "briefbot.sqlite3"
+    clock = FakeClock(START)
+    async with run_bot(briefs_dir, fake_discord, db, clock) as h:
+        await h.subscribe(setup.id, time="08:30", timezone="UTC", forum=True)
+        await clock.set(DAY1)
+        (post,) = [p for p in h.fake.forum_posts(forum.id) if p.id != setup.id]
+    # The bot died after Discord made the post and before the slot was recorded as sent: the
+    # claim is still open (forum posts carry no nonce Discord could deduplicate by).
+    with sqlite3.connect(db) as raw:
+        raw.execute(
+            "UPDATE digest_slots SET state = 'claimed', message_id = NULL, finished_at = NULL"
+        )
+        raw.execute("DELETE FROM sent_briefs")
+        raw.execute("UPDATE subscriptions SET archive_date = NULL, archive_id = NULL")
+    # It came back within the grace window, after the forum's one-hour auto-archive.
+    post.archived = True
+    await clock.set(DAY1 + dt.timedelta(hours=2))
+    async with run_bot(briefs_dir, fake_discord, db, clock) as h:
+        posts = [p for p in h.fake.forum_posts(forum.id) if p.id != setup.id]
+        assert [p.id for p in posts] == [post.id]  # no second post
+        (slot,) = await h.store.slot_log(forum.id)
+        assert (slot.state, slot.message_id, slot.attempts) == (SlotState.SENT, post.id, 2)
+        # Completed as the first attempt would have been: its brief sent, the cutoff set.
+        assert await h.store.history(forum.id) == History(
+            ArchiveCutoff(dt.date(2026, 3, 5), "council-budget"), frozenset({"council-budget"})
+        )

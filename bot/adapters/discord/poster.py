@@ -64,6 +64,8 @@ ARCHIVED_THREAD = 50083
 LOCKED_THREAD = 160005
 CANNOT_DM = 50007
 ALREADY_CROSSPOSTED = 40033
+# How many of a forum's most recently archived posts a resumed forum claim looks through.
+FORUM_SEARCH = 50
 
 
 def _mentions(delivery: Delivery) -> tuple[str | None, discord.AllowedMentions]:
@@ -210,14 +212,25 @@ class DiscordPoster:
         return created.message.id
 
     async def _find_post(self, forum: discord.ForumChannel, title: str) -> int | None:
+        """The bot's post titled `title` in the forum, live or archived (None: not made)."""
         me = self.client.user
-        await self._pace()
-        for thread in await forum.guild.active_threads():
-            if (
+
+        def ours(thread: discord.Thread) -> bool:
+            return (
                 thread.parent_id == forum.id
                 and thread.name == title[:100]
                 and (me is None or thread.owner_id == me.id)
-            ):
+            )
+
+        await self._pace()
+        for thread in await forum.guild.active_threads():
+            if ours(thread):
+                return thread.id
+        # A forum may auto-archive posts after an hour, well within the grace window: the
+        # newest archived posts are searched too (the slot's post is among the latest).
+        await self._pace()
+        async for thread in forum.archived_threads(limit=FORUM_SEARCH):
+            if ours(thread):
                 return thread.id
         return None
 
