@@ -9,13 +9,14 @@ import sqlite3
 from pathlib import Path
 
 import discord
+import pytest
 
 from bot.store.records import ArchiveCutoff, History, SlotState
-from tests.commands.digest_world import MANAGER, START, Harness, description, run_bot
+from tests.commands.digest_world import EPHEMERAL, MANAGER, START, Harness, description, run_bot
 from tests.conftest import BRIEF
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
-from tests.fakediscord.models import DEFAULT_USER_ID
+from tests.fakediscord.models import DEFAULT_USER_ID, GUILD_ANNOUNCEMENT
 
 UTC = dt.UTC
 DAY1 = dt.datetime(2026, 3, 5, 8, 31, tzinfo=UTC)  # just after an 08:30 UTC slot
@@ -221,3 +222,97 @@ async def test_a_resumed_forum_claim_finds_its_post_instead_of_posting_again(
         assert await h.store.history(forum.id) == History(
             ArchiveCutoff(dt.date(2026, 3, 5), "council-budget"), frozenset({"council-budget"})
         )
+
+
+# ---------------------------------------------------------------------------- announcements
+
+
+async def test_an_announcement_channel_crossposts_only_when_asked(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    news = fake_discord.add_channel("news", GUILD_ANNOUNCEMENT)
+    quiet_news = fake_discord.add_channel("quiet-news", GUILD_ANNOUNCEMENT)
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        body = await h.subscribe(news.id, time="08:30", timezone="UTC", publish=True)
+        assert body["data"]["embeds"][0]["title"] == "Digest subscribed", body
+        await h.subscribe(quiet_news.id, time="08:30", timezone="UTC")
+        await h.clock.set(DAY1)
+        (digest,) = h.digests(news.id)
+        assert h.fake.crossposted(news.id) == [digest]
+        assert len(h.digests(quiet_news.id)) == 1
+        assert h.fake.crossposted(quiet_news.id) == []
+        crossposts = h.fake.requests("POST", path_contains="/crosspost")
+        assert len(crossposts) == 1
+
+
+# ---------------------------------------------------------------------------- mentions
+
+
+async def test_a_digest_mentions_exactly_its_role_until_the_mention_is_cleared(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    analysts = fake_discord.add_role("Analysts", mentionable=True)
+    leads = fake_discord.add_role("Leads", discord.Permissions(manage_channels=True))
+    erin = fake_discord.add_member("erin", roles=[leads])
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        body = await h.fake.invoke(
+            "digest subscribe",
+            {"time": "08:30", "timezone": "UTC", "mention": analysts.id},
+            member=erin,
+        )
+        assert f"Mentions <@&{analysts.id}>." in description(body)
+        await h.scheduler_idle()
+        await h.clock.set(DAY1)
+        (digest,) = h.digests()
+        message_id = int(digest["id"])
+        assert digest["content"] == f"<@&{analysts.id}>"
+        allowed = h.fake.allowed_mentions(message_id)
+        assert allowed is not None and allowed["parse"] == []
+        assert [int(r) for r in allowed["roles"]] == [analysts.id]
+        assert not allowed.get("users")
+        pings = h.fake.pings(message_id)
+        assert (pings.everyone, pings.users, pings.roles) == (False, set(), {analysts.id})
+        # The interaction reply itself pinged no one.
+        assert body["data"]["allowed_mentions"] == {"parse": []}
+
+        body = await h.fake.invoke("digest unmention", member=erin)
+        assert body["data"]["flags"] & EPHEMERAL
+        assert f"no longer mentions <@&{analysts.id}>" in description(body)
+        await h.subscribe(time="08:30")  # changing other options keeps it cleared
+        await add_brief(h, briefs_dir, "second-story")
+        await h.clock.set(DAY2)
+        second = h.digests()[-1]
+        assert second["content"] == ""
+        assert h.fake.allowed_mentions(int(second["id"])) == {"parse": []}
+        assert h.fake.pings(int(second["id"])).roles == set()
+
+
+@pytest.mark.parametrize(
+    ("pick", "expected"),
+    [
+        ("board", "is not below your highest role"),
+        ("quiet", "is not mentionable and you lack the Mention @everyone"),
+        ("everyone", "A digest never mentions @everyone or @here"),
+    ],
+)
+async def test_a_role_the_member_may_not_mention_is_refused(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path, pick: str, expected: str
+) -> None:
+    roles = {
+        "quiet": fake_discord.add_role("Quiet", mentionable=False),
+        "leads": fake_discord.add_role("Leads", discord.Permissions(manage_channels=True)),
+        "board": fake_discord.add_role("Board", mentionable=True),  # above Leads
+    }
+    erin = fake_discord.add_member("erin", roles=[roles["leads"]])
+    role_id = fake_discord.guild_id if pick == "everyone" else roles[pick].id
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        body = await h.fake.invoke(
+            "digest subscribe", {"time": "08:30", "mention": role_id}, member=erin
+        )
+        assert body["data"]["flags"] & EPHEMERAL
+        # What a reader sees: "@everyone" in the text is made inert with an invisible space.
+        text = description(body)
+        assert expected in text.replace("\u200b", "")
+        if pick != "everyone":
+            assert text.startswith(f"<@&{role_id}> is not")  # shown as the role
+        assert await h.store.get(h.fake.channel_id) is None  # nothing was subscribed

@@ -69,6 +69,7 @@ async def test_group_is_hidden_from_members_by_default(harness: Harness) -> None
         "preview",
         "pause",
         "resume",
+        "unmention",
         "log",
         "notices",
     ]
