@@ -316,3 +316,54 @@ async def test_a_role_the_member_may_not_mention_is_refused(
         if pick != "everyone":
             assert text.startswith(f"<@&{role_id}> is not")  # shown as the role
         assert await h.store.get(h.fake.channel_id) is None  # nothing was subscribed
+
+
+# ---------------------------------------------------------------------------- notices by DM
+
+
+async def test_pause_notices_by_dm_can_be_turned_off_and_a_blocked_dm_changes_nothing(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    leads = fake_discord.add_role("Leads", discord.Permissions(manage_channels=True))
+    erin = fake_discord.add_member("erin", roles=[leads], blocks_dms=True)
+    olga = fake_discord.add_member("olga", roles=[leads])
+    blocked = fake_discord.add_channel("erin-desk")  # erin subscribes; her DMs are closed
+    muted = fake_discord.add_channel("olga-desk")  # olga subscribes, then turns DMs off
+    told = fake_discord.add_channel("tester-desk")  # the tester subscribes; DMs on
+    healthy = fake_discord.add_channel("healthy")
+    async with started(briefs_dir, fake_discord, tmp_path) as h:
+        for channel, member in ((blocked, erin), (muted, olga)):
+            await h.fake.invoke(
+                "digest subscribe", {"time": "08:30"}, member=member, channel_id=channel.id
+            )
+        body = await h.fake.invoke(
+            "digest notices", {"dm": False}, member=olga, channel_id=muted.id
+        )
+        assert "No direct message when the bot pauses this channel" in description(body)
+        await h.subscribe(told.id, time="08:30")
+        await h.subscribe(healthy.id, time="08:30")
+        for channel in (blocked, muted, told):
+            h.fake.forbidden_channels.add(channel.id)
+
+        await h.clock.set(DAY1)
+        await h.clock.set(DAY3)
+        for channel in (blocked, muted, told):
+            sub = await h.store.get(channel.id)
+            assert sub is not None and not sub.enabled, channel.name
+        assert len(h.digests(healthy.id)) == 1  # the scheduler kept going
+        assert h.fake.dms(erin.id) == []
+        assert f"member {erin.id} does not accept direct messages" in caplog.text
+        assert h.fake.dm_channel(olga.id) is None  # never even opened
+        (notice,) = h.fake.dms(TESTER)  # one notice for one pause, over three days
+        assert f"<#{told.id}>" in notice["embeds"][0]["description"]
+
+        # A new pause after a resume is a new notice: one per pause, not one ever.
+        h.fake.forbidden_channels.discard(told.id)
+        await h.fake.invoke("digest resume", permissions=MANAGER, channel_id=told.id)
+        await h.scheduler_idle()
+        await h.clock.set(DAY3 + dt.timedelta(days=1))
+        assert len(h.digests(told.id)) == 1
+        h.fake.forbidden_channels.add(told.id)
+        await add_brief(h, briefs_dir, "later-story")  # something to post, so it finds out
+        await h.clock.set(DAY3 + dt.timedelta(days=3))
+        assert len(h.fake.dms(TESTER)) == 2

@@ -257,7 +257,13 @@ class DiscordPoster:
             await dm.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             if exc.code == CANNOT_DM:
-                log.info("member %d does not accept direct messages", notice.dm_user_id)
+                # Nobody else is told: the operator's log is where this pause is seen.
+                log.warning(
+                    "member %d does not accept direct messages: the pause notice for "
+                    "channel %d was not delivered",
+                    notice.dm_user_id,
+                    notice.channel_id,
+                )
                 return f"member {notice.dm_user_id} blocks direct messages"
             log.warning("could not DM member %d: %s", notice.dm_user_id, exc)
             return f"direct message failed: {exc}"
