@@ -11,6 +11,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.digest.scheduler import digest_nonce
 from bot.store.records import ArchiveCutoff, History, SlotState
 from tests.commands.digest_world import EPHEMERAL, MANAGER, START, Harness, description, run_bot
 from tests.conftest import BRIEF
@@ -367,3 +368,46 @@ async def test_pause_notices_by_dm_can_be_turned_off_and_a_blocked_dm_changes_no
         await add_brief(h, briefs_dir, "later-story")  # something to post, so it finds out
         await h.clock.set(DAY3 + dt.timedelta(days=3))
         assert len(h.fake.dms(TESTER)) == 2
+
+
+# ---------------------------------------------------------------------------- a week with DST
+
+
+async def test_a_sunday_to_friday_schedule_over_the_spring_forward_weekend(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # London moves from GMT to BST at 01:00 UTC on Sunday 29 March 2026: 01:30 does not exist
+    # that day (it posts at the shifted 02:30 BST), 08:00 BST is 07:00 UTC from then on.
+    clock = FakeClock(dt.datetime(2026, 3, 26, 0, 0, tzinfo=UTC))  # Thursday
+    async with run_bot(briefs_dir, fake_discord, tmp_path / "db.sqlite3", clock) as h:
+        body = await h.subscribe(
+            time="01:30,08:00", timezone="Europe/London", days="sun-fri", quiet=False
+        )
+        assert "at 01:30, 08:00 (Europe/London)" in description(body)
+        channel = h.fake.channel_id
+        expected = [  # (UTC instant it posts, local date, slot time)
+            (dt.datetime(2026, 3, 26, 1, 30, tzinfo=UTC), dt.date(2026, 3, 26), dt.time(1, 30)),
+            (dt.datetime(2026, 3, 26, 8, 0, tzinfo=UTC), dt.date(2026, 3, 26), dt.time(8, 0)),
+            (dt.datetime(2026, 3, 27, 1, 30, tzinfo=UTC), dt.date(2026, 3, 27), dt.time(1, 30)),
+            (dt.datetime(2026, 3, 27, 8, 0, tzinfo=UTC), dt.date(2026, 3, 27), dt.time(8, 0)),
+            # Saturday: not a digest day.
+            (dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC), dt.date(2026, 3, 29), dt.time(1, 30)),
+            (dt.datetime(2026, 3, 29, 7, 0, tzinfo=UTC), dt.date(2026, 3, 29), dt.time(8, 0)),
+            (dt.datetime(2026, 3, 30, 0, 30, tzinfo=UTC), dt.date(2026, 3, 30), dt.time(1, 30)),
+            (dt.datetime(2026, 3, 30, 7, 0, tzinfo=UTC), dt.date(2026, 3, 30), dt.time(8, 0)),
+        ]
+        for number, (at, day, slot) in enumerate(expected, start=1):
+            await clock.set(at - dt.timedelta(minutes=1))
+            assert len(h.digests()) == number - 1, f"posted before {at}"
+            await clock.set(at)
+            assert len(h.digests()) == number, f"not posted at {at}"
+            sent = h.fake.requests("POST", path_contains=f"/channels/{channel}/messages")
+            assert sent[-1].json["nonce"] == digest_nonce(channel, day, slot)
+        # A restart on the same file the same morning posts nothing again.
+        await clock.set(dt.datetime(2026, 3, 30, 9, 0, tzinfo=UTC))
+    async with run_bot(briefs_dir, fake_discord, tmp_path / "db.sqlite3", clock) as h:
+        await clock.set(dt.datetime(2026, 3, 30, 10, 0, tzinfo=UTC))
+        assert len(h.digests()) == len(expected)
+        first, *rest = h.digests()
+        assert first["embeds"][0]["title"] == "Digest — 2026-03-26"
+        assert all("Nothing new since" in str(m["embeds"][0]) for m in rest)
