@@ -13,11 +13,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import limits
+from bot.adapters.discord.feeds import ReviewChannelSink
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.respond import send_text
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
+from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.loop import FeedLoop
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
+from bot.ingest.fetch import Fetcher
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
 from bot.settings import Settings
@@ -32,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
 )
 # Loaded only when the bot has a subscription store.
 DIGEST_EXTENSION = "bot.commands.digest"
+FEEDS_EXTENSION = "bot.commands.feeds"
 
 # What the bot needs in every kind of channel a digest goes to (bot/limits.py).
 PERMISSIONS = discord.Permissions(limits.invite_permissions())
@@ -121,6 +128,9 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.feeds: FeedService | None = None
+        self.feed_loop: FeedLoop | None = None
+        self._fetcher: Fetcher | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
         self.metrics = metrics or Metrics()
@@ -175,7 +185,8 @@ class BriefBot(commands.Bot):
                 topic_labels=lambda: live.current().topic_names,
                 notifier=poster,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION)
+            await self._setup_feeds(self.store)
         for extension in extensions:
             await self.load_extension(extension)
         if self.settings.dev_guild_id is not None:
@@ -188,6 +199,8 @@ class BriefBot(commands.Bot):
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
             self.start_background(self._start_scheduler())
+        if self.feed_loop is not None:
+            self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
 
@@ -236,6 +249,44 @@ class BriefBot(commands.Bot):
         assert self.scheduler is not None
         self.scheduler.start()
 
+    async def _setup_feeds(self, store: Store) -> None:
+        """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
+        live = self.library
+        cache: dict[int, frozenset[str]] = {}
+
+        def published() -> frozenset[str]:
+            # Recomputed only when the library changes (a reload), not on every poll.
+            library = live.current()
+            if id(library) not in cache:
+                cache.clear()
+                cache[id(library)] = published_links(b.source.url for b in library.briefs)
+            return cache[id(library)]
+
+        self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
+        files = DirectorySink(self.settings.database.parent / "feed-drafts")
+        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        poller = FeedPoller(
+            store,
+            self._fetcher,
+            sink,
+            clock=self.clock,
+            burst=self.settings.feed_burst,
+            published_urls=published,
+        )
+        self.feed_loop = FeedLoop(poller, self.clock)
+
+        def resolve_topic(name: str) -> str | None:
+            topic = live.current().topic(name)
+            return topic.id if topic is not None else None
+
+        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+
+    async def _start_feeds(self) -> None:
+        # Drafts are posted to the review channel: wait for the gateway, as the digest does.
+        await self.wait_until_ready()
+        assert self.feed_loop is not None
+        await self.feed_loop.start_when_needed()
+
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
         self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
@@ -244,6 +295,10 @@ class BriefBot(commands.Bot):
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.feed_loop is not None:
+            await self.feed_loop.stop()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
@@ -30,7 +31,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
     console = sub.add_parser("console", help="answer commands offline at an interactive prompt")
     console.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
+    ingest = sub.add_parser("ingest", help="draft briefs from articles (.txt, .html, - for stdin)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or -")
+    ingest.add_argument("--out", type=Path, help="where drafts are written (default: drafts/)")
+    ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
+    ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    feeds = sub.add_parser("feeds", help="feeds: poll once from the command line")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    poll = feeds_sub.add_parser(
+        "poll", help="poll URL (or every feed in the database) once; drafts go to drafts/"
+    )
+    poll.add_argument("url", nargs="?", help="a feed to try (default: every feed not paused)")
+    poll.add_argument("--drafts", type=Path, help="where drafts are written (default: drafts/)")
+    poll.add_argument("--topics", default="", help="topic ids to suggest, comma-separated")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
     return parser
@@ -45,11 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format, secrets=[settings.token])
-    if args.command == "check":
-        return check(args.dir or settings.briefs_dir)
-    if args.command in {"ask", "console"}:
-        root = args.briefs or settings.briefs_dir
-        return ask(args.line, root) if args.command == "ask" else console(root)
+    if args.command in {"check", "ingest", "feeds", "ask", "console"}:
+        return _offline(args, settings)
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
@@ -59,6 +70,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return run(settings)
     return sync(settings, args.guild)
+
+
+def _offline(args: argparse.Namespace, settings: Settings) -> int:
+    """The commands that need no Discord."""
+    if args.command == "check":
+        return check(args.dir or settings.briefs_dir)
+    if args.command == "ingest":
+        from bot.ingest.run import run_ingest
+
+        return run_ingest(
+            args.paths,
+            args.out or settings.drafts_dir,
+            args.brief_id,
+            force=args.force,
+            vocabulary=settings.briefs_dir / "topics.yaml",
+        )
+    if args.command == "feeds":
+        return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
+    root = args.briefs or settings.briefs_dir
+    return ask(args.line, root) if args.command == "ask" else console(root)
 
 
 def check(root: Path) -> int:
@@ -80,7 +111,7 @@ def ask(line: str, root: Path) -> int:
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        print(f"briefbot: {escape_controls(str(exc))}", file=sys.stderr)
         return 2
     library = load_library(root)
     for error in library.errors:
@@ -99,3 +130,37 @@ def console(root: Path) -> int:
     from bot.adapters.console import main as run_console
 
     return run_console(root, history=Path.home() / ".briefbot_history")
+
+
+def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -> int:
+    """One poll from the command line: print what each feed did; non-zero if any failed."""
+    import asyncio
+
+    from bot.feeds.files import poll_once, published_links
+    from bot.ingest.fetch import Fetcher
+
+    library = load_library(settings.briefs_dir)
+    published = published_links(b.source.url for b in library.briefs)
+
+    async def go() -> int:
+        async with Fetcher(private_hosts=settings.fetch_private_hosts) as fetcher:
+            reports, sink = await poll_once(
+                database=settings.database,
+                drafts=drafts,
+                url=url,
+                topics=[t.strip() for t in topics.split(",") if t.strip()],
+                fetcher=fetcher,
+                burst=settings.feed_burst,
+                published=published,
+            )
+        if not reports:
+            print("no feeds to poll (add one with /feeds add, or give a URL)")
+        for report in reports:
+            print(f"{report.url}: {'' if report.ok else 'failed: '}{report.summary}")
+        for path in sink.written:
+            print(f"  wrote {path}")
+        for notice in sink.notices:
+            print(notice, file=sys.stderr)
+        return 0 if all(r.ok for r in reports) else 1
+
+    return asyncio.run(go())

@@ -32,6 +32,14 @@ class Settings:
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Validated briefs kept between runs for a quicker start; None: no cache.
     brief_cache: Path | None = None
+    # Feeds: at most this many drafts per poll of one feed; hosts the fetcher may reach on
+    # private addresses (an intranet); where `briefbot feeds poll` writes drafts.
+    feed_burst: int = 20
+    fetch_private_hosts: tuple[str, ...] = ()
+    drafts_dir: Path = Path("drafts")
+    # Defaults for guilds that set nothing (design.md, "Guilds, editors, notices").
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -65,6 +73,14 @@ class Settings:
             brief_cache=None
             if cache is not None and cache.lower() == "off"
             else Path(cache or database.parent / "briefs-cache.jsonl"),
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
+            feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            fetch_private_hosts=tuple(
+                h.strip()
+                for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -84,6 +100,14 @@ def _float(value: str, name: str) -> float:
     if number < 0:
         raise SettingsError(f"{name} must not be negative")
     return number
+
+
+def _burst(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
+    return int(value)
 
 
 def _level(value: str) -> str:

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import TextIO
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import Library, load_library
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -247,7 +248,8 @@ class Console:
 
     def write(self, text: str) -> None:
         """Print and flush: the prompt must follow the answer at once."""
-        self.stdout.write(text)
+        # Escaped: what a brief or the user typed never drives the terminal.
+        self.stdout.write(escape_controls(text))
         self.stdout.flush()
 
     def _loaded(self) -> str:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.briefs.errors import LoadError
+from bot.briefs.files import FileRefused
 from bot.briefs.library import Library, load_library
 from bot.briefs.loader import VOCABULARY_FILE, brief_files
 
 log = logging.getLogger(__name__)
 
-Signature = frozenset[tuple[str, int, int]]
+Signature = frozenset[tuple[str, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +47,22 @@ class LiveLibrary:
         return self._library
 
     def _scan(self) -> Signature:
-        """A cheap fingerprint of the directory: names, sizes and mtimes."""
-        entries: set[tuple[str, int, int]] = set()
+        """A cheap fingerprint of the directory: names, sizes, mtimes and modes."""
+        # The mode too: a file made unreadable, or replaced by a FIFO, is a change to report.
+        entries: set[tuple[str, int, int, int]] = set()
         try:
             paths = [*brief_files(self.root), self.root / VOCABULARY_FILE]
             sources = self.root / "sources"
             if sources.is_dir():
                 paths += sorted(sources.iterdir())
-        except OSError:
+        except (OSError, FileRefused):  # an unlistable folder: the load reports it, located
             return frozenset()
         for path in paths:
             try:
                 st = path.stat()
             except OSError:
                 continue
-            entries.add((str(path), st.st_mtime_ns, st.st_size))
+            entries.add((str(path), st.st_mtime_ns, st.st_size, st.st_mode))
         return frozenset(entries)
 
     async def reload(self) -> ReloadReport:

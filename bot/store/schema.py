@@ -168,6 +168,58 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        4,
+        (
+            # Feeds (issue 18): the sources a guild watches and every entry seen in them. The
+            # three dedupe keys (GUID per feed; canonical URL and content hash per guild) are
+            # indexed. draft_id has no foreign key: drafts live and expire apart. A removed
+            # feed leaves its entries (feed_id NULL), so adding it again redrafts nothing.
+            """
+            CREATE TABLE feeds (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                guild_id      INTEGER NOT NULL,
+                url           TEXT NOT NULL,
+                title         TEXT,
+                topics        TEXT NOT NULL DEFAULT '[]',   -- JSON array of topic ids
+                interval_s    INTEGER NOT NULL CHECK (interval_s > 0),
+                created_by    INTEGER NOT NULL,
+                created_at    TEXT NOT NULL,
+                etag          TEXT,
+                last_modified TEXT,
+                last_poll     TEXT,
+                last_success  TEXT,
+                last_result   TEXT,                         -- what the last poll did, one line
+                last_error    TEXT,
+                failing_since TEXT,
+                failures      INTEGER NOT NULL DEFAULT 0,
+                paused        INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+                paused_reason TEXT,
+                next_poll     TEXT NOT NULL,
+                UNIQUE (guild_id, url)
+            )
+            """,
+            "CREATE INDEX feeds_due ON feeds (next_poll) WHERE paused = 0",
+            """
+            CREATE TABLE feed_entries (
+                id            INTEGER PRIMARY KEY,
+                feed_id       INTEGER REFERENCES feeds (id) ON DELETE SET NULL,
+                guild_id      INTEGER NOT NULL,
+                guid          TEXT,
+                url           TEXT,                         -- canonical
+                content_hash  TEXT NOT NULL,
+                title         TEXT,
+                first_seen    TEXT NOT NULL,
+                draft_id      TEXT,                         -- the draft made, if one was
+                outcome       TEXT NOT NULL                 -- 'drafting', or what became of it
+            )
+            """,
+            "CREATE UNIQUE INDEX feed_entries_guid ON feed_entries (feed_id, guid) "
+            "WHERE guid IS NOT NULL",
+            "CREATE INDEX feed_entries_url ON feed_entries (guild_id, url) WHERE url IS NOT NULL",
+            "CREATE INDEX feed_entries_hash ON feed_entries (guild_id, content_hash)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"

@@ -29,6 +29,7 @@ import aiosqlite
 
 from bot.clock import Clock, SystemClock, Zone, format_time, require_aware
 from bot.store import schema
+from bot.store.feeds import FeedTables
 from bot.store.records import (
     ArchiveCutoff,
     ChannelKind,
@@ -170,8 +171,8 @@ _RESUMED = (
 )
 
 
-class Store:
-    """The SQLite store; open with `await Store.open(path)`."""
+class Store(FeedTables):
+    """The SQLite store; open with `await Store.open(path)`. Feed state: `bot.store.feeds`."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._db = db

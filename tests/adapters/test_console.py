@@ -191,3 +191,20 @@ def test_values_come_from_the_bots_own_autocomplete(briefs_dir: Path) -> None:
         ('speaker:"Jane Doe" ', "Jane Doe — Mayor"),
         ('speaker:"Sam Roe" ', "Sam Roe — Councillor"),
     ]
+
+
+def test_the_console_never_sends_control_characters_to_the_terminal(tmp_path: Path) -> None:
+    root = write_briefs(tmp_path / "b")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--briefs", str(root)],
+        check=False,
+        cwd=REPO,
+        env=environment(tmp_path),
+        input="/quotes speaker:\x1b[2J\x1b[HDoe\n/quo\x1b]0;x\x07tes\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b[2J\\x1b[HDoe" in result.stdout  # the reply quotes what was typed, escaped
