@@ -59,20 +59,28 @@ def make_database(path: Path, version: int) -> None:
                     NOW if reason else None,
                 ),
             )
-        db.executemany(
-            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
-            "message_id, reason, attempts, claimed_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?)",
-            [
-                (1, "2026-03-04", "sent", "d1-2603040830", '["b2"]', 500, None, 1, NOW, NOW),
-                (1, "2026-03-05", "claimed", "d1-2603050830", '["b3"]', None, None, 1, NOW, None),
-                (2, "2026-03-03", "skipped", None, "[]", None, "nothing new", 0, NOW, NOW),
-            ],
+        slots: list[tuple[object, ...]] = [
+            # channel, local date, state, nonce, briefs, message, reason, attempts, claimed, done
+            (1, "2026-03-04", "sent", "d1-2603040830", '["b2"]', 500, None, 1, NOW, NOW),
+            (1, "2026-03-05", "claimed", "d1-2603050830", '["b3"]', None, None, 1, NOW, None),
+            (2, "2026-03-03", "skipped", None, "[]", None, "nothing new", 0, NOW, NOW),
+        ]
+        columns = (
+            "channel_id, local_date, state, nonce, brief_ids, message_id, reason, attempts, "
+            "claimed_at, finished_at"
         )
+        if version >= 3:  # from version 3 a slot is (channel, local date, slot time)
+            times = {1: "08:30", 2: "17:45"}
+            slots = [(*row, times[int(str(row[0]))]) for row in slots]
+            columns += ", slot_time"
+        marks = ", ".join("?" * len(slots[0]))
+        db.executemany(f"INSERT INTO digest_slots ({columns}) VALUES ({marks})", slots)
         db.executemany(
             "INSERT INTO sent_briefs (channel_id, brief_id, sent_at) VALUES (?, ?, ?)",
             [(1, "b2", NOW), (2, "b1", NOW), (2, "b2", NOW)],
         )
+        if version >= 3:  # who paused it came with version 3: the bot, here
+            db.execute("UPDATE subscriptions SET pause_kind = 'bot' WHERE enabled = 0")
         if version >= 2:  # the archive cutoff came with version 2
             db.execute(
                 "UPDATE subscriptions SET archive_date = ?, archive_id = ? WHERE channel_id = 1",
