@@ -89,6 +89,9 @@ class Reply:
     # The IANA zone timestamps in the text are shown in where they cannot travel as
     # timestamps (the console); None: UTC.
     zone: str | None = None
+    # Roles the bot itself names in the text as "<@&id>" (a digest's role): Discord shows
+    # them as the role (an embed never pings). Any other mention markup is made inert.
+    roles: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -155,6 +155,12 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Diges
         reply = await self.digests.resume(where(interaction), interaction.app_permissions.value)
         await send_reply(interaction, reply)
 
+    @app_commands.command(name="unmention", description="Stop mentioning a role in this digest")
+    @manage_channels
+    async def unmention(self, interaction: discord.Interaction) -> None:
+        """The digest here stops mentioning the role set with subscribe mention:."""
+        await send_reply(interaction, await self.digests.unmention(where(interaction)))
+
     @app_commands.command(name="log", description="This channel's last 20 digest slots")
     async def log(self, interaction: discord.Interaction) -> None:
         """Posted, skipped (and why), failed and retried: the last 20 slots, newest first."""

@@ -45,6 +45,11 @@ def _options(sub: Subscription) -> list[str]:
     return lines
 
 
+def _roles(sub: Subscription) -> tuple[int, ...]:
+    """The role a subscription's replies name (shown as the role on Discord)."""
+    return (sub.mention_role_id,) if sub.mention_role_id is not None else ()
+
+
 def _next(upcoming: Sequence[dt.datetime]) -> list[str]:
     if not upcoming:
         return ["Next digest: —"]
@@ -70,6 +75,7 @@ def subscribed(
         description="\n".join(lines).strip(),
         private=True,
         zone=sub.timezone.key,
+        roles=_roles(sub),
     )
 
 
@@ -162,6 +168,7 @@ def status(
         description="\n".join(lines),
         private=True,
         zone=sub.timezone.key,
+        roles=_roles(sub),
     )
 
 
@@ -200,9 +207,9 @@ def schedule_error(message: str, suggestions: Sequence[str], examples: str) -> R
     )
 
 
-def refused(title: str, message: str) -> Reply:
+def refused(title: str, message: str, roles: tuple[int, ...] = ()) -> Reply:
     """An option the member may not set, or a setting that cannot apply here; says why."""
-    return Reply(title, Status.INVALID, description=message, private=True)
+    return Reply(title, Status.INVALID, description=message, private=True, roles=roles)
 
 
 def unknown_topic(message: str, suggestions: Sequence[str]) -> Reply:
@@ -321,3 +328,14 @@ def notices_set(channel_id: int | None, dm: bool | None) -> Reply:
             "stop direct messages about this channel."
         )
     return Reply("Digest notices", description="\n".join(lines), private=True)
+
+
+def unmentioned(role_id: int | None) -> Reply:
+    """Confirmation after /digest unmention."""
+    text = (
+        f"The digest here no longer mentions <@&{role_id}>."
+        if role_id is not None
+        else "The digest here mentions no role."
+    )
+    roles = (role_id,) if role_id is not None else ()
+    return Reply("Digest mention removed", description=text, private=True, roles=roles)

@@ -136,7 +136,9 @@ class DigestService:
             return parsed
         at, zone, on, chosen = parsed
         if mention is not None and (why := mention_refusal(where.guild_id, mention)):
-            return replies.refused("That role cannot be mentioned", why)
+            # Shown as the role (never @everyone, which would read as a ping even unpinged).
+            named = (mention.role_id,) if mention.role_id != where.guild_id else ()
+            return replies.refused("That role cannot be mentioned", why, named)
         if publish and kind is not ChannelKind.ANNOUNCEMENT:
             return replies.refused(
                 "Nothing to publish to",
@@ -247,6 +249,15 @@ class DigestService:
             return replies.not_subscribed()
         upcoming = await self.scheduler.upcoming(resumed.channel_id)
         return replies.resumed(resumed, upcoming, was_paused)
+
+    async def unmention(self, where: Where) -> Reply:
+        """The digest stops mentioning its role (anyone who may change the digest may)."""
+        sub = await self._find(where)
+        if sub is None:
+            return replies.not_subscribed()
+        role = sub.mention_role_id
+        cleared = await self.store.clear_mention(sub.channel_id)
+        return replies.unmentioned(role) if cleared else replies.not_subscribed()
 
     async def delivery_log(self, where: Where) -> Reply:
         """The channel's last 20 slots, newest first."""

@@ -505,6 +505,16 @@ class Store(FeedTables):
             )
         return _subscription(row) if row else None
 
+    async def clear_mention(self, channel_id: int) -> Subscription | None:
+        """The digest stops mentioning a role; every other setting is kept."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"UPDATE subscriptions SET mention_role_id = NULL WHERE channel_id = ? "
+                f"RETURNING {_SUBSCRIPTION_COLUMNS}",
+                (channel_id,),
+            )
+        return _subscription(row) if row else None
+
     async def list_all(self) -> list[Subscription]:
         """Every subscription, enabled or paused, by channel id."""
         async with self._lock:

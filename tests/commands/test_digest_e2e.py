@@ -6,51 +6,22 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import BriefBot
-from bot.briefs.reloader import LiveLibrary
 from bot.digest.scheduler import digest_nonce
-from bot.reply import render_timestamps
-from bot.settings import Settings
-from bot.store.sqlite import Store
+from tests.commands.digest_world import (
+    EPHEMERAL,
+    MANAGER,
+    START,
+    Harness,
+    description,
+    run_bot,
+)
 from tests.conftest import BRIEF
 from tests.digest.clock import FakeClock
-from tests.fakediscord import FakeDiscord, payloads, run_client
+from tests.fakediscord import FakeDiscord, payloads
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MANAGE_GUILD, MEMBER_PERMISSIONS
-
-EPHEMERAL = 1 << 6
-MANAGER = MEMBER_PERMISSIONS | MANAGE_CHANNELS
-# Thursday 5 March 2026, 07:00 in London (GMT, UTC+0).
-START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
-
-
-class Harness:
-    """A running bot with its database file, clock and fake Discord."""
-
-    def __init__(self, bot: BriefBot, fake: FakeDiscord, clock: FakeClock, db: Path) -> None:
-        self.bot, self.fake, self.clock, self.db = bot, fake, clock, db
-
-    async def scheduler_idle(self) -> None:
-        """Wait until the scheduler has finished its pass and sleeps on the clock."""
-        for _ in range(500):
-            if self.clock.sleepers:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the scheduler never went to sleep")
-
-    async def subscribe(self, channel: int | None = None, **options: str) -> dict[str, Any]:
-        body = await self.fake.invoke(
-            "digest subscribe", options, permissions=MANAGER, channel_id=channel
-        )
-        await self.scheduler_idle()
-        return body
-
-    def digests(self, channel: int | None = None) -> list[dict[str, Any]]:
-        return self.fake.messages(channel or self.fake.channel_id)
 
 
 @pytest.fixture
@@ -69,33 +40,6 @@ async def harness(briefs_dir: Path, fake_discord: FakeDiscord, db: Path) -> Asyn
     ]
     async with run_bot(briefs_dir, fake_discord, db, clock) as h:
         yield h
-
-
-def run_bot(briefs_dir: Path, fake: FakeDiscord, db: Path, clock: FakeClock) -> Any:
-    """A bot on `db`, started against `fake`; an async context manager yielding a Harness."""
-    import contextlib
-
-    @contextlib.asynccontextmanager
-    async def runner() -> AsyncIterator[Harness]:
-        settings = Settings(
-            briefs_dir=briefs_dir, dev_guild_id=fake.guild_id, reload_seconds=0, database=db
-        )
-        async with await Store.open(db, clock=clock) as store:
-            bot = BriefBot(
-                settings=settings, library=LiveLibrary(briefs_dir), store=store, clock=clock
-            )
-            async with run_client(bot, fake):
-                h = Harness(bot, fake, clock, db)
-                await h.scheduler_idle()
-                yield h
-
-    return runner()
-
-
-def description(body: dict[str, Any]) -> str:
-    """An embed's description with its timestamps as London reads them (as a reader there)."""
-    text = str(body["data"]["embeds"][0].get("description", ""))
-    return render_timestamps(text, ZoneInfo("Europe/London"), START)
 
 
 async def test_non_managers_cannot_change_subscriptions(harness: Harness) -> None:
@@ -125,6 +69,7 @@ async def test_group_is_hidden_from_members_by_default(harness: Harness) -> None
         "preview",
         "pause",
         "resume",
+        "unmention",
         "log",
         "notices",
     ]

@@ -61,8 +61,11 @@ class Pacer:
 
 # Discord's JSON error codes the poster acts on (developers/topics/opcodes-and-status-codes).
 ARCHIVED_THREAD = 50083
+LOCKED_THREAD = 160005
 CANNOT_DM = 50007
 ALREADY_CROSSPOSTED = 40033
+# How many of a forum's most recently archived posts a resumed forum claim looks through.
+FORUM_SEARCH = 50
 
 
 def _mentions(delivery: Delivery) -> tuple[str | None, discord.AllowedMentions]:
@@ -108,7 +111,14 @@ class DiscordPoster:
             try:
                 return await self._send_pages(delivery.channel_id, delivery)
             except discord.HTTPException as exc:
-                if delivery.kind is not ChannelKind.THREAD or exc.code != ARCHIVED_THREAD:
+                if exc.code == LOCKED_THREAD:
+                    # A moderator locked the thread: only they (or Manage Threads) can reopen
+                    # it, so a retry cannot help.
+                    raise DeliveryError(
+                        f"the thread is locked ({exc.text})",
+                        "unlock the thread, or give the bot Manage Threads",
+                    ) from exc
+                if exc.code != ARCHIVED_THREAD:
                     raise
             await self._unarchive(delivery.channel_id)
             return await self._send_pages(delivery.channel_id, delivery)
@@ -202,14 +212,25 @@ class DiscordPoster:
         return created.message.id
 
     async def _find_post(self, forum: discord.ForumChannel, title: str) -> int | None:
+        """The bot's post titled `title` in the forum, live or archived (None: not made)."""
         me = self.client.user
-        await self._pace()
-        for thread in await forum.guild.active_threads():
-            if (
+
+        def ours(thread: discord.Thread) -> bool:
+            return (
                 thread.parent_id == forum.id
                 and thread.name == title[:100]
                 and (me is None or thread.owner_id == me.id)
-            ):
+            )
+
+        await self._pace()
+        for thread in await forum.guild.active_threads():
+            if ours(thread):
+                return thread.id
+        # A forum may auto-archive posts after an hour, well within the grace window: the
+        # newest archived posts are searched too (the slot's post is among the latest).
+        await self._pace()
+        async for thread in forum.archived_threads(limit=FORUM_SEARCH):
+            if ours(thread):
                 return thread.id
         return None
 
@@ -236,7 +257,13 @@ class DiscordPoster:
             await dm.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             if exc.code == CANNOT_DM:
-                log.info("member %d does not accept direct messages", notice.dm_user_id)
+                # Nobody else is told: the operator's log is where this pause is seen.
+                log.warning(
+                    "member %d does not accept direct messages: the pause notice for "
+                    "channel %d was not delivered",
+                    notice.dm_user_id,
+                    notice.channel_id,
+                )
                 return f"member {notice.dm_user_id} blocks direct messages"
             log.warning("could not DM member %d: %s", notice.dm_user_id, exc)
             return f"direct message failed: {exc}"
