@@ -15,7 +15,7 @@ from bot.adapters.console import PROMPT, Completer, Console
 from bot.briefs.library import load_library
 from tests.conftest import BRIEFS, REPO, write_briefs
 
-TIMEOUT = 10  # every expect; a hang is a failure, never a wait
+TIMEOUT = 30  # generous: a loaded 2-core machine starts Python slowly; a hang still fails
 Spawn = Callable[..., "pexpect.spawn[str]"]
 
 
