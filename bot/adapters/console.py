@@ -137,7 +137,7 @@ class Completer:
         return found
 
     def _values(self, command: str, option: str, typed: str) -> list[Candidate]:
-        choices = dispatch.complete_option(self.library(), command, option, typed)
+        choices = dispatch.option_choices(self.library(), command, option, typed)
         return [Candidate(_quoted(c.value) + " ", c.name) for c in choices]
 
     @staticmethod
@@ -161,7 +161,7 @@ class Completer:
         """Complete `speaker:Ishaq D`: the value began words ago; replace it from its start."""
         parts = [words[first].text.split(":", 1)[1], *(w.text for w in words[first + 1 :])]
         typed = " ".join([*parts, word.text]).strip()
-        choices = dispatch.complete_option(self.library(), command, option, typed)
+        choices = dispatch.option_choices(self.library(), command, option, typed)
         # Unquoted, as the user is typing it: readline keeps what precedes its own word.
         found = [Candidate(f"{option}:{c.value} ", c.name) for c in choices]
         return words[first].start, found
