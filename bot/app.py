@@ -117,8 +117,11 @@ class BriefBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         metrics: Metrics | None = None,
+        serve: bool = True,
         **options: object,
     ) -> None:
+        """`serve=False` builds the commands at login and nothing else (`briefbot doctor`):
+        no sync, no metrics server, no background task."""
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no privileged intents
         metrics = metrics or Metrics()
@@ -145,6 +148,7 @@ class BriefBot(commands.Bot):
         self.metrics = metrics
         self.ops: OpsServer | None = None
         self._started = time.monotonic()
+        self._serve = serve
         library.on_reload = metrics.observe_reload
         if store is not None:
             instrument(store, metrics.observe_db)
@@ -184,7 +188,8 @@ class BriefBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
-        await self._start_ops()
+        if self._serve:
+            await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
@@ -203,6 +208,8 @@ class BriefBot(commands.Bot):
             await self._setup_feeds(self.store)
         for extension in extensions:
             await self.load_extension(extension)
+        if not self._serve:
+            return
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.

@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
     ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "doctor",
+        help="check the token, commands, channel permissions, database and briefs; "
+        "non-zero on any problem",
+    )
     feeds = sub.add_parser("feeds", help="feeds: poll once from the command line")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     poll = feeds_sub.add_parser(
@@ -65,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
         return console(settings.briefs_dir)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(settings)
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
