@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
+from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -117,6 +120,13 @@ def check(root: Path) -> int:
 
 def ask(line: str, root: Path) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    if line.strip().casefold() in {"/about", "about"}:
+        # The bot's /about, offline: version and briefs (no gateway, no database).
+        started = time.monotonic()
+        library = load_library(root)
+        uptime = dt.timedelta(seconds=time.monotonic() - started)
+        sys.stdout.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
+        return 0
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:

@@ -92,7 +92,8 @@ def _briefs(facts: AboutFacts) -> Section:
 
 def _digests(facts: AboutFacts) -> Section:
     if facts.active is None:
-        return Section("Digests", body="Subscriptions: unknown (no database)")
+        known = "unknown (no database)" if facts.online else "not known offline"
+        return Section("Digests", body=f"Subscriptions: {known}")
     lines = [f"Subscriptions: {facts.active} active, {facts.paused or 0} paused"]
     if facts.next_due is not None:
         lines.append(
@@ -125,4 +126,18 @@ def about_reply(facts: AboutFacts) -> Reply:
             Section("Database", body=database),
         ),
         private=True,
+    )
+
+
+def offline_about(briefs: int, broken: int, uptime: dt.timedelta) -> Reply:
+    """/about in the console and `briefbot ask`: no gateway, no database."""
+    return about_reply(
+        AboutFacts(
+            version=version(),
+            uptime=uptime,
+            briefs=briefs,
+            broken=broken,
+            database="not opened offline",
+            online=False,
+        )
     )
