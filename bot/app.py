@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import gc
 import logging
+import signal
 import time
 from collections.abc import Sequence
 
@@ -15,7 +17,7 @@ from discord.ext import commands
 
 from bot import limits
 from bot.adapters.discord.feeds import ReviewChannelSink
-from bot.adapters.discord.poster import DiscordPoster
+from bot.adapters.discord.poster import DiscordPoster, digest_rate_limit_trace
 from bot.adapters.discord.respond import send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
@@ -26,11 +28,14 @@ from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
 from bot.feeds.service import FeedService
 from bot.ingest.fetch import Fetcher
+from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.reply import Reply
 from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
 from bot.store.sqlite import Store
+from bot.store.timing import instrument
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +122,16 @@ class BriefBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         metrics: Metrics | None = None,
+        serve: bool = True,
         **options: object,
     ) -> None:
+        """`serve=False` builds the commands at login and nothing else (`briefbot doctor`):
+        no sync, no metrics server, no background task."""
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no privileged intents
+        metrics = metrics or Metrics()
+        # 429s are handled inside discord.py's HTTP client; a trace counts the digests' ones.
+        options.setdefault("http_trace", digest_rate_limit_trace(metrics.digest_rate_limited.inc))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -140,8 +151,13 @@ class BriefBot(commands.Bot):
         self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self.ops: OpsServer | None = None
+        self._started = time.monotonic()
+        self._serve = serve
+        library.on_reload = metrics.observe_reload
+        if store is not None:
+            instrument(store, metrics.observe_db)
 
     def observe(
         self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
@@ -178,7 +194,8 @@ class BriefBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
-        await self._start_ops()
+        if self._serve:
+            await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
@@ -191,6 +208,7 @@ class BriefBot(commands.Bot):
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
                 notifier=poster,
+                events=self.metrics,
             )
             await self._setup_feeds(self.store)
             self.review = review_service(self.settings, self.store, live)
@@ -200,6 +218,8 @@ class BriefBot(commands.Bot):
             self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
+        if not self._serve:
+            return
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
@@ -226,6 +246,44 @@ class BriefBot(commands.Bot):
             return
         self.ops = OpsServer(self.metrics, self.readiness_checks())
         await self.ops.start(*self.settings.metrics_addr)
+
+    async def about(self) -> Reply:
+        """The /about reply: version, uptime, gateway, briefs, digests, database."""
+        library = self.library.current()
+        facts = AboutFacts(
+            version=version(),
+            uptime=dt.timedelta(seconds=time.monotonic() - self._started),
+            briefs=len(library.briefs),
+            broken=len(library.errors),
+            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            gateway_latency=self.latency,
+            shards=self.shard_count or 1,
+            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+        )
+        if self.store is None:
+            return about_reply(facts)
+        subscriptions = await self.store.list_all()
+        active = sum(1 for s in subscriptions if s.enabled)
+        scheduler = self.scheduler
+        report = scheduler.last_pass if scheduler is not None else None
+        return about_reply(
+            dataclasses.replace(
+                facts,
+                active=active,
+                paused=len(subscriptions) - active,
+                next_due=await scheduler.next_due() if scheduler is not None else None,
+                last_pass=LastPass(
+                    finished=report.finished,
+                    sent=report.sent,
+                    skipped=report.skipped,
+                    failed=report.failed,
+                    paused=report.paused,
+                    rate_limited=report.rate_limited,
+                )
+                if report is not None
+                else None,
+            )
+        )
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """What /readyz requires: gateway connected, database reachable, briefs loaded."""
@@ -313,6 +371,14 @@ class BriefBot(commands.Bot):
         """Run a service task for the bot's lifetime; cancelled on close."""
         self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
 
+    async def shutdown(self, grace: float) -> None:
+        """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`
+        seconds), then everything closes."""
+        log.info("stopping: finishing digests in flight (at most %g s)", grace)
+        if self.scheduler is not None:
+            await self.scheduler.drain(grace)
+        await self.close()
+
     async def close(self) -> None:
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
@@ -394,11 +460,34 @@ async def _start(settings: Settings) -> None:
     async with await Store.open(settings.database) as store:
         log.info("subscriptions database: %s", settings.database)
         async with BriefBot(settings=settings, library=library, store=store) as bot:
-            await bot.start(settings.token)
+            await serve(bot, settings.token, settings.stop_seconds)
+    log.info("stopped")
+
+
+async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
+    """Run the bot until it closes, or until SIGTERM/SIGINT, which stop it gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    running = asyncio.create_task(bot.start(token), name="briefbot-gateway")
+    stopping = asyncio.create_task(stop.wait(), name="briefbot-stop")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stop signal received")
+            # A second signal while stopping is not an emergency exit: the stop is bounded.
+            await bot.shutdown(stop_seconds)
+        await running  # raises what ended the bot, if it was not the stop
+    finally:
+        stopping.cancel()
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 def run(settings: Settings) -> int:
-    """`briefbot run`: connect and serve until Ctrl-C."""
+    """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully."""
     if not settings.token:
         print(NO_TOKEN, end="")
         return 2

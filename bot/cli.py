@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
+from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -39,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
     ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "doctor",
+        help="check the token, commands, channel permissions, database and briefs; "
+        "non-zero on any problem",
+    )
     feeds = sub.add_parser("feeds", help="feeds: poll once from the command line")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     poll = feeds_sub.add_parser(
@@ -67,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
         return console(settings.briefs_dir)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(settings)
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
@@ -146,6 +158,13 @@ def ask_brief(line: str, database: Path) -> int:
 
 def ask(line: str, root: Path) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    if line.strip().casefold() in {"/about", "about"}:
+        # The bot's /about, offline: version and briefs (no gateway, no database).
+        started = time.monotonic()
+        library = load_library(root)
+        uptime = dt.timedelta(seconds=time.monotonic() - started)
+        sys.stdout.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
+        return 0
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:

@@ -29,6 +29,8 @@ class Settings:
     # Where /metrics, /healthz and /readyz are served; None: not served.
     metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
+    # A graceful stop (SIGTERM, Ctrl-C) waits at most this long for digests being sent.
+    stop_seconds: float = 30.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Validated briefs kept between runs for a quicker start; None: no cache.
     brief_cache: Path | None = None
@@ -69,6 +71,7 @@ class Settings:
             log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
             metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
+            stop_seconds=_float(get("BRIEFBOT_STOP_SECONDS") or "30", "BRIEFBOT_STOP_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
                     get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import TextIO
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import Library, load_library
+from bot.ops.about import offline_about
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.queries.spec import COMMANDS, CommandSpec, find
@@ -170,7 +173,7 @@ class Completer:
 class Console:
     """Reads commands, answers them through the same query layer as Discord, until Ctrl-D."""
 
-    LOCAL = ("help", "reload", "exit")
+    LOCAL = ("help", "reload", "about", "exit")
 
     def __init__(
         self,
@@ -185,6 +188,7 @@ class Console:
         self.stdout = stdout or sys.stdout
         self.history = history
         self.library = load_library(root)
+        self._started = time.monotonic()
         self.completer = Completer(lambda: self.library, self.LOCAL)
         self._matches: list[Candidate] = []
         self._shown: list[str] = []
@@ -237,6 +241,10 @@ class Console:
         elif word == "reload":
             self.library = load_library(self.root)
             self.write(self._loaded() + "\n")
+        elif word in {"about", "/about"}:
+            uptime = dt.timedelta(seconds=time.monotonic() - self._started)
+            library = self.library
+            self.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
         else:
             try:
                 parsed = parse_command_line(text)
@@ -326,7 +334,10 @@ def help_reply() -> Reply:
         "Console",
         (
             Item("Tab completes commands, option names and values; ↑/↓ recall earlier lines."),
-            Item("reload reads the briefs again; exit or Ctrl-D leaves."),
+            Item(
+                "reload reads the briefs again; about shows the version and briefs; exit or "
+                "Ctrl-D leaves."
+            ),
         ),
     )
     return Reply(

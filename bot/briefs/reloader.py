@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ class ReloadReport:
     updated: tuple[str, ...]
     errors: tuple[LoadError, ...]
     total: int
+    seconds: float = 0.0  # how long the reload took
 
 
 class LiveLibrary:
@@ -41,6 +44,8 @@ class LiveLibrary:
         self._library = library if library is not None else load_library(root, cache=cache)
         self._signature = self._scan()
         self._lock = asyncio.Lock()
+        # Told how long each reload took (the ops metrics); None: nobody listens.
+        self.on_reload: Callable[[float], None] | None = None
 
     def current(self) -> Library:
         """The library as last loaded."""
@@ -67,11 +72,15 @@ class LiveLibrary:
 
     async def reload(self) -> ReloadReport:
         """Load the directory again; broken files keep their last good version live."""
+        started = time.perf_counter()
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
             new = await asyncio.to_thread(load_library, self.root, old, self.cache)
             self._library, self._signature = new, signature
+        took = time.perf_counter() - started
+        if self.on_reload is not None:
+            self.on_reload(took)
         old_ids = {b.id: b for b in old.briefs}
         new_ids = {b.id: b for b in new.briefs}
         report = ReloadReport(
@@ -82,11 +91,13 @@ class LiveLibrary:
             ),
             errors=new.errors,
             total=len(new.briefs),
+            seconds=took,
         )
         for error in new.errors:
             log.warning("brief error: %s", error)
         log.info(
-            "briefs reloaded: %d live, %d added, %d removed, %d updated, %d errors",
+            "briefs reloaded in %.2f s: %d live, %d added, %d removed, %d updated, %d errors",
+            took,
             report.total,
             len(report.added),
             len(report.removed),

@@ -119,6 +119,36 @@ class Notice:
     reply: Reply
 
 
+class DigestEvents(Protocol):
+    """Told what each post attempt did (the ops metrics implement it; tests may count)."""
+
+    def digest_sent(self, lateness: float) -> None:
+        """A digest was posted `lateness` seconds after its slot time."""
+
+    def digest_failed(self, reason: str) -> None:
+        """A post attempt failed: forbidden, missing, refused (paused), or error (retried)."""
+
+    def digest_retried(self) -> None:
+        """A slot is being posted again after an earlier attempt did not finish."""
+
+    def digest_rate_limits(self) -> int:
+        """HTTP 429 answers met while posting digests so far (the poster counts them)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    """What the last pass that handled any slot did (for /about)."""
+
+    started: dt.datetime
+    finished: dt.datetime
+    sent: int
+    skipped: int
+    failed: int
+    paused: int
+    rate_limited: int  # HTTP 429s met during the pass
+
+
 class Notifier(Protocol):
     """Delivers notices; the Discord adapter implements it."""
 
@@ -205,8 +235,13 @@ class DigestScheduler:
         concurrency: int = 8,
         topic_labels: Callable[[], Mapping[str, str]] | None = None,
         notifier: Notifier | None = None,
+        events: DigestEvents | None = None,
     ) -> None:
         self._store = store
+        self._events = events
+        self.last_pass: PassReport | None = None
+        # Set by drain(): no new claims are taken; sends already claimed finish.
+        self._stopping = False
         self._notifier = notifier
         self._clock = clock
         self._briefs = briefs_provider
@@ -251,6 +286,45 @@ class DigestScheduler:
             if current is not None and current.cancelling():
                 raise
 
+    @property
+    def stopping(self) -> bool:
+        """Whether a graceful stop has begun (no new claims are taken)."""
+        return self._stopping
+
+    async def drain(self, grace: float) -> bool:
+        """A graceful stop: take no new claims, let sends in flight finish (at most `grace`
+        seconds), then stop and release the claims not begun. True if nothing was cut short."""
+        self._stopping = True
+        self._changed.set()  # wake the loop if it is waiting: it ends instead of passing again
+        task = self._task
+        finished = True
+        if task is not None and not task.done():
+            # The loop returns once the pass in progress (if any) is over.
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            finished = bool(done)
+            if not finished:
+                log.warning(
+                    "digest sends still in flight after %g s; stopping them (their claims "
+                    "are resumed, with the same nonce, on the next start)",
+                    grace,
+                )
+        await self.stop()
+        released = await self.release_unsent_claims()
+        if released:
+            log.info("released %d digest claims not begun", released)
+        return finished
+
+    async def release_unsent_claims(self) -> int:
+        """HOOK for the claim owners of `harddb`: release the claims this process took but
+        has not begun to send, so another process resumes them at once; how many.
+
+        Wire it to the store's function when it lands (`return await
+        self._store.release_claims()`). Until then nothing is released: every claim this
+        scheduler takes is sent right away, and drain() takes no new ones, so the only claims
+        left open are those cut short by the timeout, which the next start resumes.
+        """
+        return 0
+
     def now(self) -> dt.datetime:
         """The scheduler's clock."""
         return self._clock.now()
@@ -266,7 +340,7 @@ class DigestScheduler:
 
     async def _loop(self) -> None:
         log.info("digest scheduler started (grace %s)", _describe(self.grace))
-        while True:
+        while not self._stopping:
             # Cleared before the pass: a poke during the pass makes the next wait return.
             self._changed.clear()
             now = self._clock.now()
@@ -276,7 +350,10 @@ class DigestScheduler:
             except Exception:
                 log.exception("digest scheduler pass failed; trying again in %s", RETRY_FIRST)
                 wake = self._clock.now() + RETRY_FIRST
+            if self._stopping:
+                break
             await self._wait(wake)
+        log.info("digest scheduler stopped taking new digests")
 
     async def _wait(self, wake: dt.datetime) -> None:
         """Sleep until `wake`, or until `poke()`."""
@@ -319,10 +396,28 @@ class DigestScheduler:
             # their retry times would otherwise wake the loop for nothing.
             live = {(sub.channel_id, due.day, due.time) for sub, _, due in slots}
             self._failures = {k: f for k, f in self._failures.items() if k in live}
+            limited = self._events.digest_rate_limits() if self._events else 0
+            started = self._clock.now()
             results = await asyncio.gather(
                 *(self._guarded(sub, tz, due, now, pass_) for sub, tz, due in slots)
             )
-        return [outcome for outcome in results if outcome is not None]
+        outcomes = [outcome for outcome in results if outcome is not None]
+        if outcomes:
+            self._report(outcomes, started, limited)
+        return outcomes
+
+    def _report(self, outcomes: list[Outcome], started: dt.datetime, limited: int) -> None:
+        """Keep what this pass did, for /about."""
+        actions = [o.action for o in outcomes]
+        self.last_pass = PassReport(
+            started=started,
+            finished=self._clock.now(),
+            sent=actions.count(Action.SENT),
+            skipped=actions.count(Action.SKIPPED),
+            failed=actions.count(Action.FAILED),
+            paused=actions.count(Action.DISABLED),
+            rate_limited=(self._events.digest_rate_limits() - limited) if self._events else 0,
+        )
 
     @staticmethod
     def _due(day: dt.date, at: dt.time, tz: ZoneInfo) -> Due:
@@ -408,6 +503,8 @@ class DigestScheduler:
             delay = min(RETRY_FIRST * 2 ** (count - 1), RETRY_MAX)
             error = f"{type(exc).__name__}: {exc}"
             self._failures[key] = _Failure(count, now + delay, error)
+            if self._events is not None:
+                self._events.digest_failed("error")
             log.exception(
                 "channel %d: digest for %s %s failed (attempt %d); retrying in %s",
                 sub.channel_id,
@@ -435,6 +532,8 @@ class DigestScheduler:
             return None  # done
         if slot is None and due.at < sub.updated_at:
             return None  # due before the schedule was set (or resumed): not owed
+        if self._stopping:
+            return None  # a graceful stop: no new claims (design.md); the next start sends it
         late = now - due.at
         if late > self.grace:
             failure = self._failures.get((channel, due.day, due.time))
@@ -458,6 +557,8 @@ class DigestScheduler:
         fresh = pass_.fresh(await self._store.seen_after(since)) if since else ()
         digest = self._build(pass_.briefs, history, sub, day, fresh=fresh)
         title = forum_title(day, due.time, len(digest.shown_ids) if digest else 0)
+        if self._stopping:
+            return None  # the stop began while the digest was built: leave it unclaimed
         claim = await self._store.claim_slot(
             channel,
             day,
@@ -471,6 +572,8 @@ class DigestScheduler:
         if claim is None:
             return None  # sent or skipped meanwhile, or unsubscribed
         if claim.resumed:
+            if self._events is not None:
+                self._events.digest_retried()
             log.info(
                 "channel %d: resuming interrupted digest for %s %s (attempt %d, nonce %s)",
                 channel,
@@ -507,6 +610,14 @@ class DigestScheduler:
         try:
             message_id = await self._poster.post(delivery)
         except DeliveryError as exc:
+            if self._events is not None:
+                self._events.digest_failed(
+                    "missing"
+                    if isinstance(exc, DeliveryGone)
+                    else "forbidden"
+                    if isinstance(exc, DeliveryForbidden)
+                    else "refused"
+                )
             prefix = (
                 "channel gone"
                 if isinstance(exc, DeliveryGone)
@@ -515,6 +626,8 @@ class DigestScheduler:
                 else "cannot post"
             )
             return await self._pause(sub, due, f"{prefix}: {exc.reason}", exc.fix)
+        if self._events is not None:
+            self._events.digest_sent(max(0.0, (self._clock.now() - due.at).total_seconds()))
         shown = digest.shown_ids if digest else ()
         cutoff = ArchiveCutoff(*digest.cutoff) if digest and digest.cutoff else None
         post_id = message_id if sub.kind is ChannelKind.FORUM else channel
@@ -619,6 +732,16 @@ class DigestScheduler:
         # Never wake for a time already past: whatever was due has been handled by the pass
         # just run, so this floor only guards against a spin should that ever be untrue.
         return max(wake, now + MIN_WAKE)
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the next digest of any channel is due (a pending retry counts); None if none."""
+        now = self._clock.now()
+        found = [f.retry_at for f in self._failures.values()]
+        for sub in await self._store.list_all():
+            tz = sub.timezone.rules
+            if sub.enabled and tz is not None:
+                found += [d.at for d in await self._next_slots(sub, tz, now)]
+        return min(found, default=None)
 
     async def upcoming(self, channel_id: int, count: int = 3) -> list[dt.datetime]:
         """When the channel's next `count` digests are due (a pending retry first); [] when

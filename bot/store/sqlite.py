@@ -1109,3 +1109,12 @@ class Store(FeedTables):
                 (brief_id,),
             )
         return _audit(row) if row else None
+
+
+async def read_schema_version(path: str | Path) -> int:
+    """The schema version of the database at `path`, read only: nothing is created or migrated."""
+    resolved = await asyncio.to_thread(Path(path).resolve)
+    uri = f"{resolved.as_uri()}?mode=ro"
+    async with aiosqlite.connect(uri, uri=True) as db, db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -160,7 +161,10 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("", ["/summary ", "/quotes ", "/topic ", "/briefs ", "help ", "reload ", "exit "]),
+        (
+            "",
+            ["/summary ", "/quotes ", "/topic ", "/briefs ", "help ", "reload ", "about ", "exit "],
+        ),
         ("/qu", ["/quotes "]),
         ("/quotes ", ["speaker:", "brief:"]),
         ("/quotes brief:council-budget ", ["speaker:"]),
@@ -208,3 +212,12 @@ def test_the_console_never_sends_control_characters_to_the_terminal(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\\x1b[2J\\x1b[HDoe" in result.stdout  # the reply quotes what was typed, escaped
+
+
+def test_about_in_the_console_shows_the_version_and_briefs(briefs_dir: Path) -> None:
+    out = io.StringIO()
+    console = Console(briefs_dir, stdin=io.StringIO("about\n"), stdout=out)
+    assert console.run() == 0
+    assert "About briefbot" in out.getvalue()
+    assert "Loaded: 1" in out.getvalue()
+    assert "Gateway: offline (console)" in out.getvalue()

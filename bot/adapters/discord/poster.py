@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 
+import aiohttp
 import discord
 
 from bot import limits
@@ -59,6 +62,31 @@ class Pacer:
             await self._sleep(turn - now)
 
 
+# Set while a digest is being posted: HTTP 429s met in that context are the digest's.
+_POSTING_DIGEST: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "posting_digest", default=False
+)
+
+
+def digest_rate_limit_trace(count: Callable[[], None]) -> aiohttp.TraceConfig:
+    """An aiohttp trace (discord.py's `http_trace`) calling `count` per 429 met by a digest."""
+    # discord.py sleeps and retries 429s inside its HTTP client, so the poster never sees
+    # them; the trace runs in the sending task's context, where the flag tells digests apart.
+    trace = aiohttp.TraceConfig()
+
+    async def on_end(
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        del session, context
+        if params.response.status == 429 and _POSTING_DIGEST.get():
+            count()
+
+    trace.on_request_end.append(on_end)
+    return trace
+
+
 # Discord's JSON error codes the poster acts on (developers/topics/opcodes-and-status-codes).
 ARCHIVED_THREAD = 50083
 LOCKED_THREAD = 160005
@@ -105,6 +133,13 @@ class DiscordPoster:
 
     async def post(self, delivery: Delivery) -> int:
         """Send the digest; return the id of its (first) message."""
+        flag = _POSTING_DIGEST.set(True)
+        try:
+            return await self._post(delivery)
+        finally:
+            _POSTING_DIGEST.reset(flag)
+
+    async def _post(self, delivery: Delivery) -> int:
         try:
             if delivery.kind is ChannelKind.FORUM:
                 return await self._post_forum(delivery)
