@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import gc
 import logging
+import signal
 import sys
+import time
 from collections.abc import Sequence
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.poster import DIGEST_REQUESTS_PER_SECOND, DiscordPoster
+from bot import limits
+from bot.adapters.discord.feeds import ReviewChannelSink
+from bot.adapters.discord.poster import (
+    DIGEST_REQUESTS_PER_SECOND,
+    DiscordPoster,
+    digest_rate_limit_trace,
+)
 from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler, SharedPacer
+from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.loop import FeedLoop
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
+from bot.ingest.fetch import Fetcher
+from bot.ops.about import AboutFacts, LastPass, about_reply, version
+from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
+from bot.ops.metrics import Metrics
+from bot.reply import Reply
+from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
 from bot.store.records import StoreError
-from bot.store.sqlite import DATABASE_ERRORS, Store
+from bot.store.sqlite import Store
+from bot.store.timing import instrument
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +50,52 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
-# Loaded only when the bot has a subscription store.
+# Loaded only when the bot has a store.
 DIGEST_EXTENSION = "bot.commands.digest"
+FEEDS_EXTENSION = "bot.commands.feeds"
+REVIEW_EXTENSION = "bot.commands.brief"
+# How often drafts past their expiry are deleted (a press on one refuses it at any time).
+EXPIRY_SWEEP_SECONDS = 3600.0
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
+
+
+def outcome_of(error: app_commands.AppCommandError) -> str:
+    """How a failed command is counted: denied, invalid or error."""
+    if isinstance(error, app_commands.CheckFailure):  # permissions, DMs, checks
+        return "denied"
+    if isinstance(error, app_commands.TransformerError):
+        return "invalid"
+    return "error"
 
 
 class BriefTree(app_commands.CommandTree["BriefBot"]):
     """One error handler for every command: log it, tell the user privately, never go silent."""
+
+    async def _call(self, interaction: discord.Interaction[BriefBot]) -> None:
+        # The one place every command and autocomplete passes through (discord.py is pinned):
+        # count and time them here rather than in every cog.
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError as exc:
+            outcome = outcome_of(exc)
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self.client.observe(interaction, outcome, time.perf_counter() - started)
 
     async def on_error(
         self, interaction: discord.Interaction[BriefBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer ephemerally whether or not the interaction was already answered."""
         command = interaction.command.qualified_name if interaction.command else "?"
+        interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
             perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
@@ -75,10 +127,17 @@ class BriefBot(commands.Bot):
         store: Store | None = None,
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        metrics: Metrics | None = None,
+        serve: bool = True,
         **options: object,
     ) -> None:
+        """`serve=False` builds the commands at login and nothing else (`briefbot doctor`):
+        no sync, no metrics server, no background task."""
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no privileged intents
+        metrics = metrics or Metrics()
+        # 429s are handled inside discord.py's HTTP client; a trace counts the digests' ones.
+        options.setdefault("http_trace", digest_rate_limit_trace(metrics.digest_rate_limited.inc))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -92,27 +151,83 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.feeds: FeedService | None = None
+        self.feed_loop: FeedLoop | None = None
+        self._fetcher: Fetcher | None = None
+        self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
+        self.metrics = metrics
+        self.ops: OpsServer | None = None
+        self._started = time.monotonic()
+        self._serve = serve
+        library.on_reload = metrics.observe_reload
+        if store is not None:
+            instrument(store, metrics.observe_db)
+
+    def observe(
+        self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
+    ) -> None:
+        """Count and time one handled interaction (commands and autocomplete)."""
+        data: dict[str, object] = interaction.data or {}  # type: ignore[assignment]
+        command = interaction.command
+        name = command.qualified_name if command else str(data.get("name", "?"))
+        if interaction.type is discord.InteractionType.autocomplete:
+            option = _focused(data.get("options"))
+            self.metrics.autocomplete_latency.labels(name, option).observe(took)
+            return
+        if interaction.type is not discord.InteractionType.application_command:
+            return
+        # A handler that caught its own error and told the user still failed.
+        outcome = interaction.extras.get("outcome", outcome)
+        if outcome == "ok" and interaction.command_failed:
+            outcome = "error"
+        self.metrics.commands.labels(name, outcome).inc()
+        self.metrics.command_latency.labels(name).observe(took)
+        log.debug(
+            "/%s %s in %.1f ms",
+            name,
+            outcome,
+            took * 1000,
+            extra={
+                "command": name,
+                "outcome": outcome,
+                "latency_ms": round(took * 1000, 1),
+                "guild": interaction.guild_id,
+                "channel": interaction.channel_id,
+            },
+        )
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
+        if self._serve:
+            await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
             # Every process on the database shares Discord's global budget through it.
             shared = SharedPacer(self.store, self.clock, DIGEST_REQUESTS_PER_SECOND)
+            poster = DiscordPoster(self, shared=shared.wait)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self, shared=shared.wait),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                notifier=poster,
+                events=self.metrics,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            await self._setup_feeds(self.store)
+            self.review = review_service(self.settings, self.store, live)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
+            # Review controls are persistent: a preview drawn before a restart still works.
+            self.add_dynamic_items(*REVIEW_ITEMS)
+            self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
+        if not self._serve:
+            return
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
@@ -123,8 +238,98 @@ class BriefBot(commands.Bot):
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
             self.start_background(self._start_scheduler())
+        if self.feed_loop is not None:
+            self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
+
+    async def _start_ops(self) -> None:
+        """Expose metrics; serve them with health and readiness when an address is set."""
+        live = self.library
+        self.metrics.watch_library(
+            lambda: len(live.current().briefs), lambda: len(live.current().errors)
+        )
+        self.metrics.watch_gateway(lambda: self.latency)
+        if self.settings.metrics_addr is None:
+            return
+        self.ops = OpsServer(self.metrics, self.readiness_checks())
+        await self.ops.start(*self.settings.metrics_addr)
+
+    async def about(self) -> Reply:
+        """The /about reply: version, uptime, gateway, briefs, digests, database."""
+        library = self.library.current()
+        facts = AboutFacts(
+            version=version(),
+            uptime=dt.timedelta(seconds=time.monotonic() - self._started),
+            briefs=len(library.briefs),
+            broken=len(library.errors),
+            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            gateway_latency=self.latency,
+            shards=self.shard_count or 1,
+            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+        )
+        if self.store is None:
+            return about_reply(facts)
+        subscriptions = await self.store.list_all()
+        active = sum(1 for s in subscriptions if s.enabled)
+        scheduler = self.scheduler
+        report = scheduler.last_pass if scheduler is not None else None
+        return about_reply(
+            dataclasses.replace(
+                facts,
+                active=active,
+                paused=len(subscriptions) - active,
+                next_due=await scheduler.next_due() if scheduler is not None else None,
+                last_pass=LastPass(
+                    finished=report.finished,
+                    sent=report.sent,
+                    skipped=report.skipped,
+                    failed=report.failed,
+                    paused=report.paused,
+                    rate_limited=report.rate_limited,
+                )
+                if report is not None
+                else None,
+            )
+        )
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """What /readyz requires: gateway connected, database reachable, briefs loaded."""
+
+        def gateway() -> str | None:
+            if self.is_closed():
+                return "closed"
+            return None if self.is_ready() and self.ws is not None else "not connected yet"
+
+        def briefs() -> str | None:
+            library = self.library.current()
+            if library.briefs:
+                return None
+            if not library.errors:
+                return "no briefs loaded"
+            more = f" (and {len(library.errors) - 1} more)" if len(library.errors) > 1 else ""
+            return f"no briefs loaded: {library.errors[0]}{more}"
+
+        checks: dict[str, ReadinessCheck] = {"gateway": gateway, "briefs": briefs}
+        store = self.store
+        if store is not None:
+
+            async def database() -> None:
+                await store.schema_version()
+
+            checks["database"] = database
+        return checks
+
+    async def _sweep_drafts(self) -> None:
+        while True:
+            assert self.store is not None
+            try:
+                expired = await self.store.expire_drafts()
+                if expired:
+                    log.info("deleted %d expired drafts", expired)
+            except Exception:  # the sweep must outlive a bad moment of the database
+                log.exception("deleting expired drafts failed")
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
 
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
@@ -132,32 +337,110 @@ class BriefBot(commands.Bot):
         assert self.scheduler is not None
         self.scheduler.start()
 
+    async def _setup_feeds(self, store: Store) -> None:
+        """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
+        live = self.library
+        cache: dict[int, frozenset[str]] = {}
+
+        def published() -> frozenset[str]:
+            # Recomputed only when the library changes (a reload), not on every poll.
+            library = live.current()
+            if id(library) not in cache:
+                cache.clear()
+                cache[id(library)] = published_links(b.source.url for b in library.briefs)
+            return cache[id(library)]
+
+        self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
+        files = DirectorySink(self.settings.database.parent / "feed-drafts")
+        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        poller = FeedPoller(
+            store,
+            self._fetcher,
+            sink,
+            clock=self.clock,
+            burst=self.settings.feed_burst,
+            published_urls=published,
+        )
+        self.feed_loop = FeedLoop(poller, self.clock)
+
+        def resolve_topic(name: str) -> str | None:
+            topic = live.current().topic(name)
+            return topic.id if topic is not None else None
+
+        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+
+    async def _start_feeds(self) -> None:
+        # Drafts are posted to the review channel: wait for the gateway, as the digest does.
+        await self.wait_until_ready()
+        assert self.feed_loop is not None
+        await self.feed_loop.start_when_needed()
+
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
         self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
+
+    async def shutdown(self, grace: float) -> None:
+        """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`
+        seconds), then everything closes."""
+        log.info("stopping: finishing digests in flight (at most %g s)", grace)
+        if self.scheduler is not None:
+            await self.scheduler.drain(grace)
+        await self.close()
 
     async def close(self) -> None:
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
-            await self._release_claims()
+            # A stop without drain() (an error, Ctrl-C) still hands the digests it has not
+            # begun to send to another process (drain() has released them already: 0 here).
+            released = await self.scheduler.release_unsent_claims()
+            if released:
+                log.info("released %d digest claims not begun", released)
+        if self.feed_loop is not None:
+            await self.feed_loop.stop()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await super().close()
+        if self.ops is not None:
+            await self.ops.stop()
 
-    async def _release_claims(self) -> None:
-        """A graceful stop hands the digests it has not begun to send to another process."""
-        if self.store is None:
-            return
-        try:
-            released = await self.store.release_claims()
-        except DATABASE_ERRORS as exc:
-            log.warning("could not release digest claims: %s", exc)
-            return
-        if released:
-            log.info("released %d digest claims not yet sent", released)
+
+def _focused(options: object) -> str:
+    """The name of the option being typed in an autocomplete payload (subcommands nest it)."""
+    if not isinstance(options, list):
+        return "?"
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if option.get("focused"):
+            return str(option.get("name", "?"))
+        if "options" in option:
+            found = _focused(option["options"])
+            if found != "?":
+                return found
+    return "?"
+
+
+def review_service(settings: Settings, store: Store, live: LiveLibrary) -> ReviewService:
+    """The review service for these settings."""
+    private_hosts = settings.fetch_private_hosts
+    return ReviewService(
+        store,
+        LibraryHandle(live.current, live.reload),
+        ReviewConfig(
+            briefs_dir=settings.briefs_dir,
+            editor_role_id=settings.editor_role_id,
+            review_channel_id=settings.review_channel_id,
+            editor_guild_ids=settings.editor_guild_ids,
+            dev_guild_id=settings.dev_guild_id,
+            draft_lifetime=dt.timedelta(days=settings.draft_days),
+        ),
+        lambda: Fetcher(private_hosts=private_hosts),
+    )
 
 
 def invite_url(application_id: int) -> str:
@@ -202,11 +485,35 @@ async def _start(settings: Settings) -> None:
         # again and again (a full collection over 10k briefs stalls the event loop a second).
         gc.freeze()
         async with BriefBot(settings=settings, library=library, store=store) as bot:
-            await bot.start(settings.token)
+            await serve(bot, settings.token, settings.stop_seconds)
+    log.info("stopped")
+
+
+async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
+    """Run the bot until it closes, or until SIGTERM/SIGINT, which stop it gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    running = asyncio.create_task(bot.start(token), name="briefbot-gateway")
+    stopping = asyncio.create_task(stop.wait(), name="briefbot-stop")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stop signal received")
+            # A second signal while stopping is not an emergency exit: the stop is bounded.
+            await bot.shutdown(stop_seconds)
+        await running  # raises what ended the bot, if it was not the stop
+    finally:
+        stopping.cancel()
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 def run(settings: Settings) -> int:
-    """`briefbot run`: connect and serve until Ctrl-C; a start-up problem is one line."""
+    """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
+    a start-up problem is one line."""
     if not settings.token:
         fail(NO_TOKEN)
         return 2
@@ -225,7 +532,7 @@ def problem(exc: Exception) -> str:
         return "Discord rejected the token: check DISCORD_TOKEN (see README)"
     if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
         return "Discord refused the intents requested"
-    if isinstance(exc, StoreError):
+    if isinstance(exc, (StoreError, OpsServerError)):
         return str(exc)
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""

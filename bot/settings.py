@@ -27,12 +27,30 @@ class Settings:
     data_dir: Path = Path("data")
     database: Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
+    # Where /metrics, /healthz and /readyz are served; None: not served.
+    metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
+    # A graceful stop (SIGTERM, Ctrl-C) waits at most this long for digests being sent.
+    stop_seconds: float = 30.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # How long a digest slot claim holds without renewal (several processes on one database).
     digest_lease: dt.timedelta = dt.timedelta(seconds=60)
     # Validated briefs kept between runs for a quicker start; None: no cache.
     brief_cache: Path | None = None
+    # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
+    # `briefbot ingest` write drafts.
+    feed_burst: int = 20
+    drafts_dir: Path = Path("drafts")
+    # Hosts the fetcher may reach on non-public addresses (an intranet; the tests' server).
+    fetch_private_hosts: tuple[str, ...] = ()
+    # Review and publish: defaults for guilds that set nothing (design.md, "Guilds, editors,
+    # notices"); a guild's own settings override the first two.
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
+    # Guilds whose editors publish to the shared library; None: the dev guild, else every guild.
+    editor_guild_ids: frozenset[int] | None = None
+    draft_days: float = 7.0
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -60,7 +78,10 @@ class Settings:
             data_dir=data_dir,
             database=database,
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
+            log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
+            metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
+            stop_seconds=_float(get("BRIEFBOT_STOP_SECONDS") or "30", "BRIEFBOT_STOP_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
                     get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
@@ -75,6 +96,16 @@ class Settings:
             brief_cache=None
             if cache is not None and cache.lower() == "off"
             else Path(cache or data_dir / "briefs-cache.jsonl"),
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
+            feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            editor_guild_ids=_ids(get("BRIEFBOT_EDITOR_GUILD_IDS"), "BRIEFBOT_EDITOR_GUILD_IDS"),
+            draft_days=_float(get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS"),
+            fetch_private_hosts=tuple(
+                h.strip()
+                for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -84,6 +115,13 @@ def _int(value: str | None, name: str) -> int | None:
     if not value.isdigit():
         raise SettingsError(f"{name} must be a numeric Discord id, got {value!r}")
     return int(value)
+
+
+def _ids(value: str | None, name: str) -> frozenset[int] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    return frozenset(i for p in parts if (i := _int(p, name)) is not None)
 
 
 def _float(value: str, name: str) -> float:
@@ -103,6 +141,14 @@ def _positive(value: str, name: str) -> float:
     return number
 
 
+def _burst(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
+    return int(value)
+
+
 def _level(value: str) -> str:
     level = value.upper()
     if level not in logging.getLevelNamesMapping():
@@ -110,3 +156,21 @@ def _level(value: str) -> str:
             f"BRIEFBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
         )
     return level
+
+
+def _log_format(value: str) -> str:
+    fmt = value.lower()
+    if fmt not in {"text", "json"}:
+        raise SettingsError(f"BRIEFBOT_LOG_FORMAT must be text or json, got {value!r}")
+    return fmt
+
+
+def _address(value: str | None, name: str) -> tuple[str, int] | None:
+    """`host:port` (IPv6 hosts in brackets); port 0 picks a free port."""
+    if value is None or value.lower() == "off":
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
+    return host, int(port)

@@ -31,6 +31,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "ingest": ("bot.briefs", "bot.store"),
     "review": ("bot.briefs", "bot.store", "bot.ingest"),
     "feeds": ("bot.briefs", "bot.store", "bot.ingest", "bot.review"),
+    # Logs, metrics and health endpoints: told what to check, they import no feature.
+    "ops": (),
 }
 # Folders that draw or serve (not bound by MAY_IMPORT), and what they must still never import.
 OUTER: dict[str, tuple[str, ...]] = {

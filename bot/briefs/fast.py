@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_FILES = 500
 CACHE_FORMAT = "briefbot-validated-cache/1"
 # The modules the cache's validity depends on, besides pydantic's and PyYAML's versions.
-_CACHE_CODE = ("errors.py", "fast.py", "loader.py", "models.py")
+_CACHE_CODE = ("errors.py", "excerpt.py", "fast.py", "files.py", "loader.py", "models.py")
 
 _T = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ = _T + "str", _T + "map", _T + "seq"
@@ -228,6 +228,7 @@ def compact(brief: Brief) -> Brief:
     """
     shared = _FIELD_SETS
     models: list[Any] = [brief, brief.date, brief.source, *brief.key_points, *brief.people]
+    models += brief.organisations
     models += brief.quotes
     for claim in brief.claims:
         models.append(claim)

@@ -16,6 +16,7 @@ from bot.briefs.models import (
     Brief,
     Claim,
     KeyPoint,
+    Organisation,
     Person,
     Quote,
     Topic,
@@ -27,7 +28,7 @@ from bot.text import fold
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
-    """A person across all briefs, merged by canonical name."""
+    """A person or organisation across all briefs, merged by canonical name."""
 
     name: str
     labels: tuple[str, ...]  # every folded name, alias and surname that finds them
@@ -113,7 +114,7 @@ class Library:
 
     def _build_speakers(self, refs: list[tuple[QuoteRef, ...]]) -> None:
         quotes: dict[str, list[QuoteRef]] = defaultdict(list)
-        people: dict[str, Person] = {}
+        people: dict[str, Person | Organisation] = {}
         labels: dict[str, set[str]] = defaultdict(set)
         # Per distinct (name, aliases): the tests that find the person named in a quote.
         checks_of: dict[tuple[str, tuple[str, ...]], list[_Check]] = {}
@@ -121,7 +122,9 @@ class Library:
         # Newest first, so each list below is newest first too.
         for brief, brief_refs in zip(self.briefs, refs, strict=True):
             checks: list[_Check] = []
-            for person in brief.people:
+            # Organisations are found like people (name and aliases), but have no surname.
+            everyone: tuple[Person | Organisation, ...] = (*brief.people, *brief.organisations)
+            for person in everyone:
                 people.setdefault(person.name, person)
                 key = (person.name, person.aliases)
                 found = checks_of.get(key)
@@ -129,12 +132,15 @@ class Library:
                     found = checks_of[key] = _name_checks(person)
                     names = (person.name, *person.aliases)
                     labels[person.name].update(fold(n) for n in names)
-                    # People type surnames: "Dar", "Rubio".
-                    labels[person.name].add(fold(person.name.split()[-1]))
+                    if isinstance(person, Person):  # people type surnames: "Dar", "Rubio"
+                        labels[person.name].add(fold(person.name.split()[-1]))
                 checks += found
             brief_checks.append(checks)
             for ref in brief_refs:
-                quotes[ref.quote.speaker].append(ref)
+                # Unnamed speakers are shown under their description, never looked up.
+                name = ref.quote.speaker_name
+                if name is not None:
+                    quotes[name].append(ref)
         self._quotes = {name: tuple(found) for name, found in quotes.items()}
         self._mentions = self._build_mentions(refs, brief_checks)
         self.speakers: dict[str, Speaker] = {
@@ -177,7 +183,7 @@ class Library:
                 said: set[str] | None = None
                 last = ""  # a person's checks stand together: count them once
                 for longest, name, words in named:
-                    if longest not in text or name in (ref.quote.speaker, last):
+                    if longest not in text or name in (ref.quote.speaker_name, last):
                         continue
                     if said is None:
                         said = set(_WORD.findall(text))
@@ -267,7 +273,7 @@ class Library:
 _Check = tuple[str, str, frozenset[str]]
 
 
-def _name_checks(person: Person) -> list[_Check]:
+def _name_checks(person: Person | Organisation) -> list[_Check]:
     """One check per name and alias of a person."""
     checks = []
     for label in (person.name, *person.aliases):

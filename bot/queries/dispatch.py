@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.briefs.library import Library
-from bot.queries import briefs, quotes, topics
-from bot.queries.spec import COMMANDS, CommandSpec, find
-from bot.reply import Item, Reply, Section, Status
+from bot.queries import briefs, complete, quotes, topics
+from bot.queries.spec import COMMANDS, CommandSpec, Completion, find
+from bot.reply import Choice, Item, Reply, Section, Status
 
 _HANDLERS: dict[str, Callable[..., Reply]] = {
     "summary": briefs.summary,
     "quotes": quotes.quotes,
     "topic": topics.topic,
     "briefs": briefs.list_briefs,
+}
+_CHOICES_BY_KIND: dict[Completion, Callable[[Library, str], list[Choice]]] = {
+    Completion.SPEAKER: complete.speakers,
+    Completion.TOPIC: complete.topics,
+    Completion.BRIEF: complete.briefs,
 }
 
 
@@ -57,3 +62,12 @@ def run(library: Library, name: str, options: Mapping[str, str]) -> Reply:
             private=True,
         )
     return _HANDLERS[spec.name](library, **options)
+
+
+def option_choices(library: Library, command: str, option: str, typed: str) -> list[Choice]:
+    """Autocomplete for one option of one command, as the bot offers it (the console's Tab)."""
+    spec = find(command)
+    opt = spec.option(option) if spec else None
+    if opt is None or opt.complete is None:
+        return []
+    return _CHOICES_BY_KIND[opt.complete](library, typed)

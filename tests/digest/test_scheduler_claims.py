@@ -15,7 +15,7 @@ from bot.briefs.library import Library
 from bot.briefs.models import Vocabulary
 from bot.clock import Zone
 from bot.digest.scheduler import Action, DigestScheduler, digest_nonce
-from bot.digest.service import DigestService
+from bot.digest.service import DigestService, Where
 from bot.reply import Status
 from bot.store.records import ClaimOwner
 from bot.store.sqlite import Store
@@ -24,6 +24,7 @@ from tests.digest.helpers import FakePoster, newest_first
 
 START = dt.datetime(2026, 3, 5, 8, 0, tzinfo=dt.UTC)
 DAY = START.date()
+AT = dt.time(7, 59)  # every channel's slot time
 LEASE = dt.timedelta(seconds=30)
 CHANNELS = range(1, 41)
 # Another process on another host: only its lease tells whether it is alive.
@@ -36,7 +37,7 @@ async def subscribed(path: Path, clock: FakeClock, owner: ClaimOwner | None = No
         await store.upsert_subscription(
             guild_id=9,
             channel_id=channel,
-            local_time=dt.time(7, 59),
+            local_time=AT,
             timezone=Zone.named("UTC"),
             created_by=1,
         )
@@ -62,7 +63,7 @@ async def test_two_processes_due_at_once_post_each_digest_exactly_once(tmp_path:
     assert sent == Counter(dict.fromkeys(CHANNELS, 1))
     # Each send happened once: no resend, deduplicated or not.
     assert Counter(attempt.channel_id for attempt in poster.attempts) == sent
-    assert all(a.nonce == digest_nonce(a.channel_id, DAY) for a in poster.attempts)
+    assert all(a.nonce == digest_nonce(a.channel_id, DAY, AT) for a in poster.attempts)
     await a.close()
     await b.close()
 
@@ -75,7 +76,7 @@ async def test_a_slot_held_elsewhere_is_resumed_when_its_lease_runs_out(tmp_path
     mine = await subscribed(path, clock)
     await clock.set(START)
     # The other process claimed channel 1 and then hung (or lost its network) mid-send.
-    held = await other.claim_slot(1, DAY, digest_nonce(1, DAY), ())
+    held = await other.claim_slot(1, DAY, digest_nonce(1, DAY, AT), (), slot_time=AT)
     assert held is not None
     bot = scheduler(mine, clock, poster)
     mark = clock.entered
@@ -85,10 +86,10 @@ async def test_a_slot_held_elsewhere_is_resumed_when_its_lease_runs_out(tmp_path
     # Its wake-up is the lease's end, not tomorrow: then it resumes the slot, same nonce.
     await clock.advance(LEASE)
     assert [(a.channel_id, a.nonce) for a in poster.attempts if a.channel_id == 1] == [
-        (1, digest_nonce(1, DAY))
+        (1, digest_nonce(1, DAY, AT))
     ]
     assert poster.attempts[-1].at == START + LEASE
-    slot = await mine.get_slot(1, DAY)
+    slot = await mine.get_slot(1, DAY, AT)
     assert slot is not None and slot.attempts == 2
     await bot.stop()
     await other.close()
@@ -123,10 +124,10 @@ async def test_a_database_damaged_while_running_is_one_line_per_pass_and_shown_i
 
     empty = Library((), Vocabulary.model_construct(topics=()))
     service = DigestService(store, bot, lambda: empty)
-    reply = await service.status(7)  # the damaged row itself
+    reply = await service.status(Where(9, 7))  # the damaged row itself
     assert reply.status is Status.ERROR and "needs attention" in reply.title
     assert "briefbot db check" in (reply.description or "")
-    reply = await service.status(8)  # a readable row: its status, with the warning
+    reply = await service.status(Where(9, 8))  # a readable row: its status, with the warning
     assert reply.description is not None
     assert reply.description.startswith("The digest database needs attention:")
     await bot.stop()

@@ -189,16 +189,20 @@ def database_at(path: Path, version: int) -> None:
             "VALUES (1, 5, '08:30', 'UTC', '[]', 7, 7, ?, ?)",
             (now, now),
         )
+        # From version 3 a slot is keyed by its time too (migration 3 gives old rows their
+        # channel's time).
+        time_column, time_value = (", slot_time", ", '08:30'") if version >= 3 else ("", "")
         db.execute(
-            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
-            "message_id, attempts, claimed_at, finished_at) "
-            "VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b1\"]', 500, 1, ?, ?)",
+            f"INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            f"message_id, attempts, claimed_at, finished_at{time_column}) "
+            f"VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b1\"]', 500, 1, ?, ?"
+            f"{time_value})",
             (now, now),
         )
         db.execute(
-            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
-            "attempts, claimed_at) "
-            "VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b2\"]', 1, ?)",
+            f"INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            f"attempts, claimed_at{time_column}) "
+            f"VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b2\"]', 1, ?{time_value})",
             (now,),
         )
     db.close()
@@ -215,11 +219,13 @@ async def test_every_earlier_version_migrates_and_its_claim_is_resumed(
         # A claim from before owners has none and no lease: resumed at once, same nonce.
         [claim] = await store.open_claims()
         assert claim.owner is None and claim.lease_until is None
-        resumed = await store.claim_slot(1, claim.local_date, "new-nonce")
+        assert claim.slot_time == dt.time(8, 30)  # the channel's time, whatever the version
+        at = claim.slot_time
+        resumed = await store.claim_slot(1, claim.local_date, "new-nonce", slot_time=at)
         assert resumed is not None and resumed.nonce == "d1-20260305" and resumed.resumed
         assert resumed.owner == store.owner
-        assert await store.begin_send(1, claim.local_date)
-        assert await store.complete_slot(1, claim.local_date, 501, ("b2",))
+        assert await store.begin_send(1, claim.local_date, slot_time=at)
+        assert await store.complete_slot(1, claim.local_date, 501, ("b2",), slot_time=at)
         last = await store.last_sent(1)
         assert last is not None and last.message_id == 501
         assert await store.reserve_send(0.02) == pytest.approx(START.timestamp())

@@ -1,0 +1,1 @@
+"""Running the bot for real: logs, Prometheus metrics, health and readiness (no Discord imports)."""
