@@ -41,6 +41,9 @@ from bot.text import clip
 
 log = logging.getLogger(__name__)
 
+# An unnamed speaker's description: the brief format's short text.
+DESCRIPTION_LIMIT = 300
+
 # A publish that has not finished after this long was interrupted (the process died).
 STALE_PUBLISH = dt.timedelta(minutes=2)
 
@@ -251,28 +254,47 @@ class ReviewService:
         preview = await self._preview(found)
         return Outcome(preview.reply, preview)
 
-    async def fix_speaker(self, member: Member, draft_id: int, quote: int, choice: int) -> Outcome:
-        """Give a quote another speaker of the draft; check it again and redraw the preview."""
+    async def fix_speaker(self, member: Member, draft_id: int, quote: int, key: str) -> Outcome:
+        """Give a quote a speaker the select offered; check it again and redraw the preview."""
+        return await self._set_speaker(member, draft_id, quote, key, None)
+
+    async def fix_unnamed(
+        self, member: Member, draft_id: int, quote: int, description: str
+    ) -> Outcome:
+        """Make a quote's speaker unnamed, as the source describes them; check and redraw."""
+        return await self._set_speaker(member, draft_id, quote, None, description)
+
+    async def _set_speaker(
+        self, member: Member, draft_id: int, quote: int, key: str | None, description: str | None
+    ) -> Outcome:
         async with self._lock(draft_id):
             found = await self._open(member, draft_id)
             if isinstance(found, Outcome):
                 return found
             data = _data(found)
             quotes = data.get("quotes") or []
-            speakers = build_speakers(data)
-            if not 0 <= quote < len(quotes) or not 0 <= choice < len(speakers):
+            ref: str | dict[str, str] | None = None
+            if description is not None:
+                problem = _bad_description(description)
+                if problem is not None:
+                    return Outcome(
+                        _refusal(problem, "Not a speaker description"), await self._preview(found)
+                    )
+                ref = {"unnamed": " ".join(description.split())}
+            else:
+                chosen = [c for c in speakers_of(data) if c.key == key and c.ref is not None]
+                ref = chosen[0].ref if chosen else None
+            if not 0 <= quote < len(quotes) or not isinstance(quotes[quote], dict) or ref is None:
                 return Outcome(
                     _refusal("That choice no longer matches the draft; here it is as it is now."),
                     await self._preview(found),
                 )
-            quotes[quote]["speaker"] = speakers[choice]
+            quotes[quote]["speaker"] = ref
             notes = tuple(n for n in found.notes if n.quote != quote)
             updated = await self.store.update_draft(found.id, dump(data), notes)
             if updated is None:
                 return Outcome(await self._gone(draft_id, await self.store.get_draft(draft_id)))
-            log.info(
-                "draft %d: quote %d → %s by %d", draft_id, quote, speakers[choice], member.user_id
-            )
+            log.info("draft %d: quote %d → %s by %d", draft_id, quote, ref, member.user_id)
             preview = await self._preview(updated)
             return Outcome(preview.reply, preview)
 
@@ -430,9 +452,16 @@ class ReviewService:
         return self._locks.setdefault(draft_id, asyncio.Lock())
 
 
-def build_speakers(data: dict[str, Any]) -> tuple[str, ...]:
-    """The speakers a quote may be given (the order of the preview's select)."""
-    return speakers_of(data)[:25]
+def _bad_description(text: str) -> str | None:
+    """Why a typed description cannot be an unnamed speaker, or None when it can."""
+    words = " ".join(text.split())
+    if not words:
+        return "Describe the speaker as the source does, e.g. “a spokesman for the ministry”."
+    if len(words) > DESCRIPTION_LIMIT:
+        return f"A description holds at most {DESCRIPTION_LIMIT} characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in words):
+        return "A description is plain text: no control characters."
+    return None
 
 
 def _data(draft: Draft) -> dict[str, Any]:

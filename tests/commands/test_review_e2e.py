@@ -21,7 +21,7 @@ from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, run_client
 from tests.fakediscord.base import InteractionRecord
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MEMBER_PERMISSIONS
-from tests.review.helpers import ARTICLE, BRIEF_ID
+from tests.review.helpers import ARTICLE, BRIEF_ID, JANE
 
 EPHEMERAL = 1 << 6
 START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
@@ -144,9 +144,10 @@ async def test_draft_fix_publish_then_quotes_and_the_next_digest(h: Harness, edi
     assert message is not None and message["flags"] & EPHEMERAL  # private to the requester
     selects = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
     [select] = selects
-    assert [o["label"] for o in select["options"]] == ["Jane Doe", "Sam Roe"]
+    labels = [o["label"] for o in select["options"]]
+    assert labels == ["Jane Doe", "Sam Roe", "Unnamed: describe the speaker…"]
     # Fix the speaker: the preview is redrawn with it and without the uncertainty.
-    await h.fake.click(message_id, h.control(message_id, "select"), values=["0"], member=olaf)
+    await h.fake.click(message_id, h.control(message_id, "select"), values=[JANE], member=olaf)
     redrawn = await h.answered(h.last())
     assert "2. Jane Doe" in text_of(redrawn) and "(uncertain:" not in text_of(redrawn)
     # Subscribe a channel, then publish.
@@ -282,12 +283,39 @@ async def test_non_editors_are_refused_on_every_control(h: Harness, editors: Any
         answer = await h.press(message_id, h.control(message_id, label), mallory)
         assert "Only members with the editor role or the Manage Server" in text_of(answer)
         assert answer["flags"] & EPHEMERAL
-    answer = await h.press(message_id, h.control(message_id, "select"), mallory, ["1"])
+    answer = await h.press(message_id, h.control(message_id, "select"), mallory, [JANE])
     assert "Only members with the editor role" in text_of(answer)
     refused = await h.draft(mallory)
     assert "Only members with the editor role" in text_of(refused)
     assert not (h.root / f"{BRIEF_ID}.yaml").exists()
     assert h.fake.message(message_id)["components"]  # type: ignore[index]  # still open
+
+
+async def test_fix_speaker_to_an_unnamed_speaker_through_the_form(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    mallory = h.fake.add_member("mallory")
+    await h.draft(erin)
+    message_id = h.preview_id()
+    select = h.control(message_id, "select")
+    # A non-editor gets no form, only a private refusal.
+    refused = await h.fake.click(message_id, select, values=["describe"], member=mallory)
+    assert refused["type"] == 4 and refused["data"]["flags"] & EPHEMERAL
+    assert "Only members with the editor role" in text_of(refused["data"])
+    opened = await h.fake.click(message_id, select, values=["describe"], member=erin)
+    assert opened["type"] == 9 and "How the source describes" in str(opened["data"])
+    await h.fake.submit_modal({"How the source describes the speaker": "a  harbour pilot"})
+    redrawn = await h.answered(h.last())
+    assert "2. a harbour pilot (not named in the source)" in text_of(redrawn)
+    assert "(uncertain:" not in text_of(redrawn)
+    message = h.fake.message(message_id)
+    assert message is not None and "a harbour pilot (not named" in str(message["embeds"])
+    options = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
+    assert options == []  # no uncertain quote left: no select
+    published = await h.press(message_id, h.control(message_id, "Publish"), erin)
+    assert f"Published {BRIEF_ID}" in text_of(published)
+    brief = h.bot.library.current().get(BRIEF_ID)
+    assert brief is not None and brief.quotes[1].said_by == "a harbour pilot"
+    assert brief.quotes[1].speaker_name is None
 
 
 async def test_controls_work_after_a_restart(
@@ -314,7 +342,7 @@ async def test_an_existing_id_asks_for_replace_confirmation(h: Harness, editors:
     original = (h.root / f"{BRIEF_ID}.yaml").read_bytes()
     await h.draft(erin)
     second = h.preview_id()
-    await h.fake.click(second, h.control(second, "select"), values=["0"], member=erin)
+    await h.fake.click(second, h.control(second, "select"), values=[JANE], member=erin)
     await h.answered(h.last())
     ask = await h.press(second, h.control(second, "Publish"), erin)
     assert "Replace the published brief?" in text_of(ask)

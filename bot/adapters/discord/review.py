@@ -16,8 +16,8 @@ import discord
 
 from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.respond import NO_MENTIONS, send_reply, send_text
-from bot.review.preview import Preview
-from bot.review.service import Member, Outcome, ReviewService
+from bot.review.preview import DESCRIBE, Preview
+from bot.review.service import DESCRIPTION_LIMIT, Member, Outcome, ReviewService
 from bot.text import clip
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,15 @@ class ReviewHost(Protocol):
     """The client a review control runs in: it carries the review service."""
 
     review: ReviewService | None
+
+
+# What each kind of speaker option is, under its label.
+_KINDS = {
+    "person": "a person of the draft",
+    "organisation": "an organisation of the draft",
+    "unnamed": "unnamed: as the source describes them",
+    "describe": "the source does not name them: type its description",
+}
 
 
 def _service(interaction: discord.Interaction[Any]) -> ReviewService | None:
@@ -61,8 +70,10 @@ def preview_view(preview: Preview) -> discord.ui.View:
     view.add_item(PublishButton(draft_id, disabled=not preview.publishable))
     view.add_item(DiscardButton(draft_id))
     options = [
-        discord.SelectOption(label=clip(name, 100), value=str(i))
-        for i, name in enumerate(preview.speakers)
+        discord.SelectOption(
+            label=clip(choice.label, 100), value=choice.key, description=_KINDS[choice.kind]
+        )
+        for choice in preview.speakers
     ]
     if options:
         for quote, label in preview.uncertain:
@@ -134,8 +145,10 @@ async def _press(
             outcome = await service.publish(member, draft_id, replace=True)
         elif action == "discard":
             outcome = await service.discard(member, draft_id)
+        elif action == "unnamed":
+            outcome = await service.fix_unnamed(member, draft_id, kw["quote"], kw["description"])
         else:
-            outcome = await service.fix_speaker(member, draft_id, kw["quote"], kw["choice"])
+            outcome = await service.fix_speaker(member, draft_id, kw["quote"], kw["key"])
         await _after_press(interaction, outcome)
     except Exception:
         log.exception("review control %s on draft %d failed", action, draft_id)
@@ -266,14 +279,64 @@ class SpeakerSelect(
         return cls(int(match["id"]), int(match["quote"]), list(options))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Give the quote the chosen speaker."""
+        """Give the quote the chosen speaker, or ask for an unnamed speaker's description."""
         values = self.item.values
-        if not values or not values[0].isdigit():
+        if not values:
             await interaction.response.send_message(
                 "Pick one speaker from the list.", ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
-        await _press(interaction, "speaker", self.draft_id, quote=self.quote, choice=int(values[0]))
+        if values[0] == DESCRIBE:
+            await _ask_description(interaction, self.draft_id, self.quote)
+            return
+        await _press(interaction, "speaker", self.draft_id, quote=self.quote, key=values[0])
+
+
+async def _ask_description(
+    interaction: discord.Interaction[Any], draft_id: int, quote: int
+) -> None:
+    """Open the description form, unless the presser may not edit drafts (refused privately)."""
+    service = _service(interaction)
+    refused = await service.refuse(member_of(interaction)) if service is not None else None
+    if service is None or refused is not None:
+        text = "Reviewing drafts is not available: the bot runs without a database."
+        if refused is not None:
+            await send_reply(interaction, refused, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+        return
+    await interaction.response.send_modal(UnnamedModal(draft_id, quote))
+
+
+class UnnamedModal(discord.ui.Modal, title="Unnamed speaker"):
+    """The source's own description of a speaker it does not name."""
+
+    description: discord.ui.TextInput[UnnamedModal] = discord.ui.TextInput(
+        label="How the source describes the speaker",
+        max_length=DESCRIPTION_LIMIT,
+        placeholder="e.g. a Singapore-based spokesman for Google (never a guessed name)",
+    )
+
+    def __init__(self, draft_id: int, quote: int) -> None:
+        super().__init__(timeout=900)
+        self.draft_id, self.quote = draft_id, quote
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Give the quote this unnamed speaker; the preview it came from is redrawn."""
+        await _press(
+            interaction,
+            "unnamed",
+            self.draft_id,
+            quote=self.quote,
+            description=self.description.value,
+        )
+
+    async def on_error(  # type: ignore[override] # discord.py stubs disagree with themselves
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """Never silent: log it and say so privately."""
+        log.error("setting an unnamed speaker failed", exc_info=error)
+        await send_text(interaction, "That failed; it has been logged. Please try again.")
 
 
 REVIEW_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
