@@ -79,6 +79,8 @@ class Outcome:
     preview: Preview | None = None  # redraw the preview with this
     closed: bool = False  # the draft is published or gone: retire the preview's controls
     confirm_replace: int | None = None  # offer a Replace button for this draft
+    # (channel id, message id) of the draft's previews, to retire when it is closed.
+    retire: tuple[tuple[int, int], ...] = ()
 
 
 class LibraryHandle:
@@ -369,6 +371,7 @@ class ReviewService:
                 ),
             ),
             closed=True,
+            retire=claimed.previews,
         )
 
     async def discard(self, member: Member, draft_id: int) -> Outcome:
@@ -386,6 +389,7 @@ class ReviewService:
                 "Draft discarded", description=f"Draft #{draft_id} ({found.brief_id}) was deleted."
             ),
             closed=True,
+            retire=found.previews,
         )
 
     async def my_drafts(self, member: Member) -> tuple[Reply, list[Preview]]:

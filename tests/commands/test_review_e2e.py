@@ -376,3 +376,86 @@ async def test_review_channel_posts_previews_for_editors(h: Harness, editors: An
     [posted] = h.fake.messages(review.id)
     assert posted["components"] and "Draft: Harbour" in str(posted["embeds"])
     assert h.fake.allowed_mentions(int(posted["id"])) == {"parse": []}
+
+
+def long_article(quotes: int = 30) -> str:
+    """An article whose preview needs more than one embed page."""
+    lines = [HEADLINE_LONG, "The harbour board met on Tuesday to debate the budget."]
+    for i in range(quotes):
+        lines.append(
+            f"“Point {i + 1}: the ferries, the piers and the housing along the water all need "
+            f"money this year, and the board has to say how much of it goes where,” said Jane Doe."
+        )
+    return "\n".join(lines) + "\n"
+
+
+HEADLINE_LONG = "Harbour board hears thirty points on the budget"
+
+
+async def followup_with_controls(record: InteractionRecord) -> dict[str, Any]:
+    """The first follow-up of an interaction that carries controls (a reopened preview)."""
+    for _ in range(200):
+        found = [m for m in record.followups if m.get("components")]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no preview was reopened")
+
+
+def footer_of(message: dict[str, Any] | None) -> str:
+    assert message is not None
+    return str(message["embeds"][0].get("footer", {}).get("text", ""))
+
+
+async def test_a_long_preview_pages_and_every_page_keeps_the_controls(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    mallory = h.fake.add_member("mallory")
+    await h.draft(erin, long_article(), "long.txt")
+    message_id = h.preview_id()
+    first = footer_of(h.fake.message(message_id))
+    assert "Page 1/" in first
+    pages = int(first.rsplit("/", 1)[1])
+    assert pages >= 2
+    # A non-editor cannot page through a draft either.
+    refused = await h.press(message_id, h.control(message_id, "Next"), mallory)
+    assert "Only members with the editor role" in text_of(refused)
+    await h.fake.click(message_id, h.control(message_id, "Next"), member=erin)
+    await h.answered(h.last())
+    message = h.fake.message(message_id)
+    assert f"Page 2/{pages}" in footer_of(message)
+    assert "Point 1:" not in str(message["embeds"])  # type: ignore[index]
+    assert h.control(message_id, "Publish")  # still there on page 2
+    await h.fake.click(message_id, h.control(message_id, "Previous"), member=erin)
+    await h.answered(h.last())
+    assert "Page 1/" in footer_of(h.fake.message(message_id))
+    published = await h.press(message_id, h.control(message_id, "Publish"), erin)
+    assert "Published harbour-board-hears-thirty-points-on-the-budget" in text_of(published)
+
+
+async def test_publishing_retires_the_drafts_other_previews(h: Harness, editors: Any) -> None:
+    review = h.fake.add_channel("review")
+    await h.fake.sync_channel(review)
+    admin = h.fake.add_member("admin")
+    await h.fake.invoke(
+        "brief settings",
+        {"review_channel": review.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    [posted] = h.fake.messages(review.id)
+    in_channel = int(posted["id"])
+    # /brief drafts reopens the preview privately: a second preview of the same draft.
+    await h.fake.invoke("brief drafts", member=erin)
+    reopened = await followup_with_controls(h.last())
+    reopened_id = int(reopened["id"])
+    assert "Draft: Harbour" in str(reopened["embeds"])
+    published = await h.press(reopened_id, h.control(reopened_id, "Publish"), erin)
+    assert f"Published {BRIEF_ID}" in text_of(published)
+    retired = h.fake.message(in_channel)
+    assert retired is not None and retired["components"] == []
+    assert f"Published {BRIEF_ID}: this preview is closed." in retired["content"]
+    assert h.fake.allowed_mentions(in_channel) == {"parse": []}

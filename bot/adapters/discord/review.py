@@ -58,17 +58,29 @@ def member_of(interaction: discord.Interaction[Any]) -> Member:
     )
 
 
-def preview_embed(preview: Preview) -> discord.Embed:
-    """The preview's first page (the controls go on one message)."""
-    return render_pages(preview.reply)[0]
+def _page(preview: Preview, page: int) -> tuple[list[discord.Embed], int]:
+    pages = render_pages(preview.reply)
+    return pages, max(0, min(page, len(pages) - 1))
 
 
-def preview_view(preview: Preview) -> discord.ui.View:
-    """Publish, Discard, and a Fix-speaker select per uncertain quote; never times out."""
+def preview_embed(preview: Preview, page: int = 0) -> discord.Embed:
+    """One page of the preview (a page past the end shows the last)."""
+    pages, page = _page(preview, page)
+    return pages[page]
+
+
+def preview_view(preview: Preview, page: int = 0) -> discord.ui.View:
+    """Publish, Discard, Previous/Next for a long preview, and a Fix-speaker select per
+    uncertain quote; never times out."""
     view = discord.ui.View(timeout=None)
     draft_id = preview.draft.id
     view.add_item(PublishButton(draft_id, disabled=not preview.publishable))
     view.add_item(DiscardButton(draft_id))
+    pages, page = _page(preview, page)
+    if len(pages) > 1:
+        # The same Previous/Next as every paged reply, but persistent: the page is in the id.
+        view.add_item(PageButton(draft_id, page - 1, "prev", disabled=page == 0))
+        view.add_item(PageButton(draft_id, page + 1, "next", disabled=page >= len(pages) - 1))
     options = [
         discord.SelectOption(
             label=clip(choice.label, 100), value=choice.key, description=_KINDS[choice.kind]
@@ -114,6 +126,9 @@ async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) 
         )
     elif outcome.closed:
         await interaction.edit_original_response(view=None)
+    if outcome.closed:
+        pressed = interaction.message.id if interaction.message else None
+        await _retire(interaction.client, outcome, pressed)
     view = discord.utils.MISSING
     if outcome.confirm_replace is not None:
         view = discord.ui.View(timeout=None)
@@ -123,6 +138,45 @@ async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) 
     pages = render_pages(outcome.reply)
     await interaction.followup.send(
         embed=pages[0], view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+async def _retire(client: discord.Client, outcome: Outcome, pressed: int | None) -> None:
+    """Take the controls off the draft's other previews, so nobody presses a dead Publish.
+
+    A preview in a channel is edited through the channel; a private (ephemeral) one can only
+    be edited by the interaction that made it, so a press there is refused with why instead.
+    """
+    note = clip(f"{outcome.reply.title}: this preview is closed.", 200)
+    for channel_id, message_id in outcome.retire:
+        if message_id == pressed:
+            continue
+        channel = client.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            continue
+        try:
+            await channel.get_partial_message(message_id).edit(
+                content=note, view=None, allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException as exc:  # private, deleted, or no access: nothing to retire
+            log.debug("could not retire preview %d: %s", message_id, exc)
+
+
+async def _page_to(interaction: discord.Interaction[Any], draft_id: int, page: int) -> None:
+    """Show another page of the preview, drawn from the stored draft as it is now."""
+    await interaction.response.defer()
+    service = _service(interaction)
+    if service is None:
+        await interaction.followup.send(
+            "Reviewing drafts is not available: the bot runs without a database.", ephemeral=True
+        )
+        return
+    outcome = await service.show(member_of(interaction), draft_id)
+    if outcome.preview is None:
+        await _after_press(interaction, outcome)
+        return
+    await interaction.edit_original_response(
+        embed=preview_embed(outcome.preview, page), view=preview_view(outcome.preview, page)
     )
 
 
@@ -187,6 +241,37 @@ class PublishButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Publish, if the presser may."""
         await _press(interaction, "publish", self.draft_id)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):page:(?P<page>-?[0-9]+):(?P<way>prev|next)",
+):
+    """Previous or Next page of a long preview; the target page is in the custom id."""
+
+    def __init__(self, draft_id: int, page: int, way: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if way == "prev" else "Next",
+                style=discord.ButtonStyle.secondary
+                if way == "prev"
+                else discord.ButtonStyle.primary,
+                custom_id=f"{PREFIX}:{draft_id}:page:{page}:{way}",
+                disabled=disabled,
+            )
+        )
+        self.draft_id, self.page = draft_id, page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the button from its custom id (after a restart too)."""
+        return cls(int(match["id"]), int(match["page"]), match["way"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Turn the page (editors only, like every control of a draft)."""
+        await _page_to(interaction, self.draft_id, self.page)
 
 
 class ReplaceButton(
@@ -341,6 +426,7 @@ class UnnamedModal(discord.ui.Modal, title="Unnamed speaker"):
 
 REVIEW_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     PublishButton,
+    PageButton,
     ReplaceButton,
     DiscardButton,
     SpeakerSelect,
