@@ -81,6 +81,8 @@ class Outcome:
     confirm_replace: int | None = None  # offer a Replace button for this draft
     # (channel id, message id) of the draft's previews, to retire when it is closed.
     retire: tuple[tuple[int, int], ...] = ()
+    # Tell staff: (channel id, message), posted with no mentions.
+    notice: tuple[int, Reply] | None = None
 
 
 class LibraryHandle:
@@ -372,7 +374,29 @@ class ReviewService:
             ),
             closed=True,
             retire=claimed.previews,
+            notice=await self._notice(claimed, member, action, entry),
         )
+
+    async def _notice(
+        self, draft: Draft, member: Member, action: AuditAction, entry: AuditEntry | None
+    ) -> tuple[int, Reply] | None:
+        """What staff are told of a publish, and where: the notices (else review) channel."""
+        settings = await self.settings_for(draft.guild_id)
+        channel = settings.notices_channel_id or settings.review_channel_id
+        if channel is None:
+            return None
+        title = _data(draft).get("title") or draft.brief_id
+        replaced = action is AuditAction.REPLACED
+        what = "replaced the published brief with" if replaced else "published"
+        when = f" on {_when(entry.at)}" if entry else ""
+        reply = Reply(
+            f"Brief {'replaced' if replaced else 'published'}: {draft.brief_id}",
+            description=(
+                f"User {member.user_id} {what} draft #{draft.id} ({clip(str(title), 200)}){when}. "
+                f"See it with /summary brief:{draft.brief_id}"
+            ),
+        )
+        return channel, reply
 
     async def discard(self, member: Member, draft_id: int) -> Outcome:
         """Delete a draft under review."""

@@ -459,3 +459,43 @@ async def test_publishing_retires_the_drafts_other_previews(h: Harness, editors:
     assert retired is not None and retired["components"] == []
     assert f"Published {BRIEF_ID}: this preview is closed." in retired["content"]
     assert h.fake.allowed_mentions(in_channel) == {"parse": []}
+
+
+async def test_staff_are_told_in_the_notices_channel_without_a_ping(
+    h: Harness, editors: Any
+) -> None:
+    notices = h.fake.add_channel("notices")
+    await h.fake.sync_channel(notices)
+    admin = h.fake.add_member("admin")
+    await h.fake.invoke(
+        "brief settings",
+        {"notices_channel": notices.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    first = h.preview_id()
+    await h.press(first, h.control(first, "Publish"), erin)
+    [told] = h.fake.messages(notices.id)
+    assert f"Brief published: {BRIEF_ID}" in str(told["embeds"])
+    assert f"User {erin.id} published draft #" in str(told["embeds"])
+    assert h.fake.allowed_mentions(int(told["id"])) == {"parse": []}
+    pings = h.fake.pings(int(told["id"]))
+    assert not pings.everyone and not pings.users and not pings.roles
+    # A replace is told too; a draft only discarded is not news for staff.
+    await h.draft(erin)
+    second = h.preview_id()
+    await h.press(second, h.control(second, "Publish"), erin)
+    followup = next(m for m in reversed(h.fake.interactions()[-1].followups) if m.get("components"))
+    await h.press(
+        int(followup["id"]), h.control(int(followup["id"]), "Replace the published brief"), erin
+    )
+    await h.draft(erin)
+    third = h.preview_id()
+    await h.press(third, h.control(third, "Discard"), erin)
+    titles = [str(m["embeds"][0]["title"]) for m in h.fake.messages(notices.id)]
+    assert titles == [f"Brief published: {BRIEF_ID}", f"Brief replaced: {BRIEF_ID}"]
+    assert all(
+        h.fake.allowed_mentions(int(m["id"])) == {"parse": []} for m in h.fake.messages(notices.id)
+    )

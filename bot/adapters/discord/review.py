@@ -16,6 +16,7 @@ import discord
 
 from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.respond import NO_MENTIONS, send_reply, send_text
+from bot.reply import Reply
 from bot.review.preview import DESCRIBE, Preview
 from bot.review.service import DESCRIPTION_LIMIT, Member, Outcome, ReviewService
 from bot.text import clip
@@ -129,6 +130,8 @@ async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) 
     if outcome.closed:
         pressed = interaction.message.id if interaction.message else None
         await _retire(interaction.client, outcome, pressed)
+    if outcome.notice is not None:
+        await _tell_staff(interaction.client, *outcome.notice)
     view = discord.utils.MISSING
     if outcome.confirm_replace is not None:
         view = discord.ui.View(timeout=None)
@@ -160,6 +163,15 @@ async def _retire(client: discord.Client, outcome: Outcome, pressed: int | None)
             )
         except discord.HTTPException as exc:  # private, deleted, or no access: nothing to retire
             log.debug("could not retire preview %d: %s", message_id, exc)
+
+
+async def _tell_staff(client: discord.Client, channel_id: int, reply: Reply) -> None:
+    """Post a notice for staff, pinging nobody; a channel that refuses it is only logged."""
+    channel = client.get_partial_messageable(channel_id)
+    try:
+        await channel.send(embed=render_pages(reply)[0], allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("notices channel %d refused the review notice: %s", channel_id, exc)
 
 
 async def _page_to(interaction: discord.Interaction[Any], draft_id: int, page: int) -> None:
