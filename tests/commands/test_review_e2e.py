@@ -499,3 +499,35 @@ async def test_staff_are_told_in_the_notices_channel_without_a_ping(
     assert all(
         h.fake.allowed_mentions(int(m["id"])) == {"parse": []} for m in h.fake.messages(notices.id)
     )
+
+
+async def test_brief_drafts_lists_mine_and_reopens_working_previews(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    olaf = h.fake.add_member("olaf", roles=[editors])
+    await h.draft(erin)
+    await h.draft(olaf)
+    await h.draft(erin, long_article(3), "other.txt")
+    body = await h.fake.invoke("brief drafts", member=erin)
+    record = h.last()
+    listed = await h.answered(record)
+    shown = text_of(listed)
+    assert "Your drafts (2)" in shown and "#1 " in shown and "#3 " in shown and "#2 " not in shown
+    assert body["data"]["flags"] & EPHEMERAL
+    first = await followup_with_controls(record)
+    for _ in range(200):  # both previews arrive
+        if len([m for m in record.followups if m.get("components")]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    reopened = [m for m in record.followups if m.get("components")]
+    assert len(reopened) == 2 and all(m["flags"] & EPHEMERAL for m in reopened)
+    assert first in reopened
+    harbour = next(m for m in reopened if "Harbour budget approved" in str(m["embeds"]))
+    harbour_id = int(harbour["id"])
+    await h.fake.click(harbour_id, h.control(harbour_id, "select"), values=[JANE], member=erin)
+    redrawn = await h.answered(h.last())
+    assert "2. Jane Doe" in text_of(redrawn)
+    empty = await h.fake.invoke("brief drafts", member=h.fake.add_member("zed", roles=[editors]))
+    assert empty["data"]["flags"] & EPHEMERAL
+    assert "You have no open drafts here" in text_of(await h.answered(h.last()))
