@@ -19,8 +19,10 @@ from bot.digest.service import DigestService, Where
 from bot.reply import Status
 from bot.store.records import ClaimOwner
 from bot.store.sqlite import Store
+from tests.commands.digest_world import run_bot
 from tests.digest.clock import FakeClock
 from tests.digest.helpers import FakePoster, newest_first
+from tests.fakediscord import FakeDiscord
 
 START = dt.datetime(2026, 3, 5, 8, 0, tzinfo=dt.UTC)
 DAY = START.date()
@@ -132,3 +134,39 @@ async def test_a_database_damaged_while_running_is_one_line_per_pass_and_shown_i
     assert reply.description.startswith("The digest database needs attention:")
     await bot.stop()
     await store.close()
+
+
+async def test_closing_the_bot_releases_the_claims_it_has_not_begun_to_send(
+    tmp_path: Path,
+    briefs_dir: Path,
+    fake_discord: FakeDiscord,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(START - dt.timedelta(hours=1))
+    db = tmp_path / "briefbot.sqlite3"
+    caplog.set_level(logging.INFO, logger="bot.app")
+    async with run_bot(briefs_dir, fake_discord, db, clock) as world:
+        store = world.store
+        for channel in (1, 2):
+            await store.upsert_subscription(
+                guild_id=9,
+                channel_id=channel,
+                local_time=AT,
+                timezone=Zone.named("UTC"),
+                created_by=1,
+            )
+        # Claimed by this process just before the stop: one not begun, one being sent.
+        assert await store.claim_slot(1, DAY, digest_nonce(1, DAY, AT), ("b1",), slot_time=AT)
+        assert await store.claim_slot(2, DAY, digest_nonce(2, DAY, AT), ("b1",), slot_time=AT)
+        assert await store.begin_send(2, DAY, slot_time=AT)
+    # The bot is closed (no drain: an error or Ctrl-C); its store is closed too.
+    assert any("released 1 digest claims" in r.getMessage() for r in caplog.records)
+    other = await Store.open(db, clock=clock, owner=ELSEWHERE, lease=LEASE)
+    # Another process resumes the released claim at once, with its nonce and planned briefs ...
+    resumed = await other.claim_slot(1, DAY, "other", ("x",), slot_time=AT)
+    assert resumed is not None and resumed.resumed and resumed.owner == ELSEWHERE
+    assert (resumed.nonce, resumed.brief_ids) == (digest_nonce(1, DAY, AT), ("b1",))
+    # ... but not the one whose send had begun: it waits for its lease (it may have reached
+    # Discord, and is resumed with the same nonce after the lease).
+    assert await other.claim_slot(2, DAY, "other", ("x",), slot_time=AT) is None
+    await other.close()

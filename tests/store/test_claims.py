@@ -95,6 +95,53 @@ async def test_a_live_claim_is_never_taken_over_and_an_expired_one_is_resumed_wi
     await mine.close()
 
 
+async def test_each_slot_of_a_day_is_its_own_claim_and_a_takeover_keeps_its_forum_title(
+    db: Path, clock: FakeClock
+) -> None:
+    other = await opened(db, clock, ELSEWHERE)
+    mine = await opened(db, clock)
+    morning, evening = dt.time(8, 30), dt.time(18, 0)
+    due = dt.datetime(2026, 3, 6, 8, 30, tzinfo=dt.UTC)
+    seen = START - dt.timedelta(minutes=5)
+    held = await other.claim_slot(
+        1,
+        DAY,
+        "d1-2603060830",
+        ("a",),
+        slot_time=morning,
+        due_at=due,
+        seen_until=seen,
+        title="Digest 2026-03-06 08:30 · 1 brief",
+    )
+    assert held is not None and held.slot_time == morning
+    # The same channel's evening slot is another claim: free for this process.
+    later = await mine.claim_slot(1, DAY, "d1-2603061800", ("b",), slot_time=evening)
+    assert later is not None and later.owner == mine.owner and not later.resumed
+    assert await mine.claim_slot(1, DAY, "mine", ("c",), slot_time=morning) is None
+
+    await clock.advance(LEASE)
+    resumed = await mine.claim_slot(
+        1, DAY, "mine", ("c",), slot_time=morning, seen_until=START, title="another title"
+    )
+    # A forum post has no nonce: the resend looks for the post by the title first stored.
+    assert resumed is not None and resumed.resumed
+    assert (resumed.nonce, resumed.brief_ids, resumed.title, resumed.seen_until) == (
+        "d1-2603060830",
+        ("a",),
+        "Digest 2026-03-06 08:30 · 1 brief",
+        seen,
+    )
+    assert await mine.begin_send(1, DAY, slot_time=morning)
+    assert await mine.complete_slot(1, DAY, 90, ("a",), slot_time=morning)
+    # The evening claim is untouched by the morning's completion.
+    [still_open] = await mine.open_claims()
+    assert (still_open.slot_time, still_open.nonce) == (evening, "d1-2603061800")
+    slot = await mine.get_slot(1, DAY, morning)
+    assert slot is not None and slot.state is SlotState.SENT and slot.due_at == due
+    await other.close()
+    await mine.close()
+
+
 async def test_renewal_keeps_a_claim_alive_past_its_first_lease(db: Path, clock: FakeClock) -> None:
     other = await opened(db, clock, ELSEWHERE)
     mine = await opened(db, clock)
