@@ -16,14 +16,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import limits
-from bot.adapters.discord.feeds import ReviewChannelSink
+from bot.adapters.discord.feeds import review_queue
 from bot.adapters.discord.poster import DiscordPoster, digest_rate_limit_trace
 from bot.adapters.discord.respond import send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
-from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.draft import EngineDrafter
+from bot.feeds.files import published_links
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
 from bot.feeds.service import FeedService
@@ -210,8 +211,8 @@ class BriefBot(commands.Bot):
                 notifier=poster,
                 events=self.metrics,
             )
-            await self._setup_feeds(self.store)
             self.review = review_service(self.settings, self.store, live)
+            await self._setup_feeds(self.store, self.review)
             extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
             # Review controls are persistent: a preview drawn before a restart still works.
             self.add_dynamic_items(*REVIEW_ITEMS)
@@ -329,27 +330,29 @@ class BriefBot(commands.Bot):
         assert self.scheduler is not None
         self.scheduler.start()
 
-    async def _setup_feeds(self, store: Store) -> None:
+    async def _setup_feeds(self, store: Store, review: ReviewService) -> None:
         """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
         live = self.library
-        cache: dict[int, frozenset[str]] = {}
+        cache: list[tuple[object, frozenset[str]]] = []
 
         def published() -> frozenset[str]:
-            # Recomputed only when the library changes (a reload), not on every poll.
+            # Recomputed only when the library changes (a reload, e.g. after a publish), not on
+            # every poll; the library itself is kept so a new one is never mistaken for it.
             library = live.current()
-            if id(library) not in cache:
-                cache.clear()
-                cache[id(library)] = published_links(b.source.url for b in library.briefs)
-            return cache[id(library)]
+            if not cache or cache[0][0] is not library:
+                cache[:] = [(library, published_links(b.source.url for b in library.briefs))]
+            return cache[0][1]
 
         self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
-        files = DirectorySink(self.settings.database.parent / "feed-drafts")
-        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        drafter = EngineDrafter(
+            lambda: live.current().vocabulary, lambda: {b.id for b in live.current().briefs}
+        )
         poller = FeedPoller(
             store,
             self._fetcher,
-            sink,
+            review_queue(self, review),
             clock=self.clock,
+            drafter=drafter,
             burst=self.settings.feed_burst,
             published_urls=published,
         )

@@ -369,6 +369,16 @@ class FeedTables:
         async with self._lock:
             await self._db.execute("DELETE FROM feed_entries WHERE id = ?", (claim,))
 
+    async def release_stale_entries(self, before: dt.datetime) -> int:
+        """Forget stories claimed before `before` and still 'drafting' (their process died
+        mid-draft), so a later poll drafts them; how many."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM feed_entries WHERE outcome = 'drafting' AND first_seen < ?",
+                (_stamp(before),),
+            )
+            return cursor.rowcount
+
     async def feed_entries(self, feed_id: int) -> list[tuple[str | None, str | None, str]]:
         """(title, draft id, outcome) of every story seen in a feed, oldest first."""
         async with self._lock:
