@@ -25,8 +25,8 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from bench.common import machine, table
-from bot.clock import SystemClock
 from bot.briefs.loader import load_vocabulary
+from bot.clock import SystemClock
 from bot.feeds.draft import EngineDrafter, FeedDraft
 from bot.feeds.poller import FeedPoller
 from bot.ingest.fetch import Fetcher

@@ -216,7 +216,8 @@ PLAIN_PAGE = (
     b"<h1>Harbour budget approved</h1>"
     + b"<p>The harbour board approved the budget after a long debate about the ferries. "
     b"\xe2\x80\x9cThis budget keeps the ferries running,\xe2\x80\x9d said Jane Doe, the "
-    b"board's chair, who spoke for an hour about the plans for the coming year.</p>" * 3
+    b"board's chair, who spoke for an hour about the plans for the coming year.</p>"
+    * 3
     + b"</article></body></html>"
 )
 
