@@ -24,9 +24,9 @@ from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
 from bot.feeds.draft import EngineDrafter
-from bot.feeds.files import published_links
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
+from bot.feeds.queue import PublishedLinks
 from bot.feeds.service import FeedService
 from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
@@ -333,16 +333,6 @@ class BriefBot(commands.Bot):
     async def _setup_feeds(self, store: Store, review: ReviewService) -> None:
         """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
         live = self.library
-        cache: list[tuple[object, frozenset[str]]] = []
-
-        def published() -> frozenset[str]:
-            # Recomputed only when the library changes (a reload, e.g. after a publish), not on
-            # every poll; the library itself is kept so a new one is never mistaken for it.
-            library = live.current()
-            if not cache or cache[0][0] is not library:
-                cache[:] = [(library, published_links(b.source.url for b in library.briefs))]
-            return cache[0][1]
-
         self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
         drafter = EngineDrafter(
             lambda: live.current().vocabulary, lambda: {b.id for b in live.current().briefs}
@@ -354,7 +344,7 @@ class BriefBot(commands.Bot):
             clock=self.clock,
             drafter=drafter,
             burst=self.settings.feed_burst,
-            published_urls=published,
+            published_urls=PublishedLinks(live.current),
         )
         self.feed_loop = FeedLoop(poller, self.clock)
 

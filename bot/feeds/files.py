@@ -111,6 +111,7 @@ async def poll_once(
             )
             feeds = [feed]
         else:
+            await poller.release_stale()
             feeds = [f for f in await store.all_feeds() if not f.paused]
         reports = await poller.poll_many(feeds)
     return reports, sink

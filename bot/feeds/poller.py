@@ -133,6 +133,7 @@ class FeedPoller:
 
     async def poll_due(self) -> list[PollReport]:
         """Poll every feed that is due, several at once (each host one request at a time)."""
+        await self.release_stale()
         feeds = await self.store.due_feeds(self.clock.now())
         return await self.poll_many(feeds)
 
@@ -145,8 +146,6 @@ class FeedPoller:
 
     async def poll_many(self, feeds: Sequence[Feed]) -> list[PollReport]:
         """Poll these feeds, several at once; one feed's failure never stops the others."""
-        if feeds:
-            await self.release_stale()
 
         async def one(feed: Feed) -> PollReport:
             async with self._limit:

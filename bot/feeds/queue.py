@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.briefs.library import Library
 from bot.feeds.draft import FeedDraft
+from bot.feeds.files import published_links
 from bot.reply import Reply, Status
 from bot.review.preview import Preview
 from bot.review.service import ReviewService
@@ -24,6 +26,26 @@ log = logging.getLogger(__name__)
 ShowPreview = Callable[[int, Preview], Awaitable[None]]
 # Posts a notice for staff to a channel, pinging nobody.
 TellStaff = Callable[[int, Reply], Awaitable[None]]
+
+
+class PublishedLinks:
+    """The canonical source links of the live library's briefs: a story whose link is one of
+    them was published already (by a feed draft, an upload, or by hand) and is not drafted."""
+
+    def __init__(self, current: Callable[[], Library]) -> None:
+        """`current` gives the live library (a publish reloads it at once)."""
+        self.current = current
+        self._seen: Library | None = None
+        self._links: frozenset[str] = frozenset()
+
+    def __call__(self) -> frozenset[str]:
+        """The links, recomputed only when the library is a new one (a reload)."""
+        library = self.current()
+        # The library itself is kept, so a new one is never mistaken for the last.
+        if library is not self._seen:
+            self._links = published_links(b.source.url for b in library.briefs)
+            self._seen = library
+        return self._links
 
 
 def origin_name(feed: Feed, draft: FeedDraft) -> str:
