@@ -3,9 +3,9 @@
     python -m bench.feeds [--feeds 200] [--entries 20] [--host-interval 0] [--concurrency 8]
 
 Every feed lives on its own host name (all mapped to 127.0.0.1 and allow-listed), its article
-pages on the same host. The first pass drafts every entry (fetch the page, extract its text,
-draft, count it); the second pass finds every feed unchanged (conditional GET, 304, no
-drafts). `--host-interval` is the per-host spacing: 0 measures the poller itself; the bot's
+pages on the same host. The first pass drafts every entry (fetch the page, extract its text
+as ingest does, draft it through the ingest engine, count it); the second pass finds every
+feed unchanged (conditional GET, 304, no drafts). `--host-interval` is the per-host spacing: 0 measures the poller itself; the bot's
 default, 2 s, makes each feed's 1 + M requests take at least 2·M seconds however fast it is.
 """
 
@@ -25,8 +25,9 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from bench.common import machine, table
+from bot.briefs.loader import load_vocabulary
 from bot.clock import SystemClock
-from bot.feeds.article import FeedDraft
+from bot.feeds.draft import EngineDrafter, FeedDraft
 from bot.feeds.poller import FeedPoller
 from bot.ingest.fetch import Fetcher
 from bot.store.feeds import Feed
@@ -34,6 +35,7 @@ from bot.store.sqlite import Store
 from tests.ingest.fetch_helpers import MapResolver
 
 DEVSET = Path(__file__).resolve().parents[1].parent / "shared" / "ingest-devset"
+VOCABULARY = Path(__file__).resolve().parents[1] / "briefs" / "topics.yaml"
 PAGE_NAMES = ("ars-1", "herald-sun-1", "wapo-2", "webmd-1")
 
 
@@ -129,11 +131,14 @@ async def main_async(args: argparse.Namespace) -> int:
                         created_by=1,
                     )
                 sink = CountingSink()
+                vocabulary = load_vocabulary(VOCABULARY)
                 poller = FeedPoller(
                     store,
                     fetcher,
                     sink,
                     clock=clock,
+                    # The ingest engine, as the bot drafts: page → text → quotes, claims.
+                    drafter=EngineDrafter(lambda: vocabulary),
                     burst=args.entries,
                     concurrency=args.concurrency,
                 )

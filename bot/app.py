@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import limits
-from bot.adapters.discord.feeds import ReviewChannelSink
+from bot.adapters.discord.feeds import review_queue
 from bot.adapters.discord.poster import (
     DIGEST_REQUESTS_PER_SECOND,
     DiscordPoster,
@@ -28,9 +28,10 @@ from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler, SharedPacer
-from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.draft import EngineDrafter
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
+from bot.feeds.queue import PublishedLinks
 from bot.feeds.service import FeedService
 from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
@@ -218,8 +219,8 @@ class BriefBot(commands.Bot):
                 notifier=poster,
                 events=self.metrics,
             )
-            await self._setup_feeds(self.store)
             self.review = review_service(self.settings, self.store, live)
+            await self._setup_feeds(self.store, self.review)
             extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
             # Review controls are persistent: a preview drawn before a restart still works.
             self.add_dynamic_items(*REVIEW_ITEMS)
@@ -337,29 +338,21 @@ class BriefBot(commands.Bot):
         assert self.scheduler is not None
         self.scheduler.start()
 
-    async def _setup_feeds(self, store: Store) -> None:
+    async def _setup_feeds(self, store: Store, review: ReviewService) -> None:
         """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
         live = self.library
-        cache: dict[int, frozenset[str]] = {}
-
-        def published() -> frozenset[str]:
-            # Recomputed only when the library changes (a reload), not on every poll.
-            library = live.current()
-            if id(library) not in cache:
-                cache.clear()
-                cache[id(library)] = published_links(b.source.url for b in library.briefs)
-            return cache[id(library)]
-
         self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
-        files = DirectorySink(self.settings.database.parent / "feed-drafts")
-        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        drafter = EngineDrafter(
+            lambda: live.current().vocabulary, lambda: {b.id for b in live.current().briefs}
+        )
         poller = FeedPoller(
             store,
             self._fetcher,
-            sink,
+            review_queue(self, review),
             clock=self.clock,
+            drafter=drafter,
             burst=self.settings.feed_burst,
-            published_urls=published,
+            published_urls=PublishedLinks(live.current),
         )
         self.feed_loop = FeedLoop(poller, self.clock)
 

@@ -244,11 +244,35 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
     """One poll from the command line: print what each feed did; non-zero if any failed."""
     import asyncio
 
+    from bot.feeds.draft import EngineDrafter
     from bot.feeds.files import poll_once, published_links
     from bot.ingest.fetch import Fetcher
 
     library = load_library(settings.briefs_dir)
+    vocabulary = library.vocabulary
+    if not vocabulary.topics:
+        print(
+            f"briefbot feeds poll: cannot read the topic vocabulary in {settings.briefs_dir} "
+            "(topics.yaml); drafts need it",
+            file=sys.stderr,
+        )
+        return 2
+    topic_ids: list[str] = []
+    for name in (t.strip() for t in topics.split(",")):
+        if not name:
+            continue
+        topic = vocabulary.resolve(name)
+        if topic is None:
+            print(
+                f"briefbot feeds poll: --topics: unknown topic {name!r}; try one of: "
+                + ", ".join(vocabulary.suggest(name)),
+                file=sys.stderr,
+            )
+            return 2
+        topic_ids.append(topic.id)
     published = published_links(b.source.url for b in library.briefs)
+    ids = frozenset(b.id for b in library.briefs)
+    drafter = EngineDrafter(lambda: vocabulary, lambda: ids)
 
     async def go() -> int:
         async with Fetcher(private_hosts=settings.fetch_private_hosts) as fetcher:
@@ -256,8 +280,9 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
                 database=settings.database,
                 drafts=drafts,
                 url=url,
-                topics=[t.strip() for t in topics.split(",") if t.strip()],
+                topics=topic_ids,
                 fetcher=fetcher,
+                drafter=drafter,
                 burst=settings.feed_burst,
                 published=published,
             )

@@ -1,7 +1,8 @@
 """/feeds: the sources a server watches (add, list, remove, status).
 
-Manage Server or the editor role, checked when the command runs (Discord's default
-permissions alone can be overridden per role). Each command is one `FeedService` call.
+Manage Server or the guild's editor role (its guild setting, else BRIEFBOT_EDITOR_ROLE_ID),
+checked when the command runs (Discord's default permissions alone can be overridden per
+role). Each command is one `FeedService` call.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from discord.ext import commands
 
 from bot.adapters.discord.respond import send_reply
 from bot.feeds.service import FeedService
+from bot.review.service import ReviewService
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
 
 
-def _is_editor(interaction: discord.Interaction) -> bool:
-    """Manage Server, or the editor role when one is set."""
+async def _is_editor(interaction: discord.Interaction) -> bool:
+    """Manage Server, or the guild's editor role (its own setting, else the environment's)."""
     if interaction.permissions.manage_guild:
         return True
-    bot = interaction.client
-    role_id = getattr(getattr(bot, "settings", None), "editor_role_id", None)
+    review = getattr(interaction.client, "review", None)
+    if not isinstance(review, ReviewService) or interaction.guild_id is None:
+        return False
+    role_id = (await review.settings_for(interaction.guild_id)).editor_role_id
     roles = getattr(interaction.user, "roles", [])
     return role_id is not None and any(r.id == role_id for r in roles)
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.feeds.article import ArticleError, FeedDraft
+from bot.feeds.draft import ArticleError, FeedDraft, StoryDrafter, draft_file
 from bot.feeds.parse import canonical_url
 from bot.feeds.poller import FeedPoller, PollReport
 from bot.ingest.fetch import Fetcher
@@ -68,8 +68,8 @@ class DirectorySink:
     def _write(brief: Path, source: Path, draft: FeedDraft) -> None:
         source.parent.mkdir(parents=True, exist_ok=True)
         # The source first: a brief on disk always has its text beside it.
-        _write_new(source, draft.source_text)
-        _write_new(brief, draft.brief_yaml)
+        _write_new(source, draft.source_text + "\n")
+        _write_new(brief, draft_file(draft))
 
     async def notify(self, feed: Feed, message: str) -> None:
         """Keep the notice for the command to print."""
@@ -83,6 +83,7 @@ async def poll_once(
     url: str | None,
     topics: Sequence[str],
     fetcher: Fetcher,
+    drafter: StoryDrafter,
     burst: int,
     published: Collection[str] = frozenset(),
 ) -> tuple[list[PollReport], DirectorySink]:
@@ -92,7 +93,13 @@ async def poll_once(
     target = ":memory:" if url is not None else database
     async with await Store.open(target, clock=clock) as store:
         poller = FeedPoller(
-            store, fetcher, sink, clock=clock, burst=burst, published_urls=lambda: published
+            store,
+            fetcher,
+            sink,
+            clock=clock,
+            drafter=drafter,
+            burst=burst,
+            published_urls=lambda: published,
         )
         if url is not None:
             feed, _ = await store.add_feed(
@@ -104,6 +111,7 @@ async def poll_once(
             )
             feeds = [feed]
         else:
+            await poller.release_stale()
             feeds = [f for f in await store.all_feeds() if not f.paused]
         reports = await poller.poll_many(feeds)
     return reports, sink

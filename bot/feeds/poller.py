@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.feeds.article import (
+from bot.feeds.draft import (
     FEED_BYTES,
     HTML_PAGE_BYTES,
-    Article,
     ArticleError,
-    Drafter,
     FeedDraft,
-    OutlineDrafter,
-    extract_text,
+    Story,
+    StoryDrafter,
 )
 from bot.feeds.parse import FeedEntry, FeedError, parse_feed
 from bot.ingest.fetch import (
@@ -51,6 +49,9 @@ DEFAULT_BURST = 20
 DEFAULT_PAUSE_AFTER = dt.timedelta(hours=24)
 DEFAULT_MAX_BACKOFF = dt.timedelta(hours=6)
 MAX_RETRY_AFTER = dt.timedelta(hours=24)
+# A story claimed this long ago and still 'drafting' was left by a process that died
+# mid-draft: it is forgotten, so the next poll drafts it again.
+DEFAULT_STALE_CLAIM = dt.timedelta(minutes=10)
 
 
 class DraftSink(Protocol):
@@ -109,29 +110,39 @@ class FeedPoller:
         sink: DraftSink,
         *,
         clock: Clock,
-        drafter: Drafter | None = None,
+        drafter: StoryDrafter,
         burst: int = DEFAULT_BURST,
         published_urls: Callable[[], Collection[str]] = frozenset,
         pause_after: dt.timedelta = DEFAULT_PAUSE_AFTER,
         max_backoff: dt.timedelta = DEFAULT_MAX_BACKOFF,
         concurrency: int = 8,
+        stale_claim: dt.timedelta = DEFAULT_STALE_CLAIM,
     ) -> None:
         """`published_urls` gives the canonical source links of published briefs."""
         self.store = store
         self.fetcher = fetcher
         self.sink = sink
         self.clock = clock
-        self.drafter: Drafter = drafter or OutlineDrafter()
+        self.drafter = drafter
         self.burst = burst
         self.published_urls = published_urls
         self.pause_after = pause_after
         self.max_backoff = max_backoff
+        self.stale_claim = stale_claim
         self._limit = asyncio.Semaphore(concurrency)
 
     async def poll_due(self) -> list[PollReport]:
         """Poll every feed that is due, several at once (each host one request at a time)."""
+        await self.release_stale()
         feeds = await self.store.due_feeds(self.clock.now())
         return await self.poll_many(feeds)
+
+    async def release_stale(self) -> int:
+        """Forget stories left 'drafting' by a process that died mid-draft (retried next)."""
+        released = await self.store.release_stale_entries(self.clock.now() - self.stale_claim)
+        if released:
+            log.warning("%d feed stories left mid-draft are drafted again", released)
+        return released
 
     async def poll_many(self, feeds: Sequence[Feed]) -> list[PollReport]:
         """Poll these feeds, several at once; one feed's failure never stops the others."""
@@ -260,17 +271,17 @@ class FeedPoller:
         try:
             report.requests += 1
             page = await self.fetcher.get(entry.link, max_bytes=HTML_PAGE_BYTES, accept=PAGE_ACCEPT)
-            text = await asyncio.to_thread(extract_text, page.body, page.url)
-            article = Article(
+            story = Story(
                 link=entry.link,
                 title=entry.title,
                 published=entry.published,
-                text=text,
                 feed_title=feed_title,
                 feed_url=feed.url,
                 topics=feed.topics,
+                page=page.body,
+                charset=page.charset,
             )
-            draft = await asyncio.to_thread(self.drafter.draft, article)
+            draft: FeedDraft = await asyncio.to_thread(self.drafter.draft, story)
             draft_id = await self.sink.submit(feed, draft)
         except FetchError as exc:
             if _transient(exc):

@@ -196,17 +196,3 @@ class FeedService:
             suggestions=tuple(known[:10]),
             private=True,
         )
-
-
-def draft_preview(feed: Feed, title: str, link: str, topics: Sequence[str], where: str) -> Reply:
-    """What the review channel shows for a new feed draft, naming the feed it came from."""
-    lines = [f"New story from the feed {feed.title or feed.url}: {link}"]
-    if topics:
-        lines.append(f"Topics suggested by the feed: {', '.join(topics)}.")
-    lines.append(f"Draft: {where}. Nothing is published until an editor publishes it.")
-    return Reply(clip(f"Draft: {title}", 250), description="\n".join(lines), url=link)
-
-
-def pause_notice(feed: Feed, message: str) -> Reply:
-    """What the editors are told, once, when a feed is paused."""
-    return Reply("Feed paused", Status.ERROR, message)

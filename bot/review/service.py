@@ -201,6 +201,17 @@ class ReviewService:
         preview = await self._preview(draft)
         return Outcome(preview.reply, preview)
 
+    async def queue_draft(self, new: NewDraft) -> Preview:
+        """Store a draft made without a member at hand (a feed's story) and draw its preview."""
+        draft = await self.store.create_draft(new, self.config.draft_lifetime)
+        log.info("draft %d (%s) queued from %s", draft.id, draft.brief_id, new.origin.value)
+        return await self._preview(draft)
+
+    async def notices_channel(self, guild_id: int) -> int | None:
+        """Where staff are told things: the notices channel, else the review channel."""
+        settings = await self.settings_for(guild_id)
+        return settings.notices_channel_id or settings.review_channel_id
+
     async def _preview(self, draft: Draft) -> Preview:
         library = self.library.current()
         checked = await asyncio.to_thread(

@@ -369,6 +369,27 @@ class FeedTables:
         async with self._lock:
             await self._db.execute("DELETE FROM feed_entries WHERE id = ?", (claim,))
 
+    async def release_stale_entries(self, before: dt.datetime) -> int:
+        """Forget stories claimed before `before` and still 'drafting' (their process died
+        mid-draft), and drop their feeds' validators so the next poll reads the whole feed
+        and drafts them; how many."""
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM feed_entries WHERE outcome = 'drafting' AND first_seen < ? "
+                "RETURNING feed_id",
+                (_stamp(before),),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            feeds = {row[0] for row in rows if row[0] is not None}
+            released = len(rows)
+            if feeds:
+                await db.execute(
+                    "UPDATE feeds SET etag = NULL, last_modified = NULL "
+                    f"WHERE id IN ({_marks(len(feeds))})",
+                    sorted(feeds),
+                )
+        return released
+
     async def feed_entries(self, feed_id: int) -> list[tuple[str | None, str | None, str]]:
         """(title, draft id, outcome) of every story seen in a feed, oldest first."""
         async with self._lock:

@@ -14,7 +14,9 @@ from xml.sax.saxutils import escape
 import pytest
 from aiohttp import web
 
-from bot.feeds.article import FeedDraft
+from bot.briefs.loader import load_vocabulary
+from bot.briefs.models import Vocabulary
+from bot.feeds.draft import EngineDrafter, FeedDraft
 from bot.feeds.poller import FeedPoller
 from bot.ingest.fetch import Fetcher
 from bot.store.feeds import Feed
@@ -23,6 +25,7 @@ from tests.digest.clock import FakeClock
 from tests.ingest.fetch_helpers import LocalServer, local_fetcher, local_server
 
 DEVSET = Path(__file__).resolve().parents[2].parent / "shared" / "ingest-devset"
+VOCABULARY_FILE = Path(__file__).resolve().parents[2] / "briefs" / "topics.yaml"
 # Small pages first: the tests draft many of them.
 PAGES = ("ars-1", "herald-sun-1", "wapo-2", "webmd-1", "telegraph", "cnet")
 START = dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
@@ -96,6 +99,17 @@ def page_route(body: bytes) -> web.Handler:
     return handler
 
 
+def vocabulary() -> Vocabulary:
+    """The project's topic vocabulary (the drafts' topics come from it)."""
+    return load_vocabulary(VOCABULARY_FILE)
+
+
+def drafter() -> EngineDrafter:
+    """The ingest engine's drafter over the project's vocabulary."""
+    words = vocabulary()
+    return EngineDrafter(lambda: words)
+
+
 @dataclass
 class RecordingSink:
     """Keeps drafts and notices as the review channel would show them."""
@@ -154,7 +168,7 @@ async def world(tmp_path: Path, *, burst: int = 20, **fetch: object) -> AsyncIte
         await Store.open(tmp_path / "feeds.sqlite3", clock=clock) as store,
     ):
         sink = RecordingSink()
-        poller = FeedPoller(store, fetcher, sink, clock=clock, burst=burst)
+        poller = FeedPoller(store, fetcher, sink, clock=clock, drafter=drafter(), burst=burst)
         yield World(server, fetcher, store, clock, sink, poller)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,16 @@ import pytest
 import yaml
 
 from bot.feeds.files import poll_once
-from tests.feeds.harness import Item, devset_page, feed_route, page_route, rss, world
+from tests.feeds.harness import (
+    VOCABULARY_FILE,
+    Item,
+    devset_page,
+    drafter,
+    feed_route,
+    page_route,
+    rss,
+    world,
+)
 from tests.ingest.fetch_helpers import local_fetcher
 
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
@@ -25,6 +35,8 @@ def static_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A feed and two article pages served by `python -m http.server` on 127.0.0.1."""
     site = tmp_path / "site"
     site.mkdir()
+    (tmp_path / "briefs").mkdir()
+    shutil.copy(VOCABULARY_FILE, tmp_path / "briefs" / "topics.yaml")
     (site / "a.html").write_bytes(devset_page("ars-1"))
     (site / "b.html").write_bytes(devset_page("herald-sun-1"))
     server = subprocess.Popen(
@@ -51,7 +63,7 @@ def static_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.wait(timeout=10)
 
 
-def run_poll(base: str, root: Path) -> subprocess.CompletedProcess[str]:
+def run_poll(base: str, root: Path, topics: str = "economy") -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "BRIEFBOT_FETCH_PRIVATE_HOSTS": "127.0.0.1",
@@ -59,7 +71,7 @@ def run_poll(base: str, root: Path) -> subprocess.CompletedProcess[str]:
         "BRIEFBOT_DATABASE": str(root / "data" / "db.sqlite3"),
     }
     return subprocess.run(
-        [str(BRIEFBOT), "feeds", "poll", f"{base}/feed.xml", "--topics", "budget"],
+        [str(BRIEFBOT), "feeds", "poll", f"{base}/feed.xml", "--topics", topics],
         cwd=root,
         env=env,
         capture_output=True,
@@ -79,9 +91,14 @@ def test_feeds_poll_url_writes_drafts_and_never_overwrites(
     written = sorted((root / "drafts").glob("*.yaml"))
     assert len(written) == 2
     for path in written:
-        brief = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert brief["topics"] == ["budget"]
-        assert (root / "drafts" / brief["source"]["text"]).is_file()
+        text = path.read_text(encoding="utf-8")
+        brief = yaml.safe_load(text)
+        assert brief["topics"][0] == "economy"
+        assert "# review: topics suggested by the feed" in text
+        source = (root / "drafts" / brief["source"]["text"]).read_text(encoding="utf-8")
+        # Quotes are verbatim from the source text written beside the draft.
+        assert all(q["text"] in source for q in brief["quotes"])
+    assert any(yaml.safe_load(p.read_text(encoding="utf-8"))["quotes"] for p in written)
     # Trying the feed again keeps the drafts as they are, and says so.
     before = {p: p.read_bytes() for p in written}
     second = run_poll(base, root)
@@ -89,7 +106,22 @@ def test_feeds_poll_url_writes_drafts_and_never_overwrites(
     assert {p: p.read_bytes() for p in written} == before
 
 
+def test_feeds_poll_names_an_unknown_topic_or_a_missing_vocabulary_and_polls_nothing(
+    static_site: tuple[str, Path],
+) -> None:
+    base, root = static_site
+    unknown = run_poll(base, root, topics="economy, budgett")
+    assert unknown.returncode == 2
+    assert "--topics: unknown topic 'budgett'" in unknown.stderr
+    (root / "briefs" / "topics.yaml").unlink()
+    missing = run_poll(base, root)
+    assert missing.returncode == 2
+    assert "cannot read the topic vocabulary" in missing.stderr
+    assert not (root / "drafts").exists()
+
+
 def test_feeds_poll_of_a_refused_address_fails_with_one_line(tmp_path: Path) -> None:
+    shutil.copy(VOCABULARY_FILE, tmp_path / "topics.yaml")
     result = subprocess.run(
         [str(BRIEFBOT), "feeds", "poll", "http://127.0.0.1:9/feed.xml"],
         cwd=tmp_path,
@@ -117,6 +149,7 @@ async def test_poll_once_without_url_polls_the_databases_feeds(tmp_path: Path) -
                 url=None,
                 topics=(),
                 fetcher=fetcher,
+                drafter=drafter(),
                 burst=20,
             )
         assert [r.summary for r in reports] == ["1 new story drafted"]

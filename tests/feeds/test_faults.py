@@ -18,6 +18,7 @@ from tests.feeds.harness import (
     Item,
     World,
     devset_page,
+    drafter,
     feed_route,
     page_route,
     rss,
@@ -230,7 +231,7 @@ async def test_article_page_with_no_text_is_skipped_and_not_retried(tmp_path: Pa
         w.server.routes["/wire.xml"] = feed_route(body)
         feed = await poll_beside_a_good_feed(w, "/wire.xml")
         assert feed.last_result == (
-            "0 new stories drafted; 1 skipped (Empty page: the article page has no article text)"
+            "0 new stories drafted; 1 skipped (Empty page: HTML page with no article text)"
         )
         [extra] = stories(w, 1, first=60)
         body[0] = rss([extra, item])
@@ -307,7 +308,7 @@ async def test_failing_feed_backs_off_then_pauses_after_a_day_and_tells_editors_
 
 async def test_a_bug_while_drafting_one_feed_does_not_stop_the_others(tmp_path: Path) -> None:
     class Exploding:
-        def draft(self, article: object) -> object:
+        def draft(self, story: object) -> object:
             raise RuntimeError("drafter bug")
 
     async with world(tmp_path) as w:
@@ -318,6 +319,6 @@ async def test_a_bug_while_drafting_one_feed_does_not_stop_the_others(tmp_path: 
         assert not report.ok
         assert (await w.feed(feed.id)).last_error == "internal error (RuntimeError); logged"
         # The story was not marked seen: once the bug is fixed it is drafted.
-        w.poller = FeedPoller(w.store, w.fetcher, w.sink, clock=w.clock)
+        w.poller = FeedPoller(w.store, w.fetcher, w.sink, clock=w.clock, drafter=drafter())
         await w.poller.poll(await w.feed(feed.id))
         assert len(w.sink.drafts) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.feeds.article import extract_text
+from bot.ingest.article import article_from_html
 from tests.feeds.harness import (
     EVERY,
     START,
@@ -22,25 +22,38 @@ from tests.feeds.harness import (
 )
 
 
-async def test_first_poll_drafts_every_story_with_the_feeds_topics(tmp_path: Path) -> None:
+async def test_first_poll_drafts_every_story_through_the_engine_with_the_feeds_topics(
+    tmp_path: Path,
+) -> None:
     async with world(tmp_path) as w:
         items = stories(w, 3)
         w.server.routes["/wire.xml"] = feed_route([rss(items)])
-        feed = await w.add("/wire.xml", topics=("budget", "housing"))
+        feed = await w.add("/wire.xml", topics=("economy", "energy"))
         [report] = await w.poller.poll_due()
         assert report.ok, report.summary
         assert sorted(w.sink.links) == sorted(i.link for i in items if i.link)
-        _, draft = w.sink.drafts[0]
+        _, draft = next((f, d) for f, d in w.sink.drafts if d.link == items[0].link)
         brief = yaml.safe_load(draft.brief_yaml)
-        assert brief["topics"] == ["budget", "housing"]
+        # The feed's topics come first, suggested; the engine's own matches follow them.
+        assert brief["topics"][:2] == ["economy", "energy"]
+        assert any(
+            "topics suggested by the feed Test wire: economy, energy" in n.reason
+            for n in draft.drafted.notes
+        )
+        # The link the feed gives is the source URL (what later polls compare with).
         assert brief["source"]["url"] == items[0].link
-        assert brief["source"]["outlet"] == "Test wire"
-        # The feed's date is offered as inferred, never as stated by the source.
-        assert brief["date"]["status"] == "inferred"
-        assert brief["quotes"] == []
-        # The source text is the article page's own text, so grounding can check quotes in it.
+        # The page names its outlet and states its date: the engine's, not the feed's.
+        assert brief["source"]["outlet"] == "Ars Technica"
+        assert brief["date"] == {"value": "2015-04-16", "status": "stated"}
+        # The engine drafted it: quotes with speakers, each verbatim in the source text.
+        assert brief["quotes"]
+        for quote in brief["quotes"]:
+            assert quote["speaker"]
+            assert quote["text"] in draft.source_text
+        # The source text is the article page read exactly as ingest reads HTML.
         page = devset_page("ars-1")  # stories() serves PAGES[0] for story 0
-        assert draft.source_text == extract_text(page, items[0].link or "") + "\n"
+        assert draft.source_text == article_from_html("x", page).text
+        assert draft.brief_id == "story-number-0"
         stored = await w.feed(feed.id)
         assert stored.last_result == "3 new stories drafted"
         assert stored.title == "Test wire"
@@ -195,20 +208,41 @@ async def test_rss1_and_atom_feeds_are_read(tmp_path: Path) -> None:
         assert [r.summary for r in reports] == ["1 new story drafted"] * 2
         # The Atom entry's relative link is resolved against the feed's address.
         assert sorted(w.sink.links) == sorted([w.url("/a1"), w.url("/a2")])
-        assert sorted(
-            yaml.safe_load(d.brief_yaml)["source"]["outlet"] for _, d in w.sink.drafts
-        ) == [
-            "Atom wire",
-            "RDF wire",
-        ]
+        assert sorted(str(d.feed_title) for _, d in w.sink.drafts) == ["Atom wire", "RDF wire"]
 
 
-async def test_entry_dates_are_not_required(tmp_path: Path) -> None:
+PLAIN_PAGE = (
+    b"<html><head><title>Harbour budget approved</title></head><body><article>"
+    b"<h1>Harbour budget approved</h1>"
+    + b"<p>The harbour board approved the budget after a long debate about the ferries. "
+    b"\xe2\x80\x9cThis budget keeps the ferries running,\xe2\x80\x9d said Jane Doe, the "
+    b"board's chair, who spoke for an hour about the plans for the coming year.</p>"
+    * 3
+    + b"</article></body></html>"
+)
+
+
+async def test_a_page_without_a_date_or_outlet_takes_the_feeds_marked_as_such(
+    tmp_path: Path,
+) -> None:
     async with world(tmp_path) as w:
-        w.server.routes["/p"] = page_route(devset_page("ars-1"))
-        body = rss([Item(title="Undated", link=w.url("/p"))])
+        w.server.routes["/dated"] = page_route(PLAIN_PAGE)
+        w.server.routes["/undated"] = page_route(PLAIN_PAGE.replace(b"board", b"council"))
+        when = START - dt.timedelta(hours=3)
+        body = rss(
+            [
+                Item(title="Dated", link=w.url("/dated"), published=when),
+                Item(title="Undated", link=w.url("/undated")),
+            ]
+        )
         w.server.routes["/wire.xml"] = feed_route([body])
         await w.add("/wire.xml")
         await w.poller.poll_due()
-        [(_, draft)] = w.sink.drafts
-        assert yaml.safe_load(draft.brief_yaml)["date"] == {"status": "unknown"}
+        drafts = {d.title: yaml.safe_load(d.brief_yaml) for _, d in w.sink.drafts}
+        dated, undated = drafts["Dated"], drafts["Undated"]
+        assert dated["date"]["status"] == "inferred"
+        assert dated["date"]["value"] == "2026-03-05"
+        assert "the feed Test wire dates this entry 2026-03-05 09:00 UTC" in dated["date"]["basis"]
+        assert undated["date"] == {"status": "unknown"}
+        assert dated["source"]["outlet"] == "Test wire"
+        assert dated["quotes"][0]["speaker"] == "Jane Doe"

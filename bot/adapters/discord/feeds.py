@@ -1,7 +1,7 @@
-"""Where the bot's feed drafts go: kept, then previewed in the review channel.
+"""Feed drafts on Discord: a preview with its review controls in the review channel, and
+notices for staff; both ping nobody.
 
-Until drafts are store rows (review), each draft is written through the same sink as
-`briefbot feeds poll`, under the data folder, and its preview names the file.
+The review queue (bot/feeds/queue.py) decides what is posted where; this only posts it.
 """
 
 from __future__ import annotations
@@ -12,44 +12,29 @@ import discord
 
 from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.respond import NO_MENTIONS
-from bot.feeds.article import FeedDraft
-from bot.feeds.files import DirectorySink
-from bot.feeds.service import draft_preview, pause_notice
+from bot.adapters.discord.review import preview_embed, preview_view
+from bot.feeds.queue import ReviewQueue
 from bot.reply import Reply
-from bot.store.feeds import Feed
+from bot.review.preview import Preview
+from bot.review.service import ReviewService
 
 log = logging.getLogger(__name__)
 
 
-class ReviewChannelSink:
-    """Keeps each draft, then posts its preview (and pause notices) to the review channel."""
+def review_queue(client: discord.Client, review: ReviewService) -> ReviewQueue:
+    """The bot's feed draft sink: stored drafts whose previews are posted to the review channel."""
 
-    def __init__(
-        self, client: discord.Client, files: DirectorySink, review_channel_id: int | None
-    ) -> None:
-        """No review channel: drafts are kept and logged, not posted."""
-        self.client = client
-        self.files = files
-        self.review_channel_id = review_channel_id
+    async def show(channel_id: int, preview: Preview) -> None:
+        channel = client.get_partial_messageable(channel_id)
+        message = await channel.send(
+            embed=preview_embed(preview), view=preview_view(preview), allowed_mentions=NO_MENTIONS
+        )
+        # Remembered so Publish or Discard retires this preview's controls.
+        await review.store.add_preview(preview.draft.id, channel_id, message.id)
 
-    async def submit(self, feed: Feed, draft: FeedDraft) -> str:
-        """Keep the draft, then show it for review; its id."""
-        draft_id = await self.files.submit(feed, draft)
-        await self._post(draft_preview(feed, draft.title, draft.link, draft.topics, draft_id))
-        return draft_id
+    async def tell(channel_id: int, reply: Reply) -> None:
+        channel = client.get_partial_messageable(channel_id)
+        for page in render_pages(reply):
+            await channel.send(embed=page, allowed_mentions=NO_MENTIONS)
 
-    async def notify(self, feed: Feed, message: str) -> None:
-        """Tell the editors once (a paused feed)."""
-        log.warning("%s", message)
-        await self._post(pause_notice(feed, message))
-
-    async def _post(self, reply: Reply) -> None:
-        if self.review_channel_id is None:
-            return
-        channel = self.client.get_partial_messageable(self.review_channel_id)
-        try:
-            for page in render_pages(reply):
-                await channel.send(embed=page, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            # The draft is kept either way; a missing post is logged, never fatal.
-            log.exception("could not post to the review channel %s", self.review_channel_id)
+    return ReviewQueue(review, show, tell)
