@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -486,6 +487,19 @@ async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
             loop.remove_signal_handler(number)
 
 
+_UNREACHABLE = (
+    "briefbot: cannot reach Discord ({exc}). Check the network, DNS, a proxy or firewall, "
+    "then run it again."
+)
+
+
+def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
+    """Which host could not be reached, and why, for a one-line error (login happens once)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"{exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
+    return str(exc) or type(exc).__name__
+
+
 def run(settings: Settings) -> int:
     """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully."""
     if not settings.token:
@@ -497,6 +511,9 @@ def run(settings: Settings) -> int:
         log.info("stopped")
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except aiohttp.ClientConnectionError as exc:
+        print(_UNREACHABLE.format(exc=_connection_target(exc)))
         return 1
     except OpsServerError as exc:
         print(f"briefbot: {exc}")
@@ -535,4 +552,7 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
+        return 1
+    except aiohttp.ClientConnectionError as exc:
+        print(_UNREACHABLE.format(exc=_connection_target(exc)))
         return 1
