@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot import limits
 from bot.adapters.discord.feeds import ReviewChannelSink
 from bot.adapters.discord.poster import DiscordPoster, digest_rate_limit_trace
-from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.respond import Refused, send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
@@ -92,10 +92,12 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
         command = interaction.command.qualified_name if interaction.command else "?"
         interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
-            perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            perms = ", ".join(limits.permission_label(p) for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
         elif isinstance(error, app_commands.NoPrivateMessage):
             message = f"/{command} works only in a server channel."
+        elif isinstance(error, Refused):
+            message = str(error)
         elif isinstance(error, app_commands.CheckFailure):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
