@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -23,7 +24,7 @@ from bot.adapters.discord.poster import (
     DiscordPoster,
     digest_rate_limit_trace,
 )
-from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.respond import Refused, send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
@@ -98,10 +99,12 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
         command = interaction.command.qualified_name if interaction.command else "?"
         interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
-            perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            perms = ", ".join(limits.permission_label(p) for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
         elif isinstance(error, app_commands.NoPrivateMessage):
             message = f"/{command} works only in a server channel."
+        elif isinstance(error, Refused):
+            message = str(error)
         elif isinstance(error, app_commands.CheckFailure):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
@@ -504,6 +507,19 @@ async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
             loop.remove_signal_handler(number)
 
 
+_UNREACHABLE = (
+    "cannot reach Discord ({exc}). Check the network, DNS, a proxy or firewall, "
+    "then run it again."
+)
+
+
+def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
+    """Which host could not be reached, and why, for a one-line error (login happens once)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"{exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
+    return str(exc) or type(exc).__name__
+
+
 def run(settings: Settings) -> int:
     """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
     a start-up problem is one line."""
@@ -527,6 +543,8 @@ def problem(exc: Exception) -> str:
         return "Discord refused the intents requested"
     if isinstance(exc, (StoreError, OpsServerError)):
         return str(exc)
+    if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
+        return _UNREACHABLE.format(exc=_connection_target(exc))
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}"
@@ -561,5 +579,5 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
         return fail("Discord rejected the token: check DISCORD_TOKEN (see README)")
-    except StoreError as exc:
-        return fail(str(exc), settings.token)
+    except (StoreError, aiohttp.ClientConnectionError) as exc:
+        return fail(problem(exc), settings.token)

@@ -183,7 +183,11 @@ def ask(line: str, root: Path) -> int:
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
-        print(f"briefbot: {escape_controls(str(exc))}", file=sys.stderr)
+        message = escape_controls(str(exc))
+        if message.startswith("unknown command"):
+            # The parser knows the brief commands; ask answers these two besides.
+            message += "; offline also: /about, /brief history"
+        print(f"briefbot: {message}", file=sys.stderr)
         return 2
     library = load_library(root)
     for error in library.errors:

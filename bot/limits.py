@@ -39,6 +39,15 @@ PERMISSION_NAMES = {
     MANAGE_THREADS: "Manage Threads",
     SEND_MESSAGES_IN_THREADS: "Send Messages in Threads",
 }
+# discord.py's names for member permissions where Discord's settings show another.
+_PERMISSION_LABELS = {"manage_guild": "Manage Server", "manage_emojis": "Manage Expressions"}
+
+
+def permission_label(attribute: str) -> str:
+    """The name Discord shows for a discord.py permission: manage_guild → Manage Server."""
+    return _PERMISSION_LABELS.get(attribute) or attribute.replace("_", " ").title()
+
+
 # What the bot needs to deliver a digest, per channel kind: used by the invite URL and by
 # /digest resume, which names the ones missing. (Forum: a post is created with Send Messages;
 # Read Message History finds an earlier post again before a resend. Announcement: crossposting

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,9 @@ class Settings:
             stop_seconds=_float(get("BRIEFBOT_STOP_SECONDS") or "30", "BRIEFBOT_STOP_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
-                    get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
+                    get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3",
+                    "BRIEFBOT_DIGEST_GRACE_HOURS",
+                    unit=3600,
                 )
             ),
             digest_lease=dt.timedelta(
@@ -100,7 +103,9 @@ class Settings:
             review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
             feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
             editor_guild_ids=_ids(get("BRIEFBOT_EDITOR_GUILD_IDS"), "BRIEFBOT_EDITOR_GUILD_IDS"),
-            draft_days=_float(get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS"),
+            draft_days=_float(
+                get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS", unit=86400, positive=True
+            ),
             fetch_private_hosts=tuple(
                 h.strip()
                 for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
@@ -124,13 +129,22 @@ def _ids(value: str | None, name: str) -> frozenset[int] | None:
     return frozenset(i for p in parts if (i := _int(p, name)) is not None)
 
 
-def _float(value: str, name: str) -> float:
+# A year: far beyond any sensible wait, and well inside what timedelta and asyncio can hold.
+_MAX_SECONDS = 365 * 24 * 3600.0
+
+
+def _float(value: str, name: str, unit: float = 1.0, positive: bool = False) -> float:
+    """A finite, non-negative number of units (seconds per unit in `unit`), at most a year."""
     try:
         number = float(value)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {value!r}") from None
-    if number < 0:
-        raise SettingsError(f"{name} must not be negative")
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, got {value!r}")
+    if number < 0 or (positive and number == 0):
+        raise SettingsError(f"{name} must be {'more than 0' if positive else 'not negative'}")
+    if number * unit > _MAX_SECONDS:
+        raise SettingsError(f"{name} must be at most a year, got {value!r}")
     return number
 
 

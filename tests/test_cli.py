@@ -55,6 +55,8 @@ def test_ask_unknown_command_lists_valid_ones(tmp_path: Path) -> None:
     result = briefbot("ask", "/quote speaker:Dar")
     assert result.returncode == 2
     assert "valid commands: /summary, /quotes, /topic, /briefs" in result.stderr
+    # ask answers these two as well (README, Operations and Publishing): say so.
+    assert "offline also: /about, /brief history" in result.stderr
 
 
 def test_ask_unknown_option_lists_valid_ones() -> None:

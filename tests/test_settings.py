@@ -43,6 +43,14 @@ def test_token_never_appears_in_repr(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("BRIEFBOT_RELOAD_SECONDS", "soon"),
         ("BRIEFBOT_DIGEST_GRACE_HOURS", "-1"),
         ("BRIEFBOT_LOG_LEVEL", "loud"),
+        # Not finite or beyond what a duration can hold: a one-line error, not a traceback
+        # at start (timedelta overflows) or a reload loop that never sleeps (nan).
+        ("BRIEFBOT_DIGEST_GRACE_HOURS", "inf"),
+        ("BRIEFBOT_RELOAD_SECONDS", "nan"),
+        ("BRIEFBOT_STOP_SECONDS", "nan"),
+        ("BRIEFBOT_DRAFT_DAYS", "1e10"),
+        # Drafts deleted as soon as they are made would make review impossible.
+        ("BRIEFBOT_DRAFT_DAYS", "0"),
     ],
 )
 def test_bad_value_names_the_variable(

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.respond import send_reply
+from bot.adapters.discord.respond import Refused, send_reply
 from bot.feeds.service import FeedService
 from bot.review.service import ReviewService
 
@@ -30,7 +30,10 @@ async def _is_editor(interaction: discord.Interaction) -> bool:
         return False
     role_id = (await review.settings_for(interaction.guild_id)).editor_role_id
     roles = getattr(interaction.user, "roles", [])
-    return role_id is not None and any(r.id == role_id for r in roles)
+    if role_id is not None and any(r.id == role_id for r in roles):
+        return True
+    command = interaction.command.qualified_name if interaction.command else "feeds"
+    raise Refused(f"You need the Manage Server permission or the editor role to use /{command}.")
 
 
 editors_only = app_commands.check(_is_editor)

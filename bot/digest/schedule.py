@@ -130,16 +130,25 @@ _DAY_SETS = {
 _DAY_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+_RANGE_DASH = re.compile(r"\s*[-\u2013\u2014]\s*")
+
+
 def parse_days(text: str) -> Weekdays:
     """Which days: "daily", "weekdays", "weekends" or a list ("mon,wed,fri"; "mon-fri")."""
     key = _normal(text)
     if key in _DAY_SETS:
         return _DAY_SETS[key]
     days = Weekdays(0)
-    for part in (p.strip() for p in text.replace(" ", ",").split(",")):
+    # "mon - thu" and "fri–sun" (an en dash, as phones and word processors type it) are ranges.
+    ranges = _RANGE_DASH.sub("-", text)
+    for part in (p.strip() for p in ranges.replace(" ", ",").split(",")):
         if not part:
             continue
         first, dash, last = part.partition("-")
+        if dash and not (first and last):
+            raise ScheduleError(
+                f"{clip(part, 40)!r} in {clip(text.strip(), 80)!r} needs both ends, e.g. mon-thu."
+            )
         start, end = _day(first, text), _day(last if dash else first, text)
         a, b = _DAY_ORDER.index(_short(start)), _DAY_ORDER.index(_short(end))
         for index in range(a, (b if b >= a else b + 7) + 1):

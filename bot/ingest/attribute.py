@@ -32,6 +32,8 @@ _NP_STOP = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|my|myself)\b")
 _QUOTED_AS = re.compile(r"\bquoted\s+(.{1,60}?)\s+as\s+(?:saying|telling|writing)\b")
 _ACCORDING = re.compile(r"\baccording to\s+(.+?)(?:[,;]|\.(?:\s|$)|$)", re.IGNORECASE)
+# An auxiliary before a participle makes a cue passive: "was described", "has been called".
+_AUXILIARIES = frozenset("was were is are been being be".split())
 _INDEFINITE = frozenset("a an one another some two three four several many most other".split())
 _PLURAL_BODIES = frozenset(
     """
@@ -385,6 +387,10 @@ class Resolver:
         """Who a speech verb's subject is, read from the words before (or right after) it."""
         if verb.group(1) in _PARTICIPLES:
             return self.sentence_subject(text[: verb.start()], start, "X …, saying")
+        if _passive(text[: verb.start()], verb.group(1)):
+            # "a stranding that was described as “…”": the subject is what was described,
+            # not who described it; with no speaker, the quotation goes to review.
+            return None
         pre = _strip_adverbs(text[: verb.start()])
         # "Dar, who has been foreign minister since last year, claimed": skip the clause.
         for _ in range(2):
@@ -445,6 +451,16 @@ def _adjacent_cue(after: str) -> bool:
     """Whether a speech verb follows the closing mark within a few words (`," Mr. X said`)."""
     words = re.findall(r"[\w’'.]+", after)[:4]
     return any(w.casefold().strip(".") in lexicon.SPEECH_VERBS for w in words)
+
+
+def _passive(pre: str, verb: str) -> bool:
+    """Whether a speech verb is passive ("was described as", "were also told")."""
+    if not (verb.endswith("ed") or verb in ("told", "written", "said")):
+        return False
+    words = [w.casefold().strip(",") for w in pre.split()]
+    while words and words[-1] in _ADVERBS and words[-1] not in _AUXILIARIES:
+        words.pop()
+    return bool(words) and words[-1] in _AUXILIARIES
 
 
 def _strip_adverbs(text: str) -> str:

@@ -149,7 +149,7 @@ async def test_reload_needs_manage_server_at_run_time(
         "reload", permissions=MEMBER_PERMISSIONS, check_permissions=False
     )
     assert body["data"]["flags"] & EPHEMERAL
-    assert body["data"]["content"] == "You need the Manage Guild permission to use /reload."
+    assert body["data"]["content"] == "You need the Manage Server permission to use /reload."
     (briefs_dir / "broken.yaml").write_text("id: broken\ntitle: [x]\n")
     body = await fake_discord.invoke("reload", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
     assert body["type"] == 5  # deferred: reading files may take a while

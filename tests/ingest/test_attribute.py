@@ -170,3 +170,17 @@ def test_someones_spokesman_is_not_that_someone() -> None:
 def test_quoted_as_saying() -> None:
     body = "“We will appeal,” the Riverton Gazette quoted Ana Silva, the mayor, as saying."
     assert who(body) == ["Ana Silva"]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # The subject of a passive framing verb is what was described, never who spoke.
+        "Earlier this year, a mass stranding that was described as “unprecedented” left the "
+        "tribe scrambling.",
+        "The plan was called “a disaster” and shelved.",
+        "The new bridge has been described as “an eyesore” for months.",
+    ],
+)
+def test_what_was_described_is_not_a_speaker(paragraph: str) -> None:
+    assert [kind for _, kind, _ in said(paragraph)] in ([], ["unknown"])
