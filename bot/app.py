@@ -280,7 +280,7 @@ To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:D
 
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
-    library = LiveLibrary(settings.briefs_dir, cache=settings.brief_cache)
+    library = LiveLibrary(settings.briefs_dir, settings.index_path)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
     log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
@@ -290,8 +290,7 @@ def load_briefs(settings: Settings) -> LiveLibrary:
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
     library = load_briefs(settings)
-    # What startup built lives as long as the bot: keep the collector from walking it again
-    # and again (a full collection over 10k briefs stalls the event loop for a second).
+    # What startup built lives as long as the bot: keep the collector from walking it again.
     gc.freeze()
     async with await Store.open(settings.database) as store:
         log.info("subscriptions database: %s", settings.database)

@@ -49,11 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check(args.dir or settings.briefs_dir)
     if args.command in {"ask", "console"}:
         root = args.briefs or settings.briefs_dir
-        return ask(args.line, root) if args.command == "ask" else console(root)
+        # The shared index serves the configured folder; another folder gets a private one.
+        same = root.resolve() == settings.briefs_dir.resolve()
+        index = settings.index_path if same else None
+        return ask(args.line, root, index) if args.command == "ask" else console(root, index)
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir)
+        return console(settings.briefs_dir, settings.index_path)
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
@@ -75,14 +78,14 @@ def check(root: Path) -> int:
     return 1 if library.errors else 0
 
 
-def ask(line: str, root: Path) -> int:
+def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
-    library = load_library(root)
+    library = load_library(root, index)
     for error in library.errors:
         log.warning("%s", error)
     reply = dispatch.run(library, parsed.name, parsed.options)
@@ -94,8 +97,8 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def console(root: Path) -> int:
+def console(root: Path, index: Path | None = None) -> int:
     """`briefbot console`: the same answers as `ask`, at a prompt with history and Tab."""
     from bot.adapters.console import main as run_console
 
-    return run_console(root, history=Path.home() / ".briefbot_history")
+    return run_console(root, history=Path.home() / ".briefbot_history", index=index)

@@ -30,8 +30,13 @@ class Settings:
     metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
-    # Validated briefs kept between runs for a quicker start; None: no cache.
-    brief_cache: Path | None = None
+    # Derived data (the brief index); the default home of the database too.
+    data_dir: Path = Path("data")
+
+    @property
+    def index_path(self) -> Path:
+        """The on-disk brief index (derived from the brief files; deleting it is safe)."""
+        return self.data_dir / "briefs.index.sqlite3"
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -45,8 +50,8 @@ class Settings:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
-        database = Path(get("BRIEFBOT_DATABASE") or "data/briefbot.sqlite3")
-        cache = get("BRIEFBOT_BRIEF_CACHE")
+        data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
+        database = Path(get("BRIEFBOT_DATABASE") or data_dir / "briefbot.sqlite3")
         return cls(
             token=get("DISCORD_TOKEN"),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
@@ -61,10 +66,7 @@ class Settings:
                     get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
                 )
             ),
-            # Beside the database unless set; "off" turns it off.
-            brief_cache=None
-            if cache is not None and cache.lower() == "off"
-            else Path(cache or database.parent / "briefs-cache.jsonl"),
+            data_dir=data_dir,
         )
 
 

@@ -53,12 +53,13 @@ def test_bad_value_names_the_variable(
         Settings.from_env(tmp_path / "missing.env")
 
 
-def test_brief_cache_sits_beside_the_database_unless_set(
+def test_the_data_dir_holds_the_index_and_the_default_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "state" / "bot.sqlite3"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", str(tmp_path / "cache.jsonl"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", "off")
-    assert Settings.from_env(None).brief_cache is None
+    monkeypatch.delenv("BRIEFBOT_DATABASE", raising=False)
+    monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "state"))
+    settings = Settings.from_env(None)
+    assert settings.index_path == tmp_path / "state" / "briefs.index.sqlite3"
+    assert settings.database == tmp_path / "state" / "briefbot.sqlite3"
+    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
+    assert Settings.from_env(None).index_path == tmp_path / "state" / "briefs.index.sqlite3"

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.briefs.errors import LoadError
-from bot.briefs.library import Library, load_library
-from bot.briefs.loader import VOCABULARY_FILE, brief_files
+from bot.briefs.index import BriefIndex, IndexBusy
+from bot.briefs.library import Library, open_library
+from bot.briefs.loader import SOURCES_DIR, VOCABULARY_FILE, brief_files
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,18 @@ class ReloadReport:
 
 
 class LiveLibrary:
-    """The current library; swapped whole on reload, so readers never see a half-built one."""
+    """The current library; swapped whole on reload, so readers never see a half-built one.
 
-    def __init__(
-        self, root: Path, library: Library | None = None, cache: Path | None = None
-    ) -> None:
+    The briefs live in the on-disk index (`index`: a path, or None for a private one); a
+    reload parses only the files that changed.
+    """
+
+    def __init__(self, root: Path, index: Path | None = None) -> None:
         self.root = root
-        # The validated-brief cache (see bot.briefs.fast): a quicker start, and kept current
-        # by every reload so the next start finds it so.
-        self.cache = cache
-        self._library = library if library is not None else load_library(root, cache=cache)
+        self.index = BriefIndex(root, index)
         self._signature = self._scan()
+        self.index.sync()
+        self._library = open_library(self.index)
         self._lock = asyncio.Lock()
 
     def current(self) -> Library:
@@ -50,7 +52,7 @@ class LiveLibrary:
         entries: set[tuple[str, int, int]] = set()
         try:
             paths = [*brief_files(self.root), self.root / VOCABULARY_FILE]
-            sources = self.root / "sources"
+            sources = self.root / SOURCES_DIR
             if sources.is_dir():
                 paths += sorted(sources.iterdir())
         except OSError:
@@ -64,20 +66,23 @@ class LiveLibrary:
         return frozenset(entries)
 
     async def reload(self) -> ReloadReport:
-        """Load the directory again; broken files keep their last good version live."""
+        """Bring the index in step with the files; broken files keep their last good version."""
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
-            new = await asyncio.to_thread(load_library, self.root, old, self.cache)
+            try:
+                synced = await asyncio.to_thread(self.index.sync, parallel=False)
+            except IndexBusy as exc:
+                # Another process holds the index longer than we wait: serve what we have.
+                log.warning("brief index busy (%s): keeping the current library", exc)
+                return ReloadReport((), (), (), old.errors, len(old.briefs))
+            new = await asyncio.to_thread(open_library, self.index)
             self._library, self._signature = new, signature
-        old_ids = {b.id: b for b in old.briefs}
-        new_ids = {b.id: b for b in new.briefs}
+            old.close()
         report = ReloadReport(
-            added=tuple(sorted(new_ids.keys() - old_ids.keys())),
-            removed=tuple(sorted(old_ids.keys() - new_ids.keys())),
-            updated=tuple(
-                sorted(i for i in new_ids.keys() & old_ids.keys() if new_ids[i] is not old_ids[i])
-            ),
+            added=synced.added,
+            removed=synced.removed,
+            updated=synced.updated,
             errors=new.errors,
             total=len(new.briefs),
         )
@@ -95,6 +100,8 @@ class LiveLibrary:
 
     async def changed(self) -> bool:
         """Whether anything on disk differs from what was last loaded."""
+        if self.index._moved_away():
+            return True
         return await asyncio.to_thread(self._scan) != self._signature
 
     async def watch(self, interval: float) -> None:

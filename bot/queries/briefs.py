@@ -56,7 +56,8 @@ def _provenance(brief: Brief) -> str:
 
 def list_briefs(library: Library) -> Reply:
     """Every brief, newest first."""
-    if not library.briefs:
+    heads = library.heads()
+    if not heads:
         return Reply(
             "Briefs",
             Status.NOT_FOUND,
@@ -64,11 +65,11 @@ def list_briefs(library: Library) -> Reply:
         )
     items = tuple(
         Item(
-            first_sentences(b.summary, 200),
-            label=b.title,
-            detail=f"{b.id} · {brief_date(b)} · {len(b.quotes)} quotes",
+            first_sentences(summary, 200),
+            label=head.title,
+            detail=f"{head.id} · {brief_date(head)} · {quotes} quotes",
         )
-        for b in library.briefs
+        for head, summary, quotes in heads
     )
     return Reply(
         f"Briefs ({len(items)})",

@@ -34,7 +34,7 @@ def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
         return brief
     matches = library.brief_index.like(typed(text), MAX_SUGGESTIONS)
     guesses = list(dict.fromkeys(library.brief_id_for_label(m) for m in matches))
-    latest = [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
+    latest = [head.id for head, _, _ in library.heads(0, MAX_SUGGESTIONS)]
     return _not_found(
         "Brief", f"No brief is called {shown(text)}.", guesses, "Latest briefs", latest
     )

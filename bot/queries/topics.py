@@ -59,7 +59,7 @@ def topic(library: Library, name: str) -> Reply:
             suggestions=tuple(islice((t.id for t in in_use if t != found), 5)),
             private=True,
         )
-    count = len(entries.briefs)
+    count = entries.brief_count
     return Reply(
         f"Topic: {found.label}",
         description=description or None,

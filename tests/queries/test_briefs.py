@@ -77,7 +77,7 @@ def test_no_briefs_loaded_is_said_plainly(tmp_path: Path) -> None:
     root.mkdir()
     (root / "topics.yaml").write_text(VOCABULARY, encoding="utf-8")
     library = load_library(root)
-    assert library.briefs == () and library.errors == ()
+    assert len(library.briefs) == 0 and library.errors == ()
     summary = briefs.summary(library)
     assert (summary.status, summary.title, summary.private) == (Status.NOT_FOUND, "No briefs", True)
     assert summary.description == "No briefs are loaded yet."
