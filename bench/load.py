@@ -52,12 +52,8 @@ def child(mode: str, root: Path, index: Path) -> None:
     if mode == "one edit":
         target = sorted(root.glob("brief-*.yaml"))[0]
         text = target.read_text("utf-8")
-        marker = "title: Edited "
-        text = (
-            text.replace(marker, "title: ")
-            if marker in text
-            else text.replace("title: ", marker, 1)
-        )
+        old, new = "Synthetic story", "Edited story"
+        text = text.replace(old, new) if old in text else text.replace(new, old)
         # Load the current index first: the edit is what is timed, not the start.
         brief_index = BriefIndex(root, index)
         brief_index.sync()

@@ -1024,4 +1024,8 @@ class Snapshot:
 
 def plain_words(query: str) -> str:
     """A query as plain words for FTS5: each word quoted, so no character is syntax."""
-    return " ".join('"' + w + '"' for w in _WORD.findall(query))
+    # A trailing * stays a prefix search: "minera"* finds minerals.
+    return " ".join(
+        '"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "")
+        for w in re.findall(r"\w+\*?", query)
+    )

@@ -344,7 +344,7 @@ class Library:
         since: dt.date | None = None,
         until: dt.date | None = None,
         limit: int = 50,
-    ) -> list[Hit]:
+    ) -> list[tuple[BriefHead, Hit]]:
         """Titles, summaries, key points, quotes and claims matching `query`, best first.
 
         FTS5 syntax (phrases, prefixes, AND/OR/NOT) works; a query it cannot parse is searched
@@ -357,7 +357,10 @@ class Library:
             "until": until.isoformat() if until else None,
             "limit": limit,
         }
-        return self._snapshot.search(query, **options)
+        return [
+            (BriefHead(h.brief_id, h.title, _date(h.date)), h)
+            for h in self._snapshot.search(query, **options)
+        ]
 
 
 def open_library(index: BriefIndex) -> Library:

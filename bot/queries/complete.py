@@ -129,3 +129,18 @@ def topic_list(library: Library, typed: str) -> list[Choice]:
     # A choice's value (and name) is capped: a list that would not fit is not offered.
     choices = [Choice(v, v) for v in values if len(v) <= limits.CHOICE_VALUE]
     return choices[: limits.AUTOCOMPLETE_CHOICES]
+
+
+def dates(library: Library, typed: str) -> list[Choice]:
+    """Dates for since/until: the briefs' dates that start with what was typed, newest first."""
+    seen: list[str] = []
+    for head, _, _ in library.heads(0, 500):
+        value = head.date.value
+        if value is None:
+            continue
+        text = value.isoformat()
+        if text.startswith(typed.strip()) and text not in seen:
+            seen.append(text)
+        if len(seen) >= limits.AUTOCOMPLETE_CHOICES:
+            break
+    return [Choice(d, d) for d in seen]

@@ -160,7 +160,19 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("", ["/summary ", "/quotes ", "/topic ", "/briefs ", "help ", "reload ", "exit "]),
+        (
+            "",
+            [
+                "/summary ",
+                "/quotes ",
+                "/topic ",
+                "/briefs ",
+                "/search ",
+                "help ",
+                "reload ",
+                "exit ",
+            ],
+        ),
         ("/qu", ["/quotes "]),
         ("/quotes ", ["speaker:", "brief:"]),
         ("/quotes brief:council-budget ", ["speaker:"]),
