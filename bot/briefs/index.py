@@ -149,8 +149,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _connect(path: str, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
     conn.execute("PRAGMA foreign_keys = OFF")
     return conn
 
