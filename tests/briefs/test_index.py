@@ -233,7 +233,7 @@ async def test_index_deleted_while_running_is_rebuilt_at_the_next_reload(
     assert await live.changed()
     with caplog.at_level(logging.WARNING, logger="bot.briefs.index"):
         report = await live.reload()
-    assert report.total == 1 and live.index.path.stat().st_size > 0  # noqa: ASYNC240
+    assert report.total == 1 and live.index.path.stat().st_size > 0
     assert live.current().get("council-budget") is not None
     assert any("removed while running" in r.getMessage() for r in caplog.records)
 
