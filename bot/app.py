@@ -181,6 +181,8 @@ class BriefBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        # A start that served the index as it was checks the files at once (then the watcher).
+        self.start_background(self.library.catch_up())
         if self.settings.reload_seconds > 0:
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
@@ -280,7 +282,7 @@ To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:D
 
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
-    library = LiveLibrary(settings.briefs_dir, settings.index_path)
+    library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
     log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)

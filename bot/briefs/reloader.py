@@ -35,11 +35,16 @@ class LiveLibrary:
     reload parses only the files that changed.
     """
 
-    def __init__(self, root: Path, index: Path | None = None) -> None:
+    def __init__(self, root: Path, index: Path | None = None, *, serve_first: bool = False) -> None:
         self.root = root
         self.index = BriefIndex(root, index)
-        self._signature = self._scan()
-        self.index.sync()
+        # serve_first (the bot): a finished index is served at once, and `catch_up` then
+        # brings it in step with the files in the background; else (and with no index yet)
+        # the files are checked before anything is served.
+        self.behind = serve_first and self.index.ready()
+        self._signature = frozenset() if self.behind else self._scan()
+        if not self.behind:
+            self.index.sync()
         self._library = open_library(self.index)
         self._lock = asyncio.Lock()
 
@@ -97,6 +102,15 @@ class LiveLibrary:
             len(report.errors),
         )
         return report
+
+    async def catch_up(self) -> None:
+        """After a start that served the index as it was: check the files now."""
+        if self.behind:
+            self.behind = False
+            try:
+                await self.reload()
+            except Exception:  # the index as it was stays served; the watcher tries again
+                log.exception("checking the brief files after start failed")
 
     async def changed(self) -> bool:
         """Whether anything on disk differs from what was last loaded."""

@@ -288,3 +288,37 @@ def test_two_processes_share_one_index(root: Path, path: Path) -> None:
     assert len(view.briefs) == 1  # the bot's view is consistent until it reloads
     assert bot.sync().parsed == 0  # the other process already did the work
     assert len(open_library(bot).briefs) == 2
+
+
+def test_a_bulk_build_indexes_full_text_like_a_row_by_row_one(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    row_by_row = load_library(root, tmp_path / "a.sqlite3")
+    monkeypatch.setattr(index_module, "BULK_FILES", 1)
+    bulk_path = tmp_path / "b.sqlite3"
+    bulk = load_library(root, bulk_path)
+    for query in ("budget", "harbour", "librar*", '"missed chance"'):
+        assert [(h.id, x.marked) for h, x in bulk.search(query)] == [
+            (h.id, x.marked) for h, x in row_by_row.search(query)
+        ]
+    assert list(bulk.brief_index.containing("ferry")) == ["harbour ferry restarts"]
+    # Row-by-row upkeep works after a bulk build (the triggers are back).
+    touch_later(root / "other.yaml", OTHER.replace("Harbour ferry", "Harbour tram"))
+    again = load_library(root, bulk_path)
+    assert [h.title for h, _ in again.search("tram")] == ["Harbour tram restarts"]
+    assert again.search("ferry") == []
+
+
+async def test_the_bot_serves_a_finished_index_at_once_then_catches_up(
+    root: Path, path: Path
+) -> None:
+    LiveLibrary(root, path)  # an earlier run
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")  # added while the bot was down
+    live = LiveLibrary(root, path, serve_first=True)
+    assert live.behind and len(live.current().briefs) == 1
+    await live.catch_up()
+    assert not live.behind and live.current().get("other-story") is not None
+    # With no finished index there is nothing to serve yet: the files are read first.
+    fresh = LiveLibrary(root, path.with_name("new.sqlite3"), serve_first=True)
+    assert not fresh.behind and len(fresh.current().briefs) == 2
