@@ -62,7 +62,8 @@ def child(mode: str, root: Path, index: Path) -> None:
         brief_index.sync()
         target.write_text(text, "utf-8")
         started = time.perf_counter()
-        brief_index.sync(parallel=False)
+        # What the watcher hands over: the one file its scan saw change.
+        brief_index.sync(parallel=False, names=[target.name])
         library = open_library(brief_index)
         library.get(library.briefs[0].id)
     elif mode == "start":

@@ -25,7 +25,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -381,8 +381,12 @@ class BriefIndex:
 
     # -- syncing -------------------------------------------------------------------------------
 
-    def sync(self, *, parallel: bool = True) -> SyncReport:
-        """Bring the index in step with the files; only what changed is parsed."""
+    def sync(self, *, parallel: bool = True, names: Collection[str] | None = None) -> SyncReport:
+        """Bring the index in step with the files; only what changed is parsed.
+
+        `names`: the brief files a watcher saw change (added, edited or gone); only those are
+        looked at, unless the vocabulary changed too. None: every file.
+        """
         with self._lock:
             rebuilt = False
             if self._ino is not None and self._moved_away():
@@ -390,7 +394,7 @@ class BriefIndex:
                 rebuilt = True
             conn = self._open_checked()
             try:
-                report = self._sync(conn, parallel)
+                report = self._sync(conn, parallel, None if rebuilt else names)
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     conn.close()
@@ -408,6 +412,16 @@ class BriefIndex:
                     report.added, report.removed, report.updated, report.parsed, rebuilt=True
                 )
             return report
+
+    def _stat(self, name: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
+        if name.startswith(".") or name == VOCABULARY_FILE or not name.endswith((".yaml", ".yml")):
+            return None
+        try:
+            st = os.stat(os.path.join(str(self.root), name))  # noqa: PTH116, PTH118
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         """Every brief file with its (size, mtime_ns): the same files as `brief_files`."""
@@ -430,14 +444,16 @@ class BriefIndex:
                 found[name] = (st.st_size, st.st_mtime_ns)
         return found
 
-    def _sync(self, conn: sqlite3.Connection, parallel: bool) -> SyncReport:
+    def _sync(
+        self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None = None
+    ) -> SyncReport:
         if not self.root.is_dir():
             self.vocabulary_error = (LoadError(self.root, "briefs directory does not exist"),)
             return SyncReport()
         # Take the write lock first: a second process waits here, then finds little to do.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            report = self._sync_locked(conn, parallel)
+            report = self._sync_locked(conn, parallel, names)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -447,21 +463,28 @@ class BriefIndex:
             conn.execute("PRAGMA optimize")
         return report
 
-    def _sync_locked(self, conn: sqlite3.Connection, parallel: bool) -> SyncReport:
+    def _sync_locked(
+        self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None
+    ) -> SyncReport:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         vocabulary, vocabulary_changed = self._vocabulary(conn, meta)
         if vocabulary is None:
             return SyncReport()
-        scanned = self._scan()
-        # Stamps of the sources folder, taken once: most briefs ground their quotes there.
-        self._sources = self._scan_sources()
-        known = {
-            row[0]: row[1:]
-            for row in conn.execute(
-                "SELECT path, size, mtime_ns, hash, source, source_stamp, brief_id, errors "
-                "FROM files"
-            )
-        }
+        select = (
+            "SELECT path, size, mtime_ns, hash, source, source_stamp, brief_id, errors FROM files"
+        )
+        if names is not None and not vocabulary_changed and "briefs" in meta:
+            # Only the files a watcher saw change: the cost of an edit, not of the corpus.
+            scanned = {n: s for n in names if (s := self._stat(n)) is not None}
+            self._sources = None
+            marks = ",".join("?" * len(names))
+            rows = conn.execute(f"{select} WHERE path IN ({marks})", tuple(names))
+        else:
+            scanned = self._scan()
+            # Stamps of the sources folder, taken once: most briefs ground their quotes there.
+            self._sources = self._scan_sources()
+            rows = conn.execute(select)
+        known = {row[0]: row[1:] for row in rows}
         todo: list[str] = []
         hashes: dict[str, str] = {}
         for name, (size, mtime) in scanned.items():
@@ -482,7 +505,7 @@ class BriefIndex:
             todo.append(name)
         gone = [name for name in known if name not in scanned]
         changes = _Changes()
-        first_build = not known
+        first_build = "briefs" not in meta
         todo = self._renames(conn, known, gone, todo, hashes, scanned, vocabulary_changed)
         for name in gone:
             if (self.root / name).exists():

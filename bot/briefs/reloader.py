@@ -75,8 +75,9 @@ class LiveLibrary:
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
+            names = self._changed_briefs(self._signature, signature)
             try:
-                synced = await asyncio.to_thread(self.index.sync, parallel=False)
+                synced = await asyncio.to_thread(self.index.sync, parallel=False, names=names)
             except IndexBusy as exc:
                 # Another process holds the index longer than we wait: serve what we have.
                 log.warning("brief index busy (%s): keeping the current library", exc)
@@ -102,6 +103,20 @@ class LiveLibrary:
             len(report.errors),
         )
         return report
+
+    def _changed_briefs(self, before: Signature, after: Signature) -> set[str] | None:
+        """The brief files that differ between two scans; None when anything else changed (the
+        vocabulary, a source text) or nothing is known of the earlier state."""
+        if not before:
+            return None
+        changed = before ^ after
+        names = set()
+        for path, _, _ in changed:
+            folder, _, name = path.rpartition("/")
+            if folder != str(self.root) or name == VOCABULARY_FILE:
+                return None
+            names.add(name)
+        return names
 
     async def catch_up(self) -> None:
         """After a start that served the index as it was: check the files now."""

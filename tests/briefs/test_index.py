@@ -322,3 +322,26 @@ async def test_the_bot_serves_a_finished_index_at_once_then_catches_up(
     # With no finished index there is nothing to serve yet: the files are read first.
     fresh = LiveLibrary(root, path.with_name("new.sqlite3"), serve_first=True)
     assert not fresh.behind and len(fresh.current().briefs) == 2
+
+
+async def test_a_reload_after_a_watched_edit_looks_only_at_that_file(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    live = LiveLibrary(root, path)
+    looked: list[str] = []
+    stat = BriefIndex._stat
+
+    def spy(self: BriefIndex, name: str) -> tuple[int, int] | None:
+        looked.append(name)
+        return stat(self, name)
+
+    monkeypatch.setattr(BriefIndex, "_stat", spy)
+    monkeypatch.setattr(BriefIndex, "_scan", lambda self: pytest.fail("scanned every file"))
+    touch_later(root / "other.yaml", OTHER.replace("Harbour ferry", "Harbour tram"))
+    report = await live.reload()
+    assert looked == ["other.yaml"] and report.updated == ("other-story",)
+    (root / "other.yaml").rename(root / "moved.yaml")
+    assert (await live.reload()).updated == ()
+    assert sorted(looked[1:]) == ["moved.yaml", "other.yaml"]
+    assert live.current().get("other-story") is not None
