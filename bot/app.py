@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import gc
 import logging
+import signal
 import time
 from collections.abc import Sequence
 
@@ -12,15 +15,27 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.poster import DiscordPoster
+from bot import limits
+from bot.adapters.discord.feeds import ReviewChannelSink
+from bot.adapters.discord.poster import DiscordPoster, digest_rate_limit_trace
 from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
+from bot.feeds.files import DirectorySink, published_links
+from bot.feeds.loop import FeedLoop
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
+from bot.ingest.fetch import Fetcher
+from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.reply import Reply
+from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
 from bot.store.sqlite import Store
+from bot.store.timing import instrument
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +44,15 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
-# Loaded only when the bot has a subscription store.
+# Loaded only when the bot has a store.
 DIGEST_EXTENSION = "bot.commands.digest"
+FEEDS_EXTENSION = "bot.commands.feeds"
+REVIEW_EXTENSION = "bot.commands.brief"
+# How often drafts past their expiry are deleted (a press on one refuses it at any time).
+EXPIRY_SWEEP_SECONDS = 3600.0
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
 
 
@@ -103,10 +122,16 @@ class BriefBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         metrics: Metrics | None = None,
+        serve: bool = True,
         **options: object,
     ) -> None:
+        """`serve=False` builds the commands at login and nothing else (`briefbot doctor`):
+        no sync, no metrics server, no background task."""
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no privileged intents
+        metrics = metrics or Metrics()
+        # 429s are handled inside discord.py's HTTP client; a trace counts the digests' ones.
+        options.setdefault("http_trace", digest_rate_limit_trace(metrics.digest_rate_limited.inc))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -120,10 +145,19 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.feeds: FeedService | None = None
+        self.feed_loop: FeedLoop | None = None
+        self._fetcher: Fetcher | None = None
+        self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self.ops: OpsServer | None = None
+        self._started = time.monotonic()
+        self._serve = serve
+        library.on_reload = metrics.observe_reload
+        if store is not None:
+            instrument(store, metrics.observe_db)
 
     def observe(
         self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
@@ -160,21 +194,32 @@ class BriefBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
-        await self._start_ops()
+        if self._serve:
+            await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            poster = DiscordPoster(self)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                notifier=poster,
+                events=self.metrics,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            await self._setup_feeds(self.store)
+            self.review = review_service(self.settings, self.store, live)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
+            # Review controls are persistent: a preview drawn before a restart still works.
+            self.add_dynamic_items(*REVIEW_ITEMS)
+            self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
+        if not self._serve:
+            return
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
@@ -187,6 +232,8 @@ class BriefBot(commands.Bot):
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
             self.start_background(self._start_scheduler())
+        if self.feed_loop is not None:
+            self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
 
@@ -201,6 +248,44 @@ class BriefBot(commands.Bot):
             return
         self.ops = OpsServer(self.metrics, self.readiness_checks())
         await self.ops.start(*self.settings.metrics_addr)
+
+    async def about(self) -> Reply:
+        """The /about reply: version, uptime, gateway, briefs, digests, database."""
+        library = self.library.current()
+        facts = AboutFacts(
+            version=version(),
+            uptime=dt.timedelta(seconds=time.monotonic() - self._started),
+            briefs=len(library.briefs),
+            broken=len(library.errors),
+            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            gateway_latency=self.latency,
+            shards=self.shard_count or 1,
+            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+        )
+        if self.store is None:
+            return about_reply(facts)
+        subscriptions = await self.store.list_all()
+        active = sum(1 for s in subscriptions if s.enabled)
+        scheduler = self.scheduler
+        report = scheduler.last_pass if scheduler is not None else None
+        return about_reply(
+            dataclasses.replace(
+                facts,
+                active=active,
+                paused=len(subscriptions) - active,
+                next_due=await scheduler.next_due() if scheduler is not None else None,
+                last_pass=LastPass(
+                    finished=report.finished,
+                    sent=report.sent,
+                    skipped=report.skipped,
+                    failed=report.failed,
+                    paused=report.paused,
+                    rate_limited=report.rate_limited,
+                )
+                if report is not None
+                else None,
+            )
+        )
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """What /readyz requires: gateway connected, database reachable, briefs loaded."""
@@ -229,20 +314,81 @@ class BriefBot(commands.Bot):
             checks["database"] = database
         return checks
 
+    async def _sweep_drafts(self) -> None:
+        while True:
+            assert self.store is not None
+            try:
+                expired = await self.store.expire_drafts()
+                if expired:
+                    log.info("deleted %d expired drafts", expired)
+            except Exception:  # the sweep must outlive a bad moment of the database
+                log.exception("deleting expired drafts failed")
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
         await self.wait_until_ready()
         assert self.scheduler is not None
         self.scheduler.start()
 
+    async def _setup_feeds(self, store: Store) -> None:
+        """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
+        live = self.library
+        cache: dict[int, frozenset[str]] = {}
+
+        def published() -> frozenset[str]:
+            # Recomputed only when the library changes (a reload), not on every poll.
+            library = live.current()
+            if id(library) not in cache:
+                cache.clear()
+                cache[id(library)] = published_links(b.source.url for b in library.briefs)
+            return cache[id(library)]
+
+        self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
+        files = DirectorySink(self.settings.database.parent / "feed-drafts")
+        sink = ReviewChannelSink(self, files, self.settings.review_channel_id)
+        poller = FeedPoller(
+            store,
+            self._fetcher,
+            sink,
+            clock=self.clock,
+            burst=self.settings.feed_burst,
+            published_urls=published,
+        )
+        self.feed_loop = FeedLoop(poller, self.clock)
+
+        def resolve_topic(name: str) -> str | None:
+            topic = live.current().topic(name)
+            return topic.id if topic is not None else None
+
+        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+
+    async def _start_feeds(self) -> None:
+        # Drafts are posted to the review channel: wait for the gateway, as the digest does.
+        await self.wait_until_ready()
+        assert self.feed_loop is not None
+        await self.feed_loop.start_when_needed()
+
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
         self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
+
+    async def shutdown(self, grace: float) -> None:
+        """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`
+        seconds), then everything closes."""
+        log.info("stopping: finishing digests in flight (at most %g s)", grace)
+        if self.scheduler is not None:
+            await self.scheduler.drain(grace)
+        await self.close()
 
     async def close(self) -> None:
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.feed_loop is not None:
+            await self.feed_loop.stop()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -266,6 +412,24 @@ def _focused(options: object) -> str:
             if found != "?":
                 return found
     return "?"
+
+
+def review_service(settings: Settings, store: Store, live: LiveLibrary) -> ReviewService:
+    """The review service for these settings."""
+    private_hosts = settings.fetch_private_hosts
+    return ReviewService(
+        store,
+        LibraryHandle(live.current, live.reload),
+        ReviewConfig(
+            briefs_dir=settings.briefs_dir,
+            editor_role_id=settings.editor_role_id,
+            review_channel_id=settings.review_channel_id,
+            editor_guild_ids=settings.editor_guild_ids,
+            dev_guild_id=settings.dev_guild_id,
+            draft_lifetime=dt.timedelta(days=settings.draft_days),
+        ),
+        lambda: Fetcher(private_hosts=private_hosts),
+    )
 
 
 def invite_url(application_id: int) -> str:
@@ -297,11 +461,34 @@ async def _start(settings: Settings) -> None:
     async with await Store.open(settings.database) as store:
         log.info("subscriptions database: %s", settings.database)
         async with BriefBot(settings=settings, library=library, store=store) as bot:
-            await bot.start(settings.token)
+            await serve(bot, settings.token, settings.stop_seconds)
+    log.info("stopped")
+
+
+async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
+    """Run the bot until it closes, or until SIGTERM/SIGINT, which stop it gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    running = asyncio.create_task(bot.start(token), name="briefbot-gateway")
+    stopping = asyncio.create_task(stop.wait(), name="briefbot-stop")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stop signal received")
+            # A second signal while stopping is not an emergency exit: the stop is bounded.
+            await bot.shutdown(stop_seconds)
+        await running  # raises what ended the bot, if it was not the stop
+    finally:
+        stopping.cancel()
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 def run(settings: Settings) -> int:
-    """`briefbot run`: connect and serve until Ctrl-C."""
+    """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully."""
     if not settings.token:
         print(NO_TOKEN, end="")
         return 2

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import logging
+import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
+from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -30,7 +36,25 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
     console = sub.add_parser("console", help="answer commands offline at an interactive prompt")
     console.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
+    ingest = sub.add_parser("ingest", help="draft briefs from articles (.txt, .html, - for stdin)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or -")
+    ingest.add_argument("--out", type=Path, help="where drafts are written (default: drafts/)")
+    ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
+    ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "doctor",
+        help="check the token, commands, channel permissions, database and briefs; "
+        "non-zero on any problem",
+    )
+    feeds = sub.add_parser("feeds", help="feeds: poll once from the command line")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    poll = feeds_sub.add_parser(
+        "poll", help="poll URL (or every feed in the database) once; drafts go to drafts/"
+    )
+    poll.add_argument("url", nargs="?", help="a feed to try (default: every feed not paused)")
+    poll.add_argument("--drafts", type=Path, help="where drafts are written (default: drafts/)")
+    poll.add_argument("--topics", default="", help="topic ids to suggest, comma-separated")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
     return parser
@@ -45,23 +69,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format, secrets=[settings.token])
-    if args.command == "check":
-        return check(args.dir or settings.briefs_dir)
-    if args.command in {"ask", "console"}:
-        root = args.briefs or settings.briefs_dir
-        # The shared index serves the configured folder; another folder gets a private one.
-        same = root.resolve() == settings.briefs_dir.resolve()
-        index = settings.index_path if same else None
-        return ask(args.line, root, index) if args.command == "ask" else console(root, index)
+    if args.command in {"check", "ingest", "feeds", "ask", "console"}:
+        return _offline(args, settings)
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
         return console(settings.briefs_dir, settings.index_path)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(settings)
     from bot.app import run, sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
         return run(settings)
     return sync(settings, args.guild)
+
+
+def _offline(args: argparse.Namespace, settings: Settings) -> int:
+    """The commands that need no Discord."""
+    if args.command == "check":
+        return check(args.dir or settings.briefs_dir)
+    if args.command == "ingest":
+        from bot.ingest.run import run_ingest
+
+        return run_ingest(
+            args.paths,
+            args.out or settings.drafts_dir,
+            args.brief_id,
+            force=args.force,
+            vocabulary=settings.briefs_dir / "topics.yaml",
+        )
+    if args.command == "feeds":
+        return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
+    root = args.briefs or settings.briefs_dir
+    if args.command == "ask" and _BRIEF_COMMAND.match(args.line):
+        return ask_brief(args.line, settings.database)
+    # The shared index serves the configured folder; another folder gets a private one.
+    same = root.resolve() == settings.briefs_dir.resolve()
+    index = settings.index_path if same else None
+    return ask(args.line, root, index) if args.command == "ask" else console(root, index)
 
 
 def check(root: Path) -> int:
@@ -78,12 +125,53 @@ def check(root: Path) -> int:
     return 1 if library.errors else 0
 
 
+# `/brief …` lives in the database, not the briefs folder: the console answers its read-only part.
+_BRIEF_COMMAND = re.compile(r"^\s*/?brief(?:\s|$)", re.IGNORECASE)
+_HISTORY = re.compile(r"^\s*/?brief\s+history(?:\s+(?:brief:)?(?P<brief>\S+))?\s*$", re.I)
+
+
+def ask_brief(line: str, database: Path) -> int:
+    """`/brief history [brief]` offline, reading the database without changing it."""
+    from bot.review.service import history
+    from bot.store.records import StoreError
+    from bot.store.sqlite import Store
+
+    match = _HISTORY.match(line)
+    if match is None:
+        print(
+            "briefbot: only /brief history [brief:<id>] works offline; drafting and publishing "
+            "happen on Discord",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def answer() -> int:
+        try:
+            store = await Store.open_read_only(database)
+        except StoreError as exc:
+            print(f"briefbot: {exc}", file=sys.stderr)
+            return 1
+        async with store:
+            reply = await history(store, match["brief"])
+        sys.stdout.write(render(reply))
+        return 0 if reply.ok else 1
+
+    return asyncio.run(answer())
+
+
 def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    if line.strip().casefold() in {"/about", "about"}:
+        # The bot's /about, offline: version and briefs (no gateway, no database).
+        started = time.monotonic()
+        library = load_library(root, index)
+        uptime = dt.timedelta(seconds=time.monotonic() - started)
+        sys.stdout.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
+        return 0
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        print(f"briefbot: {escape_controls(str(exc))}", file=sys.stderr)
         return 2
     library = load_library(root, index)
     for error in library.errors:
@@ -102,3 +190,37 @@ def console(root: Path, index: Path | None = None) -> int:
     from bot.adapters.console import main as run_console
 
     return run_console(root, history=Path.home() / ".briefbot_history", index=index)
+
+
+def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -> int:
+    """One poll from the command line: print what each feed did; non-zero if any failed."""
+    import asyncio
+
+    from bot.feeds.files import poll_once, published_links
+    from bot.ingest.fetch import Fetcher
+
+    library = load_library(settings.briefs_dir, settings.index_path)
+    published = published_links(b.source.url for b in library.briefs)
+
+    async def go() -> int:
+        async with Fetcher(private_hosts=settings.fetch_private_hosts) as fetcher:
+            reports, sink = await poll_once(
+                database=settings.database,
+                drafts=drafts,
+                url=url,
+                topics=[t.strip() for t in topics.split(",") if t.strip()],
+                fetcher=fetcher,
+                burst=settings.feed_burst,
+                published=published,
+            )
+        if not reports:
+            print("no feeds to poll (add one with /feeds add, or give a URL)")
+        for report in reports:
+            print(f"{report.url}: {'' if report.ok else 'failed: '}{report.summary}")
+        for path in sink.written:
+            print(f"  wrote {path}")
+        for notice in sink.notices:
+            print(notice, file=sys.stderr)
+        return 0 if all(r.ok for r in reports) else 1
+
+    return asyncio.run(go())

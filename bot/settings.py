@@ -29,6 +29,8 @@ class Settings:
     # Where /metrics, /healthz and /readyz are served; None: not served.
     metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
+    # A graceful stop (SIGTERM, Ctrl-C) waits at most this long for digests being sent.
+    stop_seconds: float = 30.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # Derived data (the brief index); the default home of the database too.
     data_dir: Path = Path("data")
@@ -37,6 +39,20 @@ class Settings:
     def index_path(self) -> Path:
         """The on-disk brief index (derived from the brief files; deleting it is safe)."""
         return self.data_dir / "briefs.index.sqlite3"
+
+    # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
+    # `briefbot ingest` write drafts.
+    feed_burst: int = 20
+    drafts_dir: Path = Path("drafts")
+    # Hosts the fetcher may reach on non-public addresses (an intranet; the tests' server).
+    fetch_private_hosts: tuple[str, ...] = ()
+    # Review and publish: defaults for guilds that set nothing (design.md, "Guilds, editors,
+    # notices"); a guild's own settings override the first two.
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
+    # Guilds whose editors publish to the shared library; None: the dev guild, else every guild.
+    editor_guild_ids: frozenset[int] | None = None
+    draft_days: float = 7.0
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -61,12 +77,23 @@ class Settings:
             log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
             metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
+            stop_seconds=_float(get("BRIEFBOT_STOP_SECONDS") or "30", "BRIEFBOT_STOP_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
                     get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
                 )
             ),
             data_dir=data_dir,
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
+            feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            editor_guild_ids=_ids(get("BRIEFBOT_EDITOR_GUILD_IDS"), "BRIEFBOT_EDITOR_GUILD_IDS"),
+            draft_days=_float(get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS"),
+            fetch_private_hosts=tuple(
+                h.strip()
+                for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
+                if h.strip()
+            ),
         )
 
 
@@ -78,6 +105,13 @@ def _int(value: str | None, name: str) -> int | None:
     return int(value)
 
 
+def _ids(value: str | None, name: str) -> frozenset[int] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    return frozenset(i for p in parts if (i := _int(p, name)) is not None)
+
+
 def _float(value: str, name: str) -> float:
     try:
         number = float(value)
@@ -86,6 +120,14 @@ def _float(value: str, name: str) -> float:
     if number < 0:
         raise SettingsError(f"{name} must not be negative")
     return number
+
+
+def _burst(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
+    return int(value)
 
 
 def _level(value: str) -> str:

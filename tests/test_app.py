@@ -91,15 +91,22 @@ async def test_a_failing_command_gets_a_private_answer(
         assert errors == []
 
 
-def test_invite_link_asks_for_the_bot_and_its_commands_and_three_permissions() -> None:
+def test_invite_link_asks_for_the_bot_and_its_commands_and_the_digest_permissions() -> None:
     url = urlsplit(invite_url(123456789012345678))
     assert (url.scheme, url.netloc, url.path) == ("https", "discord.com", "/oauth2/authorize")
     query = parse_qs(url.query)
     assert query["client_id"] == ["123456789012345678"]
     assert sorted(query["scope"][0].split()) == ["applications.commands", "bot"]
     granted = discord.Permissions(int(query["permissions"][0]))
-    # The README's list: View Channel, Send Messages, Embed Links, and nothing more.
-    assert granted == discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+    # The README's list: what a digest needs in a text channel, thread, forum or announcement
+    # channel, and nothing more.
+    assert granted == discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        send_messages_in_threads=True,
+        read_message_history=True,
+    )
 
 
 def test_startup_logs_each_broken_brief_and_still_loads_the_rest(

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_FILES = 500
 CODE_FORMAT = "briefbot-validated/1"
 # The modules stored briefs depend on, besides pydantic's and PyYAML's versions.
-_CACHE_CODE = ("errors.py", "fast.py", "loader.py", "models.py")
+_CACHE_CODE = ("errors.py", "excerpt.py", "fast.py", "files.py", "loader.py", "models.py")
 
 _T = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ = _T + "str", _T + "map", _T + "seq"

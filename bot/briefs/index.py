@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.briefs import fast
-from bot.briefs.errors import BriefFileError, LoadError
+from bot.briefs.errors import MAX_FILE_BYTES, BriefFileError, LoadError
+from bot.briefs.files import BriefsFolder, FileRefused
 from bot.briefs.loader import (
     SOURCES_DIR,
     VOCABULARY_FILE,
@@ -39,13 +40,13 @@ from bot.briefs.loader import (
     _Run,
     load_vocabulary,
 )
-from bot.briefs.models import NO_DATE, Brief, BriefDate, Person, Vocabulary
+from bot.briefs.models import NO_DATE, Brief, BriefDate, Organisation, Person, Vocabulary
 from bot.text import fold
 
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "briefs.index.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # How long a sync waits for another process's write (the bot and `briefbot ask` share the file).
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
@@ -67,14 +68,21 @@ CREATE TABLE briefs(
     sort_date TEXT NOT NULL, date TEXT NOT NULL, summary TEXT NOT NULL,
     quote_count INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX briefs_order ON briefs(sort_date DESC, id DESC);
-CREATE TABLE people(num INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL, role TEXT);
+-- kind: 'person' or 'organisation' (found alike, but an organisation has no surname).
+CREATE TABLE people(
+    num INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL, role TEXT,
+    kind TEXT NOT NULL);
 CREATE INDEX people_name ON people(name);
 CREATE INDEX people_num ON people(num);
 CREATE TABLE speakers(
-    name TEXT PRIMARY KEY, role TEXT, quote_count INTEGER NOT NULL, labels TEXT NOT NULL);
+    name TEXT PRIMARY KEY, role TEXT, quote_count INTEGER NOT NULL, labels TEXT NOT NULL,
+    kind TEXT NOT NULL);
+-- speaker: the canonical name of whoever said or claimed it; unnamed: the source's
+-- description of a speaker it does not name (speaker is then NULL: never looked up by name).
 CREATE TABLE entries(
     rowid INTEGER PRIMARY KEY, num INTEGER NOT NULL, kind TEXT NOT NULL, ord INTEGER NOT NULL,
-    body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL);
+    body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL,
+    unnamed TEXT);
 CREATE INDEX entries_num ON entries(num);
 CREATE INDEX entries_speaker ON entries(speaker, kind) WHERE speaker IS NOT NULL;
 CREATE TABLE topic_entries(
@@ -169,18 +177,20 @@ def _sort_date(date: BriefDate) -> str:
     return (date.value or NO_DATE).isoformat()
 
 
-def person_labels(person: Person) -> set[str]:
-    """Every folded name, alias and surname that finds a person."""
+def person_labels(person: Person | Organisation) -> set[str]:
+    """Every folded name, alias and surname that finds a person (an organisation: no surname)."""
     labels = {fold(n) for n in (person.name, *person.aliases)}
-    # People type surnames: "Dar", "Rubio".
-    labels.add(fold(person.name.split()[-1]))
+    if isinstance(person, Person):  # people type surnames: "Dar", "Rubio"
+        labels.add(fold(person.name.split()[-1]))
     return labels
 
 
 def _mentions(brief: Brief) -> Iterator[tuple[int, str]]:
     """(quote index, name) for each quote that names a person of the brief it is not by."""
     checks = []
-    for person in brief.people:
+    # Organisations are named in quotes like people: "the ministry said…" is about it.
+    everyone: tuple[Person | Organisation, ...] = (*brief.people, *brief.organisations)
+    for person in everyone:
         for label in (person.name, *person.aliases):
             words = frozenset(_WORD.findall(label.casefold()))
             checks.append((max(words, key=len, default=""), person.name, words))
@@ -189,7 +199,7 @@ def _mentions(brief: Brief) -> Iterator[tuple[int, str]]:
         said: set[str] | None = None
         named: set[str] = set()
         for longest, name, words in checks:
-            if name in named or name == quote.speaker or longest not in text:
+            if name in named or name == quote.speaker_name or longest not in text:
                 continue
             if said is None:
                 said = set(_WORD.findall(text))
@@ -240,7 +250,10 @@ class BriefIndex:
         self._lock = threading.Lock()
         self._ino: int | None = None
         self._sources: dict[str, str] | None = None
-        self.vocabulary_error: tuple[LoadError, ...] = ()
+        self._folder: BriefsFolder | None = None
+        # What stops the files being read as a whole (the folder, the vocabulary): the index
+        # keeps serving what it has, and these are reported with every file's own errors.
+        self.folder_errors: tuple[LoadError, ...] = ()
 
     # -- opening and checking ------------------------------------------------------------------
 
@@ -417,10 +430,14 @@ class BriefIndex:
         """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
         if name.startswith(".") or name == VOCABULARY_FILE or not name.endswith((".yaml", ".yml")):
             return None
+        path = os.path.join(str(self.root), name)  # noqa: PTH118
         try:
-            st = os.stat(os.path.join(str(self.root), name))  # noqa: PTH116, PTH118
+            st = os.stat(path)  # noqa: PTH116
         except OSError:
-            return None
+            try:
+                st = os.lstat(path)  # a dangling link or a loop: reported by the load
+            except OSError:
+                return None
         return (st.st_size, st.st_mtime_ns)
 
     def _scan(self) -> dict[str, tuple[int, int]]:
@@ -428,7 +445,12 @@ class BriefIndex:
         # One scandir and plain strings: this runs over every file at each start and reload
         # (at 100k files, building Path objects alone took longer than all the stats).
         found = {}
-        with os.scandir(self.root) as entries:
+        try:
+            listing = os.scandir(self.root)
+        except OSError as exc:
+            BriefsFolder(self.root).brief_paths()  # raises FileRefused, worded as the loader's
+            raise FileRefused(self.root, f"cannot list the briefs folder: {exc}") from exc
+        with listing as entries:
             for entry in entries:
                 name = entry.name
                 if (
@@ -440,7 +462,11 @@ class BriefIndex:
                 try:
                     st = entry.stat()
                 except OSError:
-                    continue
+                    try:
+                        # A dangling link or a loop: listed, so the load reports it, located.
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
                 found[name] = (st.st_size, st.st_mtime_ns)
         return found
 
@@ -448,7 +474,7 @@ class BriefIndex:
         self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None = None
     ) -> SyncReport:
         if not self.root.is_dir():
-            self.vocabulary_error = (LoadError(self.root, "briefs directory does not exist"),)
+            self.folder_errors = (LoadError(self.root, "briefs directory does not exist"),)
             return SyncReport()
         # Take the write lock first: a second process waits here, then finds little to do.
         conn.execute("BEGIN IMMEDIATE")
@@ -480,7 +506,12 @@ class BriefIndex:
             marks = ",".join("?" * len(names))
             rows = conn.execute(f"{select} WHERE path IN ({marks})", tuple(names))
         else:
-            scanned = self._scan()
+            try:
+                scanned = self._scan()
+            except FileRefused as exc:
+                # An unlistable folder: say so, and keep serving what the index has.
+                self.folder_errors = (*self.folder_errors, LoadError(self.root, exc.reason))
+                return SyncReport()
             # Stamps of the sources folder, taken once: most briefs ground their quotes there.
             self._sources = self._scan_sources()
             rows = conn.execute(select)
@@ -540,15 +571,16 @@ class BriefIndex:
             raw = b""
         digest = hashlib.sha256(raw).hexdigest()
         if stored is not None and meta.get("vocabulary_hash") == digest:
-            self.vocabulary_error = ()
+            self.folder_errors = ()
             return Vocabulary.model_validate_json(stored), False
         try:
             vocabulary = load_vocabulary(path)
         except BriefFileError as exc:
             # A broken vocabulary must not take every brief down: keep the last good one.
-            self.vocabulary_error = tuple(exc.errors)
+            note = LoadError(self.root, f"no brief can load until {VOCABULARY_FILE} loads")
+            self.folder_errors = (*exc.errors, note)
             return (Vocabulary.model_validate_json(stored) if stored else None), False
-        self.vocabulary_error = ()
+        self.folder_errors = ()
         conn.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [("vocabulary", vocabulary.model_dump_json()), ("vocabulary_hash", digest)],
@@ -581,9 +613,15 @@ class BriefIndex:
         return found
 
     def _hash(self, name: str) -> str:
+        # The one safe reader: a FIFO, device or link out of the folder is never opened here
+        # (the loader reports it, located); such a file hashes as "" and is parsed each time.
+        if self._folder is None:
+            self._folder = BriefsFolder(self.root)
         try:
-            return hashlib.sha256((self.root / name).read_bytes()).hexdigest()
-        except OSError:
+            return hashlib.sha256(
+                self._folder.read(os.path.join(str(self.root), name), MAX_FILE_BYTES)  # noqa: PTH118
+            ).hexdigest()
+        except FileRefused:
             return ""
 
     def _renames(
@@ -773,10 +811,15 @@ class BriefIndex:
         assert num is not None
         bid = brief.id
         conn.executemany(
-            "INSERT INTO people VALUES (?, ?, ?, ?)",
-            [(num, p.name, json.dumps(p.aliases), p.role) for p in brief.people],
+            "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
+            [(num, p.name, json.dumps(p.aliases), p.role, "person") for p in brief.people]
+            + [
+                (num, o.name, json.dumps(o.aliases), o.role, "organisation")
+                for o in brief.organisations
+            ],
         )
         changes.speakers.update(p.name for p in brief.people)
+        changes.speakers.update(o.name for o in brief.organisations)
         conn.executemany(
             "INSERT INTO brief_labels(label, brief_id, num) VALUES (?, ?, ?)",
             [(label, bid, num) for label in {fold(bid), fold(brief.title)}],
@@ -785,15 +828,18 @@ class BriefIndex:
             (t, "brief", sort_date, bid, None, num) for t in brief.topics
         ]
         insert = (
-            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         brief_topics = _topics(brief.topics)
-        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics))
-        conn.execute(insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics))
+        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None))
+        conn.execute(
+            insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics, None)
+        )
         for i, point in enumerate(brief.key_points):
             entry = conn.execute(
-                insert, (num, "point", i, point.text, None, None, None, _topics(point.topics))
+                insert,
+                (num, "point", i, point.text, None, None, None, _topics(point.topics), None),
             ).lastrowid
             topic_rows += [(t, "point", sort_date, bid, entry, num) for t in point.topics]
         quote_rows: list[int] = []
@@ -805,10 +851,11 @@ class BriefIndex:
                     "quote",
                     i,
                     quote.text,
-                    quote.speaker,
+                    quote.speaker_name,
                     quote.context,
                     quote.kind.value,
                     _topics(quote.topics),
+                    None if quote.speaker_name is not None else quote.said_by,
                 ),
             ).lastrowid
             assert entry is not None
@@ -823,10 +870,11 @@ class BriefIndex:
                     "claim",
                     i,
                     claim.text,
-                    claim.claimant,
+                    claim.claimant_name,
                     claim.context,
                     figures,
                     _topics(claim.topics),
+                    None if claim.claimant_name is not None else claim.claimed_by,
                 ),
             ).lastrowid
             topic_rows += [(t, "claim", sort_date, bid, entry, num) for t in claim.topics]
@@ -841,7 +889,7 @@ class BriefIndex:
         """Recompute the speaker rows (role, quote count, labels) of the people that changed."""
         for name in names:
             rows = conn.execute(
-                "SELECT p.aliases, p.role FROM people p JOIN briefs b ON b.num = p.num "
+                "SELECT p.aliases, p.role, p.kind FROM people p JOIN briefs b ON b.num = p.num "
                 "WHERE p.name = ? ORDER BY b.sort_date DESC, b.id DESC",
                 (name,),
             ).fetchall()
@@ -849,14 +897,15 @@ class BriefIndex:
                 conn.execute("DELETE FROM speakers WHERE name = ?", (name,))
                 continue
             labels: set[str] = set()
-            for aliases in {r[0] for r in rows}:
-                labels |= person_labels(Person(name=name, aliases=tuple(json.loads(aliases))))
+            for aliases, kind in {(r[0], r[2]) for r in rows}:
+                who = Organisation if kind == "organisation" else Person
+                labels |= person_labels(who(name=name, aliases=tuple(json.loads(aliases))))
             quotes = conn.execute(
                 "SELECT count(*) FROM entries WHERE speaker = ? AND kind = 'quote'", (name,)
             ).fetchone()[0]
             conn.execute(
-                "INSERT OR REPLACE INTO speakers VALUES (?, ?, ?, ?)",
-                (name, rows[0][1], quotes, json.dumps(sorted(labels))),
+                "INSERT OR REPLACE INTO speakers VALUES (?, ?, ?, ?, ?)",
+                (name, rows[0][1], quotes, json.dumps(sorted(labels)), rows[0][2]),
             )
 
 
@@ -874,6 +923,7 @@ class Hit:
     marked: str
     speaker: str | None
     context: str | None
+    unnamed: str | None = None  # the source's description of a speaker it does not name
 
 
 class Snapshot:
@@ -1021,11 +1071,13 @@ class Snapshot:
 
     # -- people and topics --------------------------------------------------------------------
 
-    def speakers(self) -> list[tuple[str, str | None, int, list[str]]]:
-        """(name, role, quote count, labels) of everyone in any brief."""
+    def speakers(self) -> list[tuple[str, str | None, int, list[str], bool]]:
+        """(name, role, quote count, labels, is an organisation) of everyone in any brief."""
         return [
-            (name, role, count, json.loads(labels))
-            for name, role, count, labels in self._all("SELECT * FROM speakers")
+            (name, role, count, json.loads(labels), kind == "organisation")
+            for name, role, count, labels, kind in self._all(
+                "SELECT name, role, quote_count, labels, kind FROM speakers"
+            )
         ]
 
     def topic_usage(self) -> dict[str, int]:
@@ -1034,7 +1086,7 @@ class Snapshot:
 
     _ENTRY = (
         "SELECT b.id, b.title, b.date, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, "
-        "e.topics FROM {source} JOIN entries e ON e.rowid = {entry} "
+        "e.topics, e.unnamed FROM {source} JOIN entries e ON e.rowid = {entry} "
         "JOIN briefs b ON b.num = e.num "
     )
 
@@ -1042,7 +1094,7 @@ class Snapshot:
         """Every quote by this speaker (entry rows), newest brief first."""
         return self._all(
             "SELECT b.id, b.title, b.date, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, "
-            "e.topics FROM entries e JOIN briefs b ON b.num = e.num "
+            "e.topics, e.unnamed FROM entries e JOIN briefs b ON b.num = e.num "
             "WHERE e.speaker = ? AND e.kind = 'quote' ORDER BY b.sort_date DESC, b.id DESC, e.ord",
             (name,),
         )
@@ -1120,7 +1172,7 @@ class Snapshot:
         args.append(limit)
         rows = self._all(
             "SELECT e.kind, b.id, b.title, b.date, "
-            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context "
+            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
             "FROM search JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
             "WHERE " + " AND ".join(where) + " ORDER BY search.rank LIMIT ?",
             args,

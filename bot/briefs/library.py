@@ -28,7 +28,9 @@ from bot.briefs.models import (
     KeyPoint,
     Quote,
     QuoteKind,
+    SpeakerRef,
     Topic,
+    Unnamed,
     Vocabulary,
 )
 from bot.text import fold
@@ -43,12 +45,13 @@ _CHUNK = 200
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
-    """A person across all briefs, merged by canonical name."""
+    """A person or organisation across all briefs, merged by canonical name."""
 
     name: str
     labels: tuple[str, ...]  # every folded name, alias and surname that finds them
     role: str | None
     quote_count: int
+    organisation: bool = False  # found by name and alias only: no surname, no partial word
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +94,18 @@ def _topic_ids(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+def _who(name: str | None, unnamed: str | None) -> SpeakerRef:
+    """A stored speaker: the canonical name, or an unnamed speaker's description."""
+    if name is not None:
+        return name
+    return Unnamed.model_construct(unnamed=unnamed or "")
+
+
 def _quote(row: Sequence[Any]) -> QuoteRef:
     # Rows were written from validated briefs: no need to validate them again.
-    _, _, _, _, _, body, speaker, context, extra, topics = row
+    _, _, _, _, _, body, speaker, context, extra, topics, unnamed = row
     quote = Quote.model_construct(
-        speaker=speaker,
+        speaker=_who(speaker, unnamed),
         text=body,
         context=context,
         kind=QuoteKind(extra),
@@ -109,10 +119,14 @@ def _point(row: Sequence[Any]) -> tuple[BriefHead, KeyPoint]:
 
 
 def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
-    _, _, _, _, _, body, claimant, context, extra, topics = row
+    _, _, _, _, _, body, claimant, context, extra, topics, unnamed = row
     figures = tuple(Figure.model_construct(value=v, description=d) for v, d in json.loads(extra))
     claim = Claim.model_construct(
-        claimant=claimant, text=body, context=context, figures=figures, topics=_topic_ids(topics)
+        claimant=_who(claimant, unnamed),
+        text=body,
+        context=context,
+        figures=figures,
+        topics=_topic_ids(topics),
     )
     return _head(row), claim
 
@@ -186,7 +200,7 @@ class Library:
         self.root = index.root
         vocabulary = snapshot.vocabulary()
         self.vocabulary = vocabulary or Vocabulary.model_construct(topics=())
-        self.errors: tuple[LoadError, ...] = (*index.vocabulary_error, *errors)
+        self.errors: tuple[LoadError, ...] = (*index.folder_errors, *errors)
         count = snapshot.count()
         self.briefs: BriefList = BriefList(self, count)
         self._decoded: dict[str, Brief] = {}
@@ -268,8 +282,8 @@ class Library:
 
     def _build_speakers(self) -> None:
         self.speakers: dict[str, Speaker] = {
-            name: Speaker(name, tuple(labels), role, count)
-            for name, role, count, labels in self._snapshot.speakers()
+            name: Speaker(name, tuple(labels), role, count, organisation)
+            for name, role, count, labels, organisation in self._snapshot.speakers()
         }
         # Each folded name, alias and surname with the canonical names it stands for, sorted.
         self.speaker_index: LabelIndex[str] = LabelIndex(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.briefs.errors import LoadError
+from bot.briefs.files import FileRefused
 from bot.briefs.index import BriefIndex, IndexBusy
 from bot.briefs.library import Library, open_library
 from bot.briefs.loader import SOURCES_DIR, VOCABULARY_FILE, brief_files
 
 log = logging.getLogger(__name__)
 
-Signature = frozenset[tuple[str, int, int]]
+Signature = frozenset[tuple[str, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class ReloadReport:
     updated: tuple[str, ...]
     errors: tuple[LoadError, ...]
     total: int
+    seconds: float = 0.0  # how long the reload took
 
 
 class LiveLibrary:
@@ -47,31 +51,39 @@ class LiveLibrary:
             self.index.sync()
         self._library = open_library(self.index)
         self._lock = asyncio.Lock()
+        # Told how long each reload took (the ops metrics); None: nobody listens.
+        self.on_reload: Callable[[float], None] | None = None
 
     def current(self) -> Library:
         """The library as last loaded."""
         return self._library
 
     def _scan(self) -> Signature:
-        """A cheap fingerprint of the directory: names, sizes and mtimes."""
-        entries: set[tuple[str, int, int]] = set()
+        """A cheap fingerprint of the directory: names, sizes, mtimes and modes."""
+        # The mode too: a file made unreadable, or replaced by a FIFO, is a change to report.
+        entries: set[tuple[str, int, int, int]] = set()
         try:
             paths = [*brief_files(self.root), self.root / VOCABULARY_FILE]
             sources = self.root / SOURCES_DIR
             if sources.is_dir():
                 paths += sorted(sources.iterdir())
-        except OSError:
+        except (OSError, FileRefused):  # an unlistable folder: the load reports it, located
             return frozenset()
         for path in paths:
             try:
                 st = path.stat()
             except OSError:
-                continue
-            entries.add((str(path), st.st_mtime_ns, st.st_size))
+                try:
+                    # A dangling link or a loop is a file to report: the index syncs it.
+                    st = path.lstat()
+                except OSError:
+                    continue
+            entries.add((str(path), st.st_mtime_ns, st.st_size, st.st_mode))
         return frozenset(entries)
 
     async def reload(self) -> ReloadReport:
         """Bring the index in step with the files; broken files keep their last good version."""
+        started = time.perf_counter()
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
@@ -85,17 +97,22 @@ class LiveLibrary:
             new = await asyncio.to_thread(open_library, self.index)
             self._library, self._signature = new, signature
             old.close()
+        took = time.perf_counter() - started
+        if self.on_reload is not None:
+            self.on_reload(took)
         report = ReloadReport(
             added=synced.added,
             removed=synced.removed,
             updated=synced.updated,
             errors=new.errors,
             total=len(new.briefs),
+            seconds=took,
         )
         for error in new.errors:
             log.warning("brief error: %s", error)
         log.info(
-            "briefs reloaded: %d live, %d added, %d removed, %d updated, %d errors",
+            "briefs reloaded in %.2f s: %d live, %d added, %d removed, %d updated, %d errors",
+            took,
             report.total,
             len(report.added),
             len(report.removed),
@@ -111,7 +128,7 @@ class LiveLibrary:
             return None
         changed = before ^ after
         names = set()
-        for path, _, _ in changed:
+        for path, *_ in changed:
             folder, _, name = path.rpartition("/")
             if folder != str(self.root) or name == VOCABULARY_FILE:
                 return None

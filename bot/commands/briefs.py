@@ -31,7 +31,9 @@ class Briefs(commands.Cog):
     @app_commands.describe(brief=SUMMARY.options[0].description)
     async def summary(self, interaction: discord.Interaction, brief: str | None = None) -> None:
         """Summary and key points of a brief."""
-        await send_reply(interaction, briefs.summary(self._library, brief))
+        await send_reply(
+            interaction, await briefs.summary_published(self._library, self.bot.store, brief)
+        )
 
     @app_commands.command(name=QUOTES.name, description=QUOTES.description)
     @app_commands.describe(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.briefs.format import brief_ref
 from bot.briefs.library import Library, QuoteRef
-from bot.briefs.models import QuoteKind
+from bot.briefs.models import Quote, QuoteKind
 from bot.queries.resolve import resolve_brief, resolve_speaker
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
@@ -16,9 +16,16 @@ def quote_item(ref: QuoteRef, *, with_speaker: bool = False) -> Item:
     partial = " (partial quote)" if quote.kind is QuoteKind.PARTIAL else ""
     return Item(
         text=f"“{quote.text}”",
-        label=quote.speaker if with_speaker else None,
+        label=_speaker_label(quote) if with_speaker else None,
         detail=f"{quote.context}{partial} · {brief_ref(ref.brief)}",
     )
+
+
+def _speaker_label(quote: Quote) -> str:
+    """Who said it: the name, or an unnamed speaker's description marked as such."""
+    if quote.speaker_name is None:
+        return f"{quote.said_by} (not named in the source)"
+    return quote.said_by
 
 
 def quotes(library: Library, speaker: str, brief: str | None = None) -> Reply:

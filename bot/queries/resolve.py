@@ -63,9 +63,11 @@ def resolve_speaker(library: Library, text: str) -> str | Reply:
     if len(names) == 1:
         return names[0]
     if not names:
-        # A unique prefix or whole word of one person's name or alias names them.
+        # A unique prefix or whole word of one person's name or alias names them. Not an
+        # organisation's: its words are generic ("Ministry", "Bank"), and a quote must never be
+        # given to a body the user did not name (by its name or an alias).
         partial = library.speaker_index.partial(typed(text))
-        if len(partial) == 1:
+        if len(partial) == 1 and not library.speakers[partial[0]].organisation:
             return partial[0]
     if len(names) > 1:
         return Reply(

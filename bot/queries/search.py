@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.briefs.format import brief_ref
-from bot.briefs.library import Library
+from bot.briefs.library import Hit, Library
 from bot.queries.resolve import resolve_speaker, resolve_topic, shown
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
@@ -45,6 +45,13 @@ def marked(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
         else:
             merged.append((start, end))
     return text, tuple(merged)
+
+
+def _who(hit: Hit) -> str | None:
+    """Who said or claimed it: the name, or an unnamed speaker's description marked as such."""
+    if hit.speaker is None and hit.unnamed is not None:
+        return f"{hit.unnamed} (not named in the source)"
+    return hit.speaker
 
 
 def _date(text: str | None, option: str) -> dt.date | Reply | None:
@@ -122,7 +129,7 @@ def search(
         items.append(
             Item(
                 text,
-                label=hit.speaker if hit.kind in ("quote", "claim") else None,
+                label=_who(hit) if hit.kind in ("quote", "claim") else None,
                 detail=" · ".join(where),
                 marks=spans,
             )

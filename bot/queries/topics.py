@@ -6,10 +6,18 @@ from itertools import islice
 
 from bot.briefs.format import brief_ref
 from bot.briefs.library import Library
+from bot.briefs.models import Claim
 from bot.queries.quotes import quote_item
 from bot.queries.resolve import resolve_topic
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
+
+
+def _claimant(claim: Claim) -> str:
+    """Who claimed it: the name, or an unnamed claimant's description marked as such."""
+    if claim.claimant_name is None:
+        return f"{claim.claimed_by} (not named in the source)"
+    return claim.claimed_by
 
 
 def topic(library: Library, name: str) -> Reply:
@@ -33,7 +41,7 @@ def topic(library: Library, name: str) -> Reply:
             claims.append(
                 Item(
                     claim.text,
-                    label=f"Claimed by {claim.claimant}{where}",
+                    label=f"Claimed by {_claimant(claim)}{where}",
                     detail=" · ".join(
                         x for x in (f"Figures: {figures}" if figures else "", brief_ref(brief)) if x
                     ),

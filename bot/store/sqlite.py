@@ -1,4 +1,4 @@
-"""The SQLite store: digest subscriptions, daily slot claims and what each channel got.
+"""The SQLite store: digest subscriptions, slot claims, what each channel got; drafts and audit.
 
 What a channel got is its *history*: the archive cutoff its first digest recorded (the order
 key, date and brief id, of the oldest brief that digest showed; see `bot.digest.content`)
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import sqlite3
@@ -29,15 +30,27 @@ import aiosqlite
 
 from bot.clock import Clock, SystemClock, Zone, format_time, require_aware
 from bot.store import schema
+from bot.store.feeds import FeedTables
 from bot.store.records import (
     ArchiveCutoff,
+    AuditAction,
+    AuditEntry,
+    ChannelKind,
+    Draft,
+    DraftOrigin,
+    DraftState,
+    GuildSettings,
     History,
+    NewDraft,
+    PauseKind,
     SchemaTooNewError,
     Slot,
     SlotClaim,
     SlotState,
     StoreError,
     Subscription,
+    Uncertain,
+    Weekdays,
 )
 
 log = logging.getLogger(__name__)
@@ -63,15 +76,96 @@ def _ids(text: str) -> tuple[str, ...]:
     return tuple(str(x) for x in json.loads(text))
 
 
+def _times(text: str) -> tuple[dt.time, ...]:
+    return tuple(dt.time.fromisoformat(str(x)) for x in json.loads(text))
+
+
+def _date(text: str | None) -> dt.date | None:
+    return None if text is None else dt.date.fromisoformat(text)
+
+
 _SUBSCRIPTION_COLUMNS = (
     "channel_id, guild_id, local_time, timezone, topics, created_by, updated_by, created_at, "
-    "updated_at, enabled, disabled_reason, disabled_at"
+    "updated_at, enabled, disabled_reason, disabled_at, times, days, pause_kind, paused_until, "
+    "paused_by, notice_at, notice_dm, quiet, mention_role_id, publish, kind"
 )
 _SLOT_COLUMNS = (
-    "channel_id, local_date, state, nonce, brief_ids, message_id, reason, attempts, claimed_at, "
-    "finished_at"
+    "channel_id, local_date, slot_time, state, nonce, brief_ids, message_id, reason, attempts, "
+    "claimed_at, finished_at, due_at, seen_until, title, post_id, last_error"
 )
-_CLAIM_COLUMNS = "channel_id, local_date, nonce, brief_ids, attempts, claimed_at"
+_CLAIM_COLUMNS = (
+    "channel_id, local_date, slot_time, nonce, brief_ids, attempts, claimed_at, title, seen_until"
+)
+# Where a slot is in every statement that names one.
+_SLOT_KEY = "channel_id = ? AND local_date = ? AND slot_time = ?"
+
+
+def _key(channel_id: int, local_date: dt.date, slot_time: dt.time) -> tuple[int, str, str]:
+    return (channel_id, local_date.isoformat(), format_time(slot_time))
+
+
+_DRAFT_COLUMNS = (
+    "id, guild_id, requester_id, created_at, updated_at, expires_at, brief_id, brief_yaml, notes, "
+    "source_text, source_sha256, origin, origin_name, state, state_by, state_at, previews"
+)
+_AUDIT_COLUMNS = "id, at, guild_id, user_id, draft_id, brief_id, source_sha256, action"
+_SETTINGS_COLUMNS = "guild_id, editor_role_id, review_channel_id, notices_channel_id, updated_at"
+
+
+def source_sha256(text: str) -> str:
+    """The hex SHA-256 of a source text as UTF-8: what the audit trail records."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _notes(text: str) -> tuple[Uncertain, ...]:
+    return tuple(Uncertain(int(n["quote"]), str(n["reason"])) for n in json.loads(text))
+
+
+def _notes_json(notes: Iterable[Uncertain]) -> str:
+    return json.dumps([{"quote": n.quote, "reason": n.reason} for n in notes])
+
+
+def _draft(row: Any) -> Draft:
+    created_at, updated_at, expires_at = (
+        _instant(row["created_at"]),
+        _instant(row["updated_at"]),
+        _instant(row["expires_at"]),
+    )
+    assert created_at is not None and updated_at is not None and expires_at is not None
+    return Draft(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        requester_id=row["requester_id"],
+        created_at=created_at,
+        updated_at=updated_at,
+        expires_at=expires_at,
+        brief_id=row["brief_id"],
+        brief_yaml=row["brief_yaml"],
+        notes=_notes(row["notes"]),
+        source_text=row["source_text"],
+        source_sha256=row["source_sha256"],
+        origin=DraftOrigin(row["origin"]),
+        origin_name=row["origin_name"],
+        state=DraftState(row["state"]),
+        state_by=row["state_by"],
+        state_at=_instant(row["state_at"]),
+        previews=tuple((int(c), int(m)) for c, m in json.loads(row["previews"])),
+    )
+
+
+def _audit(row: Any) -> AuditEntry:
+    at = _instant(row["at"])
+    assert at is not None
+    return AuditEntry(
+        id=row["id"],
+        at=at,
+        guild_id=row["guild_id"],
+        user_id=row["user_id"],
+        draft_id=row["draft_id"],
+        brief_id=row["brief_id"],
+        source_sha256=row["source_sha256"],
+        action=AuditAction(row["action"]),
+    )
 
 
 def _subscription(row: Any) -> Subscription:
@@ -91,6 +185,17 @@ def _subscription(row: Any) -> Subscription:
         enabled=bool(row["enabled"]),
         disabled_reason=row["disabled_reason"],
         disabled_at=_instant(row["disabled_at"]),
+        times=_times(row["times"]),
+        days=Weekdays(row["days"]),
+        pause_kind=PauseKind(row["pause_kind"]) if row["pause_kind"] else None,
+        paused_until=_date(row["paused_until"]),
+        paused_by=row["paused_by"],
+        notice_at=_instant(row["notice_at"]),
+        notice_dm=bool(row["notice_dm"]),
+        quiet=bool(row["quiet"]),
+        mention_role_id=row["mention_role_id"],
+        publish=bool(row["publish"]),
+        kind=ChannelKind(row["kind"]),
     )
 
 
@@ -106,6 +211,12 @@ def _slot(row: Any) -> Slot:
         attempts=row["attempts"],
         claimed_at=_instant(row["claimed_at"]),
         finished_at=_instant(row["finished_at"]),
+        slot_time=dt.time.fromisoformat(row["slot_time"]),
+        due_at=_instant(row["due_at"]),
+        seen_until=_instant(row["seen_until"]),
+        title=row["title"],
+        post_id=row["post_id"],
+        last_error=row["last_error"],
     )
 
 
@@ -119,11 +230,21 @@ def _claim(row: Any) -> SlotClaim:
         brief_ids=_ids(row["brief_ids"]),
         attempts=row["attempts"],
         claimed_at=claimed_at,
+        slot_time=dt.time.fromisoformat(row["slot_time"]),
+        title=row["title"],
+        seen_until=_instant(row["seen_until"]),
     )
 
 
-class Store:
-    """The SQLite store; open with `await Store.open(path)`."""
+# Serving again: the pause, its reason and its notice are forgotten (settings are kept).
+_RESUMED = (
+    "enabled = 1, disabled_reason = NULL, disabled_at = NULL, pause_kind = NULL, "
+    "paused_until = NULL, paused_by = NULL, notice_at = NULL"
+)
+
+
+class Store(FeedTables):
+    """The SQLite store; open with `await Store.open(path)`. Feed state: `bot.store.feeds`."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._db = db
@@ -159,6 +280,28 @@ class Store:
         except BaseException:
             await db.close()
             raise
+        return store
+
+    @classmethod
+    async def open_read_only(cls, path: str | Path) -> Store:
+        """Open an existing database for reading only: nothing is created, migrated or written."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"{path}: no database here")
+        db = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            db.row_factory = aiosqlite.Row
+            store = cls(db, path, SystemClock())
+            version = await store._user_version()
+        except BaseException:
+            await db.close()
+            raise
+        if version != schema.SCHEMA_VERSION:
+            await db.close()
+            raise StoreError(
+                f"{path} is at database schema version {version}, this briefbot reads "
+                f"{schema.SCHEMA_VERSION}; run the bot once to migrate it"
+            )
         return store
 
     async def close(self) -> None:
@@ -245,30 +388,46 @@ class Store:
         *,
         guild_id: int,
         channel_id: int,
-        local_time: dt.time,
+        local_time: dt.time | None = None,
         timezone: Zone,
         topics: Sequence[str] = (),
         created_by: int,
+        times: Sequence[dt.time] = (),
+        days: Weekdays = Weekdays.EVERY_DAY,
+        quiet: bool = True,
+        mention_role_id: int | None = None,
+        publish: bool = False,
+        kind: ChannelKind = ChannelKind.TEXT,
     ) -> Subscription:
-        """Subscribe a channel, or update its schedule and re-enable it (clearing the reason)."""
+        """Subscribe a channel, or replace its settings and resume it (clearing any pause)."""
+        slot_times = sorted(set(times)) or ([local_time] if local_time is not None else [])
+        if not slot_times:
+            raise ValueError("a subscription needs a time of day")
         now = _stamp(self._clock.now())
         params = (
             channel_id,
             guild_id,
-            format_time(local_time),
+            format_time(slot_times[0]),
             timezone.key,
             json.dumps(list(dict.fromkeys(topics))),
             created_by,
             created_by,
             now,
             now,
+            json.dumps([format_time(t) for t in slot_times]),
+            int(days),
+            int(quiet),
+            mention_role_id,
+            int(publish),
+            kind.value,
         )
         async with self._lock:
             row = await self._fetchone(
                 f"""
                 INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics,
-                    created_by, updated_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_by, updated_by, created_at, updated_at, times, days, quiet,
+                    mention_role_id, publish, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (channel_id) DO UPDATE SET
                     guild_id = excluded.guild_id,
                     local_time = excluded.local_time,
@@ -276,14 +435,130 @@ class Store:
                     topics = excluded.topics,
                     updated_by = excluded.updated_by,
                     updated_at = excluded.updated_at,
-                    enabled = 1,
-                    disabled_reason = NULL,
-                    disabled_at = NULL
+                    times = excluded.times,
+                    days = excluded.days,
+                    quiet = excluded.quiet,
+                    mention_role_id = excluded.mention_role_id,
+                    publish = excluded.publish,
+                    kind = excluded.kind,
+                    {_RESUMED}
                 RETURNING {_SUBSCRIPTION_COLUMNS}
                 """,
                 params,
             )
         return _subscription(row)
+
+    async def pause(
+        self, channel_id: int, by: int, until: dt.date | None = None
+    ) -> Subscription | None:
+        """A member pauses a channel's digest (until a local date, or until resumed); every
+        setting is kept. None when the channel is not subscribed."""
+        now = _stamp(self._clock.now())
+        reason = f"paused by <@{by}>" + (f" until {until.isoformat()}" if until else "")
+        async with self._lock, self._transaction() as db:
+            row = await self._fetchone(
+                f"""
+                UPDATE subscriptions SET enabled = 0, pause_kind = 'member', disabled_reason = ?,
+                    disabled_at = ?, paused_until = ?, paused_by = ?, notice_at = NULL
+                WHERE channel_id = ?
+                RETURNING {_SUBSCRIPTION_COLUMNS}
+                """,
+                (reason, now, until.isoformat() if until else None, by, channel_id),
+            )
+            await self._close_claims(db, channel_id, "paused", now)
+        return _subscription(row) if row else None
+
+    async def resume(self, channel_id: int) -> Subscription | None:
+        """Serve a paused channel again with every setting it had; slots due before now are
+        not owed. None when the channel is not subscribed."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                UPDATE subscriptions SET updated_at = ?, {_RESUMED}
+                WHERE channel_id = ?
+                RETURNING {_SUBSCRIPTION_COLUMNS}
+                """,
+                (now, channel_id),
+            )
+        return _subscription(row) if row else None
+
+    async def claim_notice(self, channel_id: int) -> bool:
+        """Take the right to tell someone about the channel's current pause: True once per
+        pause (False when it was told already, or the channel is not paused)."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE subscriptions SET notice_at = ? "
+                "WHERE channel_id = ? AND enabled = 0 AND notice_at IS NULL",
+                (now, channel_id),
+            )
+            return cursor.rowcount > 0
+
+    async def set_notice_dm(self, channel_id: int, on: bool) -> Subscription | None:
+        """Whether the member who subscribed is sent a DM when the bot pauses the channel."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"UPDATE subscriptions SET notice_dm = ? WHERE channel_id = ? "
+                f"RETURNING {_SUBSCRIPTION_COLUMNS}",
+                (int(on), channel_id),
+            )
+        return _subscription(row) if row else None
+
+    async def clear_mention(self, channel_id: int) -> Subscription | None:
+        """The digest stops mentioning a role; every other setting is kept."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"UPDATE subscriptions SET mention_role_id = NULL WHERE channel_id = ? "
+                f"RETURNING {_SUBSCRIPTION_COLUMNS}",
+                (channel_id,),
+            )
+        return _subscription(row) if row else None
+
+    async def list_all(self) -> list[Subscription]:
+        """Every subscription, enabled or paused, by channel id."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY channel_id"
+            )
+        return [_subscription(r) for r in rows]
+
+    # ------------------------------------------------------------------ guild settings
+
+    async def set_notices_channel(self, guild_id: int, channel_id: int | None) -> GuildSettings:
+        """Where the bot tells a server's staff that it paused a digest (None: DMs)."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO guild_settings (guild_id, notices_channel_id, updated_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET "
+                "notices_channel_id = excluded.notices_channel_id, "
+                "updated_at = excluded.updated_at",
+                (guild_id, channel_id, now),
+            )
+        return await self.guild_settings(guild_id)
+
+    # ------------------------------------------------------------------ first seen
+
+    async def record_seen(self, brief_ids: Iterable[str]) -> None:
+        """Note the briefs the bot sees now for the first time (one already seen keeps its
+        first time)."""
+        now = _stamp(self._clock.now())
+        rows = [(brief_id, now) for brief_id in dict.fromkeys(brief_ids)]
+        if not rows:
+            return
+        async with self._lock, self._transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO briefs_seen (brief_id, first_seen) VALUES (?, ?)", rows
+            )
+
+    async def seen_after(self, since: dt.datetime) -> frozenset[str]:
+        """The briefs first seen after `since`."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT brief_id FROM briefs_seen WHERE first_seen > ?", (_stamp(since),)
+            )
+        return frozenset(r[0] for r in rows)
 
     async def remove(self, channel_id: int) -> bool:
         """Unsubscribe a channel; its slots and history go with it (ON DELETE CASCADE, and the
@@ -323,21 +598,29 @@ class Store:
         return [_subscription(r) for r in rows]
 
     async def disable(self, channel_id: int, reason: str) -> bool:
-        """Stop serving a channel; its open claims are closed as skipped with the same reason."""
+        """The bot pauses a channel it cannot deliver to (with why); its open claims are closed
+        as skipped with the same reason. False when it is not subscribed or paused already."""
         now = _stamp(self._clock.now())
         async with self._lock, self._transaction() as db:
             cursor = await db.execute(
-                "UPDATE subscriptions SET enabled = 0, disabled_reason = ?, disabled_at = ? "
-                "WHERE channel_id = ?",
+                "UPDATE subscriptions SET enabled = 0, pause_kind = 'bot', disabled_reason = ?, "
+                "disabled_at = ?, paused_until = NULL, paused_by = NULL, notice_at = NULL "
+                "WHERE channel_id = ? AND enabled = 1",
                 (reason, now, channel_id),
             )
             changed = cursor.rowcount > 0
-            await db.execute(
-                "UPDATE digest_slots SET state = 'skipped', reason = ?, finished_at = ? "
-                "WHERE channel_id = ? AND state = 'claimed'",
-                (reason, now, channel_id),
-            )
+            await self._close_claims(db, channel_id, reason, now)
         return changed
+
+    @staticmethod
+    async def _close_claims(
+        db: aiosqlite.Connection, channel_id: int, reason: str, now: str
+    ) -> None:
+        await db.execute(
+            "UPDATE digest_slots SET state = 'skipped', reason = ?, finished_at = ? "
+            "WHERE channel_id = ? AND state = 'claimed'",
+            (reason, now, channel_id),
+        )
 
     # ------------------------------------------------------------------ what was sent
 
@@ -383,32 +666,44 @@ class Store:
     # ------------------------------------------------------------------ slots
 
     async def claim_slot(
-        self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
+        self,
+        channel_id: int,
+        local_date: dt.date,
+        nonce: str,
+        brief_ids: Sequence[str] = (),
+        *,
+        slot_time: dt.time = dt.time(0),
+        due_at: dt.datetime | None = None,
+        seen_until: dt.datetime | None = None,
+        title: str | None = None,
     ) -> SlotClaim | None:
         """Claim a slot before sending; the open claim if one is left over; None if done."""
         # Returns a fresh claim; or the existing claim when an earlier attempt did not finish
-        # (retry it with *its* nonce: `attempts` > 1); or None when the slot is already sent or
-        # skipped, or the channel is not (or no longer) an enabled subscription.
+        # (retry it with *its* nonce and title: `attempts` > 1); or None when the slot is
+        # already sent or skipped, or the channel is not (or no longer) an enabled subscription.
         now = _stamp(self._clock.now())
         async with self._lock:
             # One statement, so atomic: insert, or bump the attempt count of an open claim,
             # or (sent/skipped) leave the row alone and return nothing.
             row = await self._fetchone(
                 f"""
-                INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids,
-                    attempts, claimed_at)
-                SELECT ?, ?, 'claimed', ?, ?, 1, ?
+                INSERT INTO digest_slots (channel_id, local_date, slot_time, state, nonce,
+                    brief_ids, attempts, claimed_at, due_at, seen_until, title)
+                SELECT ?, ?, ?, 'claimed', ?, ?, 1, ?, ?, ?, ?
                 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ? AND enabled = 1)
-                ON CONFLICT (channel_id, local_date) DO UPDATE SET attempts = attempts + 1
+                ON CONFLICT (channel_id, local_date, slot_time) DO UPDATE SET
+                    attempts = attempts + 1
                     WHERE state = 'claimed'
                 RETURNING {_CLAIM_COLUMNS}
                 """,
                 (
-                    channel_id,
-                    local_date.isoformat(),
+                    *_key(channel_id, local_date, slot_time),
                     nonce,
                     json.dumps(list(brief_ids)),
                     now,
+                    _stamp(due_at) if due_at else None,
+                    _stamp(seen_until) if seen_until else None,
+                    title,
                     channel_id,
                 ),
             )
@@ -421,6 +716,9 @@ class Store:
         message_id: int,
         brief_ids: Iterable[str],
         cutoff: ArchiveCutoff | None = None,
+        *,
+        slot_time: dt.time = dt.time(0),
+        post_id: int | None = None,
     ) -> bool:
         """Mark a claimed slot sent and `brief_ids` delivered, in one transaction; a first
         digest also sets the channel's archive `cutoff` (one already set is kept)."""
@@ -430,8 +728,8 @@ class Store:
         async with self._lock, self._transaction() as db:
             cursor = await db.execute(
                 "UPDATE digest_slots SET state = 'sent', message_id = ?, finished_at = ?, "
-                "reason = NULL WHERE channel_id = ? AND local_date = ? AND state = 'claimed'",
-                (message_id, now, channel_id, local_date.isoformat()),
+                f"reason = NULL, post_id = ? WHERE {_SLOT_KEY} AND state = 'claimed'",
+                (message_id, now, post_id or channel_id, *_key(channel_id, local_date, slot_time)),
             )
             if cursor.rowcount == 0:
                 return False
@@ -444,30 +742,64 @@ class Store:
                 )
         return True
 
-    async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
+    async def skip_slot(
+        self,
+        channel_id: int,
+        local_date: dt.date,
+        reason: str,
+        *,
+        slot_time: dt.time = dt.time(0),
+        due_at: dt.datetime | None = None,
+    ) -> bool:
         """Record a slot as not posted (with why); a sent or skipped slot is left as it is."""
         now = _stamp(self._clock.now())
         async with self._lock:
             cursor = await self._db.execute(
                 """
-                INSERT INTO digest_slots (channel_id, local_date, state, reason, finished_at)
-                SELECT ?, ?, 'skipped', ?, ?
+                INSERT INTO digest_slots (channel_id, local_date, slot_time, state, reason,
+                    finished_at, due_at)
+                SELECT ?, ?, ?, 'skipped', ?, ?, ?
                 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ?)
-                ON CONFLICT (channel_id, local_date) DO UPDATE SET
+                ON CONFLICT (channel_id, local_date, slot_time) DO UPDATE SET
                     state = 'skipped', reason = excluded.reason, finished_at = excluded.finished_at
                     WHERE state = 'claimed'
                 """,
-                (channel_id, local_date.isoformat(), reason, now, channel_id),
+                (
+                    *_key(channel_id, local_date, slot_time),
+                    reason,
+                    now,
+                    _stamp(due_at) if due_at else None,
+                    channel_id,
+                ),
             )
             return cursor.rowcount > 0
 
-    async def get_slot(self, channel_id: int, local_date: dt.date) -> Slot | None:
-        """The record of one channel's digest for one local date."""
+    async def fail_slot(
+        self, channel_id: int, local_date: dt.date, error: str, *, slot_time: dt.time = dt.time(0)
+    ) -> bool:
+        """Note a temporary failure on an open claim (it is retried); shown in the log."""
         async with self._lock:
-            row = await self._fetchone(
-                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND local_date = ?",
-                (channel_id, local_date.isoformat()),
+            cursor = await self._db.execute(
+                f"UPDATE digest_slots SET last_error = ? WHERE {_SLOT_KEY} AND state = 'claimed'",
+                (error, *_key(channel_id, local_date, slot_time)),
             )
+            return cursor.rowcount > 0
+
+    async def get_slot(
+        self, channel_id: int, local_date: dt.date, slot_time: dt.time | None = None
+    ) -> Slot | None:
+        """The record of one channel's digest for one slot (no time: the date's latest slot)."""
+        if slot_time is None:
+            sql = (
+                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? "
+                "AND local_date = ? ORDER BY slot_time DESC LIMIT 1"
+            )
+            params: tuple[Any, ...] = (channel_id, local_date.isoformat())
+        else:
+            sql = f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE {_SLOT_KEY}"
+            params = _key(channel_id, local_date, slot_time)
+        async with self._lock:
+            row = await self._fetchone(sql, params)
         return _slot(row) if row else None
 
     async def open_claims(self) -> list[SlotClaim]:
@@ -475,7 +807,7 @@ class Store:
         async with self._lock:
             rows = await self._fetchall(
                 f"SELECT {_CLAIM_COLUMNS} FROM digest_slots WHERE state = 'claimed' "
-                "ORDER BY local_date, channel_id"
+                "ORDER BY local_date, slot_time, channel_id"
             )
         return [_claim(r) for r in rows]
 
@@ -491,7 +823,298 @@ class Store:
         async with self._lock:
             row = await self._fetchone(
                 f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? AND state = ? "
-                "ORDER BY local_date DESC, finished_at DESC LIMIT 1",
+                "ORDER BY local_date DESC, slot_time DESC, finished_at DESC LIMIT 1",
                 (channel_id, state.value),
             )
         return _slot(row) if row else None
+
+    async def slot_log(self, channel_id: int, limit: int = 20) -> list[Slot]:
+        """The channel's latest slots, newest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = ? "
+                "ORDER BY local_date DESC, slot_time DESC LIMIT ?",
+                (channel_id, limit),
+            )
+        return [_slot(r) for r in rows]
+
+    async def prune_slots(self, before: dt.datetime) -> int:
+        """Forget finished slots older than `before` (the delivery log keeps 90 days)."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM digest_slots WHERE state != 'claimed' AND finished_at < ?",
+                (_stamp(before),),
+            )
+            return cursor.rowcount
+
+    # ------------------------------------------------------------------ guild settings
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (every field None when it has set nothing)."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            )
+        if row is None:
+            return GuildSettings(guild_id)
+        return GuildSettings(
+            guild_id=row["guild_id"],
+            editor_role_id=row["editor_role_id"],
+            review_channel_id=row["review_channel_id"],
+            notices_channel_id=row["notices_channel_id"],
+            updated_at=_instant(row["updated_at"]),
+        )
+
+    async def save_guild_settings(self, settings: GuildSettings) -> GuildSettings:
+        """Store every field of a guild's settings (None clears one back to the default)."""
+        now = self._clock.now()
+        async with self._lock:
+            await self._db.execute(
+                """
+                INSERT INTO guild_settings (guild_id, editor_role_id, review_channel_id,
+                    notices_channel_id, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id) DO UPDATE SET
+                    editor_role_id = excluded.editor_role_id,
+                    review_channel_id = excluded.review_channel_id,
+                    notices_channel_id = excluded.notices_channel_id,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    settings.guild_id,
+                    settings.editor_role_id,
+                    settings.review_channel_id,
+                    settings.notices_channel_id,
+                    _stamp(now),
+                ),
+            )
+        return GuildSettings(
+            settings.guild_id,
+            settings.editor_role_id,
+            settings.review_channel_id,
+            settings.notices_channel_id,
+            now,
+        )
+
+    # ------------------------------------------------------------------ drafts
+
+    async def create_draft(self, new: NewDraft, lifetime: dt.timedelta) -> Draft:
+        """Store a draft under review; it expires `lifetime` from now."""
+        now = self._clock.now()
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                INSERT INTO drafts (guild_id, requester_id, created_at, updated_at, expires_at,
+                    brief_id, brief_yaml, notes, source_text, source_sha256, origin, origin_name)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING {_DRAFT_COLUMNS}
+                """,
+                (
+                    new.guild_id,
+                    new.requester_id,
+                    _stamp(now),
+                    _stamp(now),
+                    _stamp(now + lifetime),
+                    new.brief_id,
+                    new.brief_yaml,
+                    _notes_json(new.notes),
+                    new.source_text,
+                    source_sha256(new.source_text),
+                    new.origin.value,
+                    new.origin_name,
+                ),
+            )
+        return _draft(row)
+
+    async def get_draft(self, draft_id: int) -> Draft | None:
+        """The stored draft (in any state), or None if it was never stored or is deleted."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_DRAFT_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)
+            )
+        return _draft(row) if row else None
+
+    async def drafts_of(self, guild_id: int, requester_id: int) -> list[Draft]:
+        """A member's drafts still under review in a guild, newest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_DRAFT_COLUMNS} FROM drafts WHERE guild_id = ? AND requester_id = ? "
+                "AND state = 'draft' AND expires_at > ? ORDER BY created_at DESC, id DESC",
+                (guild_id, requester_id, _stamp(self._clock.now())),
+            )
+        return [_draft(r) for r in rows]
+
+    async def update_draft(
+        self, draft_id: int, brief_yaml: str, notes: Sequence[Uncertain]
+    ) -> Draft | None:
+        """Save an edited draft; None when it is no longer under review."""
+        now = _stamp(self._clock.now())
+        async with self._lock:
+            row = await self._fetchone(
+                f"UPDATE drafts SET brief_yaml = ?, notes = ?, updated_at = ? "
+                f"WHERE id = ? AND state = 'draft' AND expires_at > ? RETURNING {_DRAFT_COLUMNS}",
+                (brief_yaml, _notes_json(notes), now, draft_id, now),
+            )
+        return _draft(row) if row else None
+
+    async def add_preview(self, draft_id: int, channel_id: int, message_id: int) -> None:
+        """Remember a message that shows the draft's preview (to redraw or retire it)."""
+        async with self._lock, self._transaction() as db:
+            async with db.execute("SELECT previews FROM drafts WHERE id = ?", (draft_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return
+            previews = [tuple(p) for p in json.loads(row[0])]
+            if (channel_id, message_id) not in previews:
+                previews.append((channel_id, message_id))
+            await db.execute(
+                "UPDATE drafts SET previews = ? WHERE id = ?", (json.dumps(previews), draft_id)
+            )
+
+    async def claim_publish(
+        self, draft_id: int, user_id: int, stale_after: dt.timedelta
+    ) -> Draft | None:
+        """Take the right to publish a draft: one statement, so one editor wins a race.
+
+        None when the draft is gone, expired, published, or another publish is under way (one
+        begun more than `stale_after` ago was interrupted, and may be taken over).
+        """
+        now = self._clock.now()
+        async with self._lock:
+            row = await self._fetchone(
+                f"""
+                UPDATE drafts SET state = 'publishing', state_by = ?, state_at = ?
+                WHERE id = ? AND expires_at > ?
+                  AND (state = 'draft' OR (state = 'publishing' AND state_at < ?))
+                RETURNING {_DRAFT_COLUMNS}
+                """,
+                (user_id, _stamp(now), draft_id, _stamp(now), _stamp(now - stale_after)),
+            )
+        return _draft(row) if row else None
+
+    async def release_publish(self, draft_id: int, user_id: int) -> None:
+        """Give a claimed publish back (it failed): the draft is under review again."""
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE drafts SET state = 'draft', state_by = NULL, state_at = NULL "
+                "WHERE id = ? AND state = 'publishing' AND state_by = ?",
+                (draft_id, user_id),
+            )
+
+    async def finish_publish(
+        self, draft_id: int, user_id: int, action: AuditAction = AuditAction.PUBLISHED
+    ) -> AuditEntry | None:
+        """Mark a claimed draft published and record it in the audit, in one transaction."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "UPDATE drafts SET state = 'published', state_at = ? "
+                "WHERE id = ? AND state = 'publishing' AND state_by = ? "
+                "RETURNING guild_id, brief_id, source_sha256",
+                (now, draft_id, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            return await self._insert_audit(
+                db, now, row[0], user_id, draft_id, row[1], row[2], action
+            )
+
+    async def discard_draft(self, draft_id: int, user_id: int) -> AuditEntry | None:
+        """Delete a draft under review, recording who discarded it; None if it was not."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM drafts WHERE id = ? AND state = 'draft' AND expires_at > ? "
+                "RETURNING guild_id, brief_id, source_sha256",
+                (draft_id, now),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            return await self._insert_audit(
+                db, now, row[0], user_id, draft_id, row[1], row[2], AuditAction.DISCARDED
+            )
+
+    async def expire_drafts(self) -> int:
+        """Delete every draft past its expiry; unpublished ones are recorded as expired."""
+        now = _stamp(self._clock.now())
+        async with self._lock, self._transaction() as db:
+            async with db.execute(
+                "DELETE FROM drafts WHERE expires_at <= ? "
+                "RETURNING id, guild_id, requester_id, brief_id, source_sha256, state",
+                (now,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            for row in rows:
+                if row["state"] in ("draft", "publishing"):
+                    await self._insert_audit(
+                        db,
+                        now,
+                        row["guild_id"],
+                        row["requester_id"],
+                        row["id"],
+                        row["brief_id"],
+                        row["source_sha256"],
+                        AuditAction.EXPIRED,
+                    )
+        return len(rows)
+
+    # ------------------------------------------------------------------ audit
+
+    async def _insert_audit(
+        self,
+        db: aiosqlite.Connection,
+        at: str,
+        guild_id: int | None,
+        user_id: int,
+        draft_id: int | None,
+        brief_id: str,
+        sha256: str | None,
+        action: AuditAction,
+    ) -> AuditEntry:
+        async with db.execute(
+            f"INSERT INTO audit (at, guild_id, user_id, draft_id, brief_id, source_sha256, action) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_AUDIT_COLUMNS}",
+            (at, guild_id, user_id, draft_id, brief_id, sha256, action.value),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _audit(row)
+
+    async def audit_of_draft(self, draft_id: int) -> list[AuditEntry]:
+        """What happened to one draft, oldest first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE draft_id = ? ORDER BY at, id",
+                (draft_id,),
+            )
+        return [_audit(r) for r in rows]
+
+    async def audit_history(self, brief_id: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        """The audit trail of one brief, or of every brief, newest first."""
+        where, params = ("WHERE brief_id = ?", (brief_id,)) if brief_id else ("", ())
+        async with self._lock:
+            rows = await self._fetchall(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit {where} ORDER BY at DESC, id DESC LIMIT ?",
+                (*params, limit),
+            )
+        return [_audit(r) for r in rows]
+
+    async def last_publication(self, brief_id: str) -> AuditEntry | None:
+        """Who published the live version of a brief, and when (None: not from Discord)."""
+        async with self._lock:
+            row = await self._fetchone(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE brief_id = ? "
+                "AND action IN ('published', 'replaced') ORDER BY at DESC, id DESC LIMIT 1",
+                (brief_id,),
+            )
+        return _audit(row) if row else None
+
+
+async def read_schema_version(path: str | Path) -> int:
+    """The schema version of the database at `path`, read only: nothing is created or migrated."""
+    resolved = await asyncio.to_thread(Path(path).resolve)
+    uri = f"{resolved.as_uri()}?mode=ro"
+    async with aiosqlite.connect(uri, uri=True) as db, db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -57,3 +57,13 @@ def test_complete_benchmark_prints_its_table(small_corpus: Path) -> None:
     for kind in ("speaker", "topic", "brief"):
         assert out.count(f"\n{kind} ") == 6
     assert out.count("PASS") + out.count("MISS") == 18
+
+
+def test_feeds_bench_polls_twice_and_prints_its_table() -> None:
+    out = run("bench.feeds", "--feeds", "3", "--entries", "2").stdout
+    lines = {line.split("  ")[0]: line.split() for line in out.splitlines()}
+    first = lines["first poll (all new)"]
+    second = lines["second poll (unchanged)"]
+    # requests, 304s, drafts, failed feeds: 3 feeds + 6 pages, then 3 conditional requests.
+    assert first[5:8] == ["9", "0", "6"] and first[-1] == "0"
+    assert second[4:7] == ["3", "3", "0"] and second[-1] == "0"

@@ -246,7 +246,7 @@ def test_a_source_symlink_loop_is_a_located_error_not_a_crash(tmp_path: Path) ->
     [error] = [str(e) for e in library.errors]
     assert error.startswith(
         f"{root / 'looped.yaml'}:7: source.text: cannot read source text sources/loop.txt: "
-        "Symlink loop"
+        "symbolic link loop"
     )
 
 
@@ -258,5 +258,5 @@ def test_a_nul_in_the_source_name_is_a_located_error_not_a_crash(tmp_path: Path)
     library = load_library(root)
     assert [b.id for b in library.briefs] == ["council-budget"]
     [error] = [str(e) for e in library.errors]
-    assert "nul.yaml:7: source.text: cannot read source text" in error
-    assert "null byte" in error
+    # Refused as text before any path is built from it.
+    assert "nul.yaml:7: source.text: contains the control character \\x00" in error

@@ -40,7 +40,7 @@ async def test_dev_guild_sync_publishes_every_command(
     bot: BriefBot, fake_discord: FakeDiscord
 ) -> None:
     synced = {c["name"]: c for c in fake_discord.commands(fake_discord.guild_id)}
-    assert set(synced) == {"summary", "quotes", "topic", "briefs", "search", "reload"}
+    assert set(synced) == {"summary", "quotes", "topic", "briefs", "search", "reload", "about"}
     speaker = synced["quotes"]["options"][0]
     assert speaker["name"] == "speaker" and speaker["required"] and speaker["autocomplete"]
     assert synced["reload"]["default_member_permissions"] == str(MANAGE_GUILD)

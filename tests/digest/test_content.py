@@ -44,7 +44,7 @@ def test_items_are_newest_first_with_title_date_lead_and_topics() -> None:
     )
     assert digest is not None
     reply = digest.reply
-    assert reply.title == "Daily digest — 2026-03-08"
+    assert reply.title == "Digest — 2026-03-08"
     assert labels(reply) == ["Late story", "Early story"]
     item = reply.sections[0].items[0]
     assert item.text == "First sentence here. Second one."

@@ -12,55 +12,56 @@ import itertools
 import mimetypes
 import secrets
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import discord
+from .models import (
+    ADMINISTRATOR,
+    ALL_PERMISSIONS,
+    APP_PERMISSIONS,
+    BOT_PERMISSIONS,
+    DEFAULT_APPLICATION_ID,
+    DEFAULT_CHANNEL_ID,
+    DEFAULT_GUILD_ID,
+    DEFAULT_USER_ID,
+    GUILD_FORUM,
+    MANAGE_CHANNELS,
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    FakeAttachment,
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeRole,
+)
+
+__all__ = [
+    "ADMINISTRATOR",
+    "ALL_PERMISSIONS",
+    "APP_PERMISSIONS",
+    "BOT_PERMISSIONS",
+    "DEFAULT_APPLICATION_ID",
+    "DEFAULT_CHANNEL_ID",
+    "DEFAULT_GUILD_ID",
+    "DEFAULT_USER_ID",
+    "MANAGE_CHANNELS",
+    "MANAGE_GUILD",
+    "MEMBER_PERMISSIONS",
+    "FakeChannel",
+    "FakeGuild",
+]
 
 DISCORD_EPOCH_MS = 1420070400000
-
-DEFAULT_APPLICATION_ID = 1311111111111111111
-DEFAULT_GUILD_ID = 1322222222222222222
-DEFAULT_CHANNEL_ID = 1333333333333333333
-DEFAULT_USER_ID = 1344444444444444444
 
 # Discord option types (application-commands.mdx, "Application Command Option Type").
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN = 1, 2, 3, 4, 5
 USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 6, 7, 8, 9, 10, 11
 
-# An ordinary member: can talk and use commands, cannot manage anything.
-MEMBER_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    embed_links=True,
-    attach_files=True,
-    add_reactions=True,
-    read_message_history=True,
-    use_external_emojis=True,
-    use_application_commands=True,
-    connect=True,
-    speak=True,
-).value
-MANAGE_CHANNELS = discord.Permissions(manage_channels=True).value  # 1 << 4
-MANAGE_GUILD = discord.Permissions(manage_guild=True).value  # 1 << 5
-ADMINISTRATOR = discord.Permissions(administrator=True).value  # 1 << 3
-ALL_PERMISSIONS = discord.Permissions.all().value
-
-# What the bot itself may do in a channel (sent as app_permissions).
-APP_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    embed_links=True,
-    attach_files=True,
-    add_reactions=True,
-    read_message_history=True,
-    use_external_emojis=True,
-).value
-
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+# Message flags (message.mdx): a published announcement; a message that started a thread.
+CROSSPOSTED = 1 << 0
+HAS_THREAD = 1 << 5
 
 
 class Snowflakes:
@@ -86,32 +87,6 @@ def iso_now() -> str:
 def new_token() -> str:
     """An opaque interaction token (real ones are long base64 strings)."""
     return "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
-
-
-@dataclass
-class FakeChannel:
-    """A guild channel the fake announces in GUILD_CREATE."""
-
-    id: int
-    name: str
-    type: int = 0  # GUILD_TEXT
-    position: int = 0
-    topic: str | None = None
-    parent_id: int | None = None
-
-
-@dataclass
-class FakeGuild:
-    """A guild the bot is in."""
-
-    id: int = DEFAULT_GUILD_ID
-    name: str = "Fake Guild"
-    channels: list[FakeChannel] = field(
-        default_factory=lambda: [FakeChannel(DEFAULT_CHANNEL_ID, "general")]
-    )
-    owner_id: int = DEFAULT_USER_ID
-    preferred_locale: str = "en-US"
-    member_count: int = 2
 
 
 def user_payload(
@@ -181,8 +156,10 @@ def application_payload(application_id: int, bot_user: Mapping[str, Any]) -> dic
 
 
 def channel_payload(channel: FakeChannel, guild_id: int) -> dict[str, Any]:
-    """A guild text channel object."""
-    return {
+    """A guild channel (text, announcement, forum...) or thread object, as GET /channels returns."""
+    if channel.is_thread:
+        return thread_payload(channel, guild_id)
+    payload: dict[str, Any] = {
         "id": str(channel.id),
         "type": channel.type,
         "guild_id": str(guild_id),
@@ -193,43 +170,131 @@ def channel_payload(channel: FakeChannel, guild_id: int) -> dict[str, Any]:
         "rate_limit_per_user": 0,
         "parent_id": str(channel.parent_id) if channel.parent_id else None,
         "last_message_id": None,
-        "permission_overwrites": [],
-        "flags": 0,
+        "permission_overwrites": [
+            {"id": str(o.id), "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in channel.overwrites
+        ],
+        "flags": channel.flags,
+    }
+    if channel.type == GUILD_FORUM:
+        payload["available_tags"] = [
+            {
+                "id": str(tag.id),
+                "name": tag.name,
+                "moderated": tag.moderated,
+                "emoji_id": None,
+                "emoji_name": tag.emoji_name,
+            }
+            for tag in channel.available_tags
+        ]
+        payload["default_reaction_emoji"] = None
+        payload["default_sort_order"] = None
+        payload["default_forum_layout"] = 0
+        payload["default_thread_rate_limit_per_user"] = 0
+    return payload
+
+
+def thread_payload(thread: FakeChannel, guild_id: int) -> dict[str, Any]:
+    """A thread channel object (types 10-12) with its thread_metadata."""
+    created = thread.create_timestamp or iso_now()
+    metadata: dict[str, Any] = {
+        "archived": thread.archived,
+        "archive_timestamp": thread.archive_timestamp or created,
+        "auto_archive_duration": thread.auto_archive_duration,
+        "locked": thread.locked,
+        "create_timestamp": created,
+    }
+    if thread.type == 12:
+        metadata["invitable"] = thread.invitable
+    return {
+        "id": str(thread.id),
+        "type": thread.type,
+        "guild_id": str(guild_id),
+        "name": thread.name,
+        "parent_id": str(thread.parent_id) if thread.parent_id else None,
+        "owner_id": str(thread.owner_id or DEFAULT_APPLICATION_ID),
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": thread.flags,
+        "thread_metadata": metadata,
+        "message_count": thread.message_count,
+        "member_count": 1,
+        "total_message_sent": thread.total_message_sent,
+        "applied_tags": [str(t) for t in thread.applied_tags],
     }
 
 
-def guild_create_payload(guild: FakeGuild, bot_user: Mapping[str, Any]) -> dict[str, Any]:
-    """The GUILD_CREATE data for one available guild."""
-    everyone = {
-        "id": str(guild.id),  # the @everyone role shares the guild's id
-        "name": "@everyone",
-        "color": 0,
-        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+def thread_member_payload(thread_id: int, user_id: int) -> dict[str, Any]:
+    """A thread member object (the bot in a thread it created or joined)."""
+    return {"id": str(thread_id), "user_id": str(user_id), "join_timestamp": iso_now(), "flags": 1}
+
+
+def dm_channel_payload(channel: FakeChannel, recipient: Mapping[str, Any]) -> dict[str, Any]:
+    """A DM channel object (type 1)."""
+    return {
+        "id": str(channel.id),
+        "type": 1,
+        "last_message_id": None,
+        "flags": 0,
+        "recipients": [dict(recipient)],
+    }
+
+
+def everyone_role_payload(guild: FakeGuild) -> dict[str, Any]:
+    """The @everyone role, which shares the guild's id."""
+    return role_payload(
+        FakeRole(guild.id, "@everyone", guild.everyone_permissions, position=0), guild.id
+    )
+
+
+def role_payload(role: FakeRole, guild_id: int, bot_id: int | None = None) -> dict[str, Any]:
+    """A role object; a managed role carries the bot_id tag of the bot it belongs to."""
+    payload: dict[str, Any] = {
+        "id": str(role.id),
+        "name": role.name,
+        "color": role.color,
+        "colors": {"primary_color": role.color, "secondary_color": None, "tertiary_color": None},
         "hoist": False,
         "icon": None,
         "unicode_emoji": None,
-        "position": 0,
-        "permissions": str(MEMBER_PERMISSIONS),
-        "managed": False,
-        "mentionable": False,
+        "position": role.position,
+        "permissions": str(role.permissions),
+        "managed": role.managed,
+        "mentionable": role.mentionable,
         "flags": 0,
     }
+    if role.managed and bot_id is not None:
+        payload["tags"] = {"bot_id": str(bot_id)}
+    return payload
+
+
+def roles_payload(guild: FakeGuild, bot_id: int | None = None) -> list[dict[str, Any]]:
+    """Every role of a guild, @everyone first."""
+    return [everyone_role_payload(guild), *(role_payload(r, guild.id, bot_id) for r in guild.roles)]
+
+
+def guild_payload(guild: FakeGuild, bot_id: int | None = None) -> dict[str, Any]:
+    """The guild object (GET /guilds/{id}) without channels, members or counts."""
     return {
         "id": str(guild.id),
         "name": guild.name,
         "icon": None,
         "splash": None,
         "discovery_splash": None,
+        "home_header": None,
         "banner": None,
         "description": None,
         "owner_id": str(guild.owner_id),
-        "region": None,
+        "region": "deprecated",
         "afk_channel_id": None,
         "afk_timeout": 300,
+        "widget_enabled": False,
+        "widget_channel_id": None,
         "verification_level": 0,
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
         "mfa_level": 0,
+        "nsfw": False,
         "nsfw_level": 0,
         "premium_tier": 0,
         "premium_subscription_count": 0,
@@ -241,28 +306,51 @@ def guild_create_payload(guild: FakeGuild, bot_user: Mapping[str, Any]) -> dict[
         "public_updates_channel_id": None,
         "safety_alerts_channel_id": None,
         "vanity_url_code": None,
+        "max_presences": None,
         "max_members": 500000,
+        "max_stage_video_channel_users": 50,
         "max_video_channel_users": 25,
         "application_id": None,
-        "roles": [everyone],
+        "roles": roles_payload(guild, bot_id),
         "emojis": [],
         "stickers": [],
         "features": [],
-        "channels": [channel_payload(c, guild.id) for c in guild.channels],
-        "threads": [],
-        "members": [],
-        "voice_states": [],
-        "presences": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "member_count": guild.member_count,
-        "large": False,
-        "unavailable": False,
-        "lazy": True,
-        "joined_at": iso_now(),
         "incidents_data": None,
     }
+
+
+def guild_create_payload(
+    guild: FakeGuild, bot_user: Mapping[str, Any], bot_member: FakeMember | None = None
+) -> dict[str, Any]:
+    """The GUILD_CREATE data for one available guild: channels, active threads, the bot's member."""
+    payload = guild_payload(guild, int(bot_user["id"]))
+    # GUILD_CREATE carries the pre-REST shape: a region of null, no max_presences etc.
+    for key in ("home_header", "widget_enabled", "widget_channel_id", "nsfw", "max_presences"):
+        payload.pop(key)
+    payload["region"] = None
+    payload.pop("max_stage_video_channel_users")
+    members = []
+    if bot_member is not None:
+        # Discord always includes the current user's own member, whatever the intents.
+        members.append(guild_member_payload(bot_member, bot_user))
+    payload.update(
+        {
+            "channels": [channel_payload(c, guild.id) for c in guild.channels],
+            "threads": [thread_payload(t, guild.id) for t in guild.threads if not t.archived],
+            "members": members,
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "member_count": guild.member_count,
+            "large": False,
+            "unavailable": False,
+            "lazy": True,
+            "joined_at": iso_now(),
+        }
+    )
+    return payload
 
 
 def message_payload(
@@ -345,10 +433,11 @@ def numbered_components(components: Any) -> list[dict[str, Any]]:
 
 
 def attachment_payload(
-    attachment_id: int, channel_id: int, filename: str, size: int
+    attachment_id: int, channel_id: int, filename: str, size: int, *, url: str | None = None
 ) -> dict[str, Any]:
-    """An attachment object for an uploaded file."""
-    url = f"https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{filename}"
+    """An attachment object for an uploaded file (``url`` defaults to Discord's CDN)."""
+    if url is None:
+        url = f"https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{filename}"
     payload: dict[str, Any] = {
         "id": str(attachment_id),
         "filename": filename,
@@ -362,15 +451,34 @@ def attachment_payload(
     return payload
 
 
-def member_payload(user: Mapping[str, Any], permissions: int) -> dict[str, Any]:
+def resolved_attachment_payload(attachment: FakeAttachment, url: str) -> dict[str, Any]:
+    """A command's attachment as Discord resolves it in the interaction data."""
+    payload: dict[str, Any] = {
+        "id": str(attachment.id),
+        "filename": attachment.filename,
+        "size": attachment.declared_size,
+        "url": url,
+        "proxy_url": url,
+        "ephemeral": True,
+    }
+    if attachment.content_type is not None:
+        payload["content_type"] = attachment.content_type
+    if attachment.description is not None:
+        payload["description"] = attachment.description
+    return payload
+
+
+def member_payload(
+    user: Mapping[str, Any], permissions: int, roles: Iterable[int] = (), nick: str | None = None
+) -> dict[str, Any]:
     """The member object of an interaction, with its computed channel permissions."""
     return {
         "user": dict(user),
-        "roles": [],
+        "roles": [str(r) for r in roles],
         "premium_since": None,
         "permissions": str(permissions),
         "pending": False,
-        "nick": None,
+        "nick": nick,
         "mute": False,
         "deaf": False,
         "joined_at": "2024-01-01T00:00:00+00:00",
@@ -380,6 +488,20 @@ def member_payload(user: Mapping[str, Any], permissions: int) -> dict[str, Any]:
         "communication_disabled_until": None,
         "unusual_dm_activity_until": None,
     }
+
+
+def member_user_payload(member: FakeMember) -> dict[str, Any]:
+    """The user object of a fake member."""
+    return user_payload(member.id, member.username, bot=member.bot, global_name=member.global_name)
+
+
+def guild_member_payload(
+    member: FakeMember, user: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A guild member object as GET /guilds/{id}/members/{user} returns it (no permissions)."""
+    payload = member_payload(user or member_user_payload(member), 0, member.roles, member.nick)
+    del payload["permissions"]
+    return payload
 
 
 def interaction_payload(
@@ -395,6 +517,8 @@ def interaction_payload(
     app_permissions: int,
     data: Mapping[str, Any],
     locale: str,
+    roles: Iterable[int] = (),
+    nick: str | None = None,
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a guild-installed app used in a guild channel."""
     return {
@@ -417,5 +541,5 @@ def interaction_payload(
         "authorizing_integration_owners": {"0": str(guild.id)},
         "context": 0,
         "data": dict(data),
-        "member": member_payload(user, permissions),
+        "member": member_payload(user, permissions, roles, nick),
     }

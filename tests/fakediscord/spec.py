@@ -469,6 +469,7 @@ def _describe(error: ValidationError) -> str:
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/channels/\d+/messages$"), "create_message"),
+    ("POST", re.compile(r"^/channels/\d+/threads$"), "create_thread"),
     ("PATCH", re.compile(r"^/channels/\d+/messages/\d+$"), "edit_message"),
     ("POST", re.compile(r"^/interactions/\d+/[^/]+/callback$"), "callback"),
     ("POST", re.compile(r"^/webhooks/\d+/[^/]+$"), "followup"),
@@ -500,6 +501,7 @@ def docs_rules(
         return
     checks: dict[str, Callable[[], None]] = {
         "create_message": lambda: _check_message(report, body, "", "create", has_files),
+        "create_thread": lambda: _check_thread(report, body, has_files),
         "edit_message": lambda: _check_message(report, body, "", "edit", has_files),
         "followup": lambda: _check_message(report, body, "", "followup", has_files),
         "callback": lambda: _check_callback(report, body, has_files, interaction_type),
@@ -605,6 +607,12 @@ def _check_message(report: _Report, body: Any, at: str, kind: str, has_files: bo
                     f"{at}/allowed_mentions",
                     f"parse includes {key!r} and {key} lists ids; the docs make them exclusive",
                 )
+
+
+def _check_thread(report: _Report, body: Any, has_files: bool) -> None:
+    """A forum post's first message follows the Create Message rules."""
+    if isinstance(body, dict) and isinstance(body.get("message"), dict):
+        _check_message(report, body["message"], "/message", "create", has_files)
 
 
 def _check_callback(

@@ -98,8 +98,8 @@ def test_bold_is_escaped_so_text_cannot_break_it(tmp_path: Path) -> None:
 def test_dispatch_and_console_answer_search(library: Library) -> None:
     reply = dispatch.run(library, "search", {"query": "ceasefire OR libraries"})
     assert reply == search.search(library, "ceasefire OR libraries")
-    assert dispatch.complete_option(library, "search", "speaker", "jan")[0].value == "Jane Doe"
-    assert dispatch.complete_option(library, "search", "since", "2026-04")[0].value == "2026-04-01"
+    assert dispatch.option_choices(library, "search", "speaker", "jan")[0].value == "Jane Doe"
+    assert dispatch.option_choices(library, "search", "since", "2026-04")[0].value == "2026-04-01"
 
 
 def test_a_unique_prefix_or_whole_word_names_a_topic_or_speaker(library: Library) -> None:
@@ -128,3 +128,27 @@ def test_a_whole_word_of_a_topic_label(tmp_path: Path) -> None:
     )
     assert load_library(root).topic("pakistan") is None
     assert topics.topic(load_library(root), "pakistan").status is Status.NOT_FOUND
+
+
+def test_organisations_and_unnamed_speakers_in_search_and_a_second_view(tmp_path: Path) -> None:
+    from tests.queries.test_speaker_kinds import BRIEF, SOURCE
+
+    root = write_briefs(tmp_path / "b", **{"night.yaml": BRIEF})
+    (root / "sources" / "night.txt").write_text(SOURCE, encoding="utf-8")
+    index = tmp_path / "data" / "briefs.index.sqlite3"
+    lib = load_library(root, index)
+    assert lib.errors == ()
+    # An unnamed speaker is shown under the source's description, marked as not named.
+    hiring = search.search(lib, "hiring")
+    labels = {i.label for s in hiring.sections for i in s.items}
+    assert labels == {"a spokesman for the bus operator (not named in the source)"}
+    # An organisation narrows a search like a person, by name or alias.
+    by_ministry = search.search(lib, "buses OR million", speaker="MoT")
+    assert by_ministry.ok
+    assert {i.label for s in by_ministry.sections for i in s.items} == {"Transport Ministry"}
+    # The same answers from the index as stored, by another process's view of it.
+    again = load_library(root, index)
+    assert quotes(again, "the ministry").title == "Quotes by Transport Ministry"
+    assert quotes(again, "a spokesman for the bus operator").status is Status.NOT_FOUND
+    names = [s.name for s in again.speakers_ranked]
+    assert "Transport Ministry" in names and not any("spokesman" in n for n in names)

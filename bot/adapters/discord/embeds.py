@@ -115,6 +115,23 @@ def _section_fields(section: Section) -> list[_Field]:
     ] or [_Field(heading, "—")]
 
 
+def _show_roles(embed: discord.Embed, roles: tuple[int, ...]) -> None:
+    """Let the roles the bot named itself show as roles: `clean` made every mention inert."""
+    escaped = {f"<@\u200b&{r}>": f"<@&{r}>" for r in roles}
+
+    def show(text: str) -> str:
+        for inert, role in escaped.items():
+            text = text.replace(inert, role)
+        return text
+
+    if embed.description:
+        embed.description = show(embed.description)
+    for index, field in enumerate(embed.fields):
+        embed.set_field_at(
+            index, name=field.name or "", value=show(field.value or ""), inline=field.inline
+        )
+
+
 def render_pages(reply: Reply) -> list[discord.Embed]:
     """Every page of a reply, each one embed within Discord's limits."""
     colour = COLOURS[reply.status]
@@ -147,5 +164,7 @@ def render_pages(reply: Reply) -> list[discord.Embed]:
         text = " · ".join(x for x in (footer, counter) if x)
         if text:
             embed.set_footer(text=text)
+        if reply.roles:
+            _show_roles(embed, reply.roles)
         embeds.append(embed)
     return embeds

@@ -1,0 +1,317 @@
+"""Draft previews on Discord: the embed, persistent review controls, and the paste modal.
+
+Every control is a `discord.ui.DynamicItem` whose custom id encodes the draft id, registered at
+start, so a preview drawn before a restart still works after it; the draft itself is in the
+store. Each press defers at once (a publish may take a moment), is judged by the review service
+for the member pressing *now*, and answers privately.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Protocol, Self, cast
+
+import discord
+
+from bot.adapters.discord.embeds import render_pages
+from bot.adapters.discord.respond import NO_MENTIONS, send_reply, send_text
+from bot.review.preview import Preview
+from bot.review.service import Member, Outcome, ReviewService
+from bot.text import clip
+
+log = logging.getLogger(__name__)
+
+PREFIX = "briefbot:draft"
+# Discord's text inputs hold at most 4,000 characters.
+PASTE_LIMIT = 4000
+
+
+class ReviewHost(Protocol):
+    """The client a review control runs in: it carries the review service."""
+
+    review: ReviewService | None
+
+
+def _service(interaction: discord.Interaction[Any]) -> ReviewService | None:
+    return cast(ReviewHost, interaction.client).review
+
+
+def member_of(interaction: discord.Interaction[Any]) -> Member:
+    """The acting member as the review service judges them: roles and Manage Server, now."""
+    user = interaction.user
+    roles = frozenset(r.id for r in user.roles) if isinstance(user, discord.Member) else frozenset()
+    return Member(
+        user_id=user.id,
+        guild_id=interaction.guild_id,
+        role_ids=roles,
+        manage_guild=interaction.permissions.manage_guild,
+    )
+
+
+def preview_embed(preview: Preview) -> discord.Embed:
+    """The preview's first page (the controls go on one message)."""
+    return render_pages(preview.reply)[0]
+
+
+def preview_view(preview: Preview) -> discord.ui.View:
+    """Publish, Discard, and a Fix-speaker select per uncertain quote; never times out."""
+    view = discord.ui.View(timeout=None)
+    draft_id = preview.draft.id
+    view.add_item(PublishButton(draft_id, disabled=not preview.publishable))
+    view.add_item(DiscardButton(draft_id))
+    options = [
+        discord.SelectOption(label=clip(name, 100), value=str(i))
+        for i, name in enumerate(preview.speakers)
+    ]
+    if options:
+        for quote, label in preview.uncertain:
+            view.add_item(SpeakerSelect(draft_id, quote, options, placeholder=label))
+    return view
+
+
+async def deliver_preview(interaction: discord.Interaction[Any], outcome: Outcome) -> None:
+    """Show a new draft's preview: in the review channel if the guild has one, else privately."""
+    service = _service(interaction)
+    preview = outcome.preview
+    if preview is None or service is None:
+        await send_reply(interaction, outcome.reply, ephemeral=True)
+        return
+    channel_id = await service.review_channel(preview.draft.guild_id)
+    channel = interaction.client.get_channel(channel_id) if channel_id else None
+    embed, view = preview_embed(preview), preview_view(preview)
+    if isinstance(channel, discord.abc.Messageable):
+        message = await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        await service.store.add_preview(preview.draft.id, message.channel.id, message.id)
+        await send_text(
+            interaction,
+            f"Draft #{preview.draft.id} ({preview.draft.brief_id}) is in <#{message.channel.id}> "
+            "for editors to review.",
+        )
+        return
+    message = await interaction.edit_original_response(
+        embed=embed, view=view, allowed_mentions=NO_MENTIONS
+    )
+    await service.store.add_preview(preview.draft.id, message.channel.id, message.id)
+
+
+async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) -> None:
+    """Redraw or retire the pressed preview, then tell the presser privately."""
+    if outcome.preview is not None:
+        await interaction.edit_original_response(
+            embed=preview_embed(outcome.preview), view=preview_view(outcome.preview)
+        )
+    elif outcome.closed:
+        await interaction.edit_original_response(view=None)
+    view = discord.utils.MISSING
+    if outcome.confirm_replace is not None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(ReplaceButton(outcome.confirm_replace))
+    if outcome.preview is not None and outcome.reply is outcome.preview.reply:
+        return  # the redrawn preview is the answer
+    pages = render_pages(outcome.reply)
+    await interaction.followup.send(
+        embed=pages[0], view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+async def _press(
+    interaction: discord.Interaction[Any], action: str, draft_id: int, **kw: Any
+) -> None:
+    """Run one control: defer now, act, answer; an error is a clear private reply."""
+    await interaction.response.defer()  # an update of the pressed message, shown to nobody
+    service = _service(interaction)
+    if service is None:
+        await interaction.followup.send(
+            "Reviewing drafts is not available: the bot runs without a database.", ephemeral=True
+        )
+        return
+    member = member_of(interaction)
+    try:
+        if action == "publish":
+            outcome = await service.publish(member, draft_id, replace=False)
+        elif action == "replace":
+            outcome = await service.publish(member, draft_id, replace=True)
+        elif action == "discard":
+            outcome = await service.discard(member, draft_id)
+        else:
+            outcome = await service.fix_speaker(member, draft_id, kw["quote"], kw["choice"])
+        await _after_press(interaction, outcome)
+    except Exception:
+        log.exception("review control %s on draft %d failed", action, draft_id)
+        await interaction.followup.send(
+            "Something went wrong; it has been logged. The draft is unchanged unless a "
+            "message said otherwise.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+class PublishButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):publish",
+):
+    """Publish the draft into the briefs folder."""
+
+    def __init__(self, draft_id: int, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Publish",
+                style=discord.ButtonStyle.success,
+                custom_id=f"{PREFIX}:{draft_id}:publish",
+                disabled=disabled,
+            )
+        )
+        self.draft_id = draft_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the button from its custom id (after a restart too)."""
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Publish, if the presser may."""
+        await _press(interaction, "publish", self.draft_id)
+
+
+class ReplaceButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):replace",
+):
+    """Confirm publishing over the brief with the same id."""
+
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Replace the published brief",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"{PREFIX}:{draft_id}:replace",
+            )
+        )
+        self.draft_id = draft_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Publish over the existing brief."""
+        await _press(interaction, "replace", self.draft_id)
+
+
+class DiscardButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):discard",
+):
+    """Delete the draft."""
+
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Discard",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{PREFIX}:{draft_id}:discard",
+            )
+        )
+        self.draft_id = draft_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Discard, if the presser may."""
+        await _press(interaction, "discard", self.draft_id)
+
+
+class SpeakerSelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):speaker:(?P<quote>[0-9]+)",
+):
+    """Pick the speaker of one uncertain quote."""
+
+    def __init__(
+        self,
+        draft_id: int,
+        quote: int,
+        options: list[discord.SelectOption],
+        *,
+        placeholder: str | None = None,
+    ) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"{PREFIX}:{draft_id}:speaker:{quote}",
+                placeholder=clip(placeholder or f"Speaker of quote {quote + 1}", 150),
+                options=options[:25],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.draft_id, self.quote = draft_id, quote
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the select from its custom id and the options on the message."""
+        options = item.options if isinstance(item, discord.ui.Select) else []
+        return cls(int(match["id"]), int(match["quote"]), list(options))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Give the quote the chosen speaker."""
+        values = self.item.values
+        if not values or not values[0].isdigit():
+            await interaction.response.send_message(
+                "Pick one speaker from the list.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        await _press(interaction, "speaker", self.draft_id, quote=self.quote, choice=int(values[0]))
+
+
+REVIEW_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    PublishButton,
+    ReplaceButton,
+    DiscardButton,
+    SpeakerSelect,
+)
+
+
+class PasteModal(discord.ui.Modal, title="Draft a brief from pasted text"):
+    """Headline and article text; longer articles go through the file option."""
+
+    headline: discord.ui.TextInput[PasteModal] = discord.ui.TextInput(
+        label="Headline", max_length=300
+    )
+    text: discord.ui.TextInput[PasteModal] = discord.ui.TextInput(
+        label="Article text (at most 4,000 characters)",
+        style=discord.TextStyle.paragraph,
+        max_length=PASTE_LIMIT,
+        placeholder="Paste the story. Longer articles: /brief draft file:<.txt or .html>",
+    )
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Draft from the pasted text and show the preview."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        service = _service(interaction)
+        if service is None:
+            await send_text(interaction, "Drafting is not available: the bot has no database.")
+            return
+        outcome = await service.draft_paste(
+            member_of(interaction), self.headline.value, self.text.value
+        )
+        await deliver_preview(interaction, outcome)
+
+    async def on_error(  # type: ignore[override] # discord.py stubs disagree with themselves
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """Never silent: log it and say so privately."""
+        log.error("drafting from a paste failed", exc_info=error)
+        await send_text(interaction, "Drafting failed; it has been logged. Please try again.")
