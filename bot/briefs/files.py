@@ -11,6 +11,9 @@ bot. So every read here:
   the opened file is the one that was checked (a swap in between is refused);
 - reads at most `limit + 1` bytes whatever `stat` said (a file that grows, or lies).
 
+Publishing writes by the same rules (`BriefsFolder.writable`): a target inside the folder,
+reached through no link out of it, and never anything but a regular file replaced.
+
 A refusal is a `FileRefused` naming the path; its message never quotes the file's content.
 """
 
@@ -26,6 +29,7 @@ VOCABULARY_NAME = "topics.yaml"
 _CHUNK = 1 << 16
 _PROC_FD = Path("/proc/self/fd")
 _KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -132,6 +136,24 @@ class BriefsFolder:
         if not self.inside(real):
             raise FileRefused(relative, "must lie inside the briefs directory", outside=True)
         return real
+
+    def writable(self, relative: str) -> Path:
+        """Where a file may be written as `relative`: inside the folder, through no link out of
+        it, and not over anything but a regular file (a link, FIFO or directory stays as it is).
+
+        Raises FileRefused (with `outside` set for a path leading out of the folder).
+        """
+        self.resolve(relative)
+        joined = os.path.join(self._top, relative)
+        try:
+            mode = os.lstat(joined).st_mode
+        except FileNotFoundError:
+            return Path(joined)
+        except (OSError, ValueError) as exc:
+            raise FileRefused(relative, _reason(exc)) from exc
+        if not stat.S_ISREG(mode):
+            raise FileRefused(relative, f"{kind_of(mode)}, not a regular file; not overwritten")
+        return Path(joined)
 
     def _real_path(self, path: str, st: os.stat_result) -> str:
         """The real path of `path`, whose lstat is `st`: the parent directory resolved once."""

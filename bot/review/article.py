@@ -8,14 +8,15 @@ from __future__ import annotations
 import logging
 
 from bot.ingest import article as ingest
-from bot.ingest.article import Article
+from bot.ingest.article import HTML_SUFFIXES, MAX_TEXT_BYTES, Article
 from bot.ingest.fetch import Fetcher, FetchError, TooLarge
 
 log = logging.getLogger(__name__)
 
-# One article-text limit for ingest, uploads, feeds and source texts (design.md).
-MAX_ARTICLE_BYTES = 1024 * 1024
-KINDS = {".txt": "text", ".html": "html", ".htm": "html"}
+# One article-text limit for ingest, uploads, feeds and source texts (design.md): ingest's.
+MAX_ARTICLE_BYTES = MAX_TEXT_BYTES
+# The suffixes the ingest engine reads as HTML; anything else must be .txt.
+KINDS = {".txt": "text"} | dict.fromkeys(sorted(HTML_SUFFIXES), "html")
 __all__ = ["Article", "ArticleError", "download", "from_file", "from_paste"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,33 @@ from bot.text import clip, plural
 
 # Discord allows 5 rows of controls: one for the buttons, four for speaker selects.
 MAX_SPEAKER_SELECTS = 4
+# A select holds at most 25 options.
+MAX_OPTIONS = 25
+# The option that asks for an unnamed speaker's description (the source's own words).
+DESCRIBE = "describe"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerChoice:
+    """One option of the Fix-speaker select: a person, an organisation, or an unnamed speaker.
+
+    `key` is derived from the speaker itself, not its position, so an option on an older preview
+    of the same draft still means the same speaker (or is refused when it no longer exists).
+    `ref` is what the quote's `speaker` becomes; None asks the editor for a description.
+    """
+
+    label: str
+    kind: str  # person, organisation, unnamed, describe
+    ref: str | dict[str, str] | None
+
+    @property
+    def key(self) -> str:
+        """The select option's value."""
+        if self.ref is None:
+            return DESCRIBE
+        shown = self.ref if isinstance(self.ref, str) else self.ref["unnamed"]
+        digest = hashlib.sha256(f"{self.kind}\0{shown}".encode()).hexdigest()[:16]
+        return f"{self.kind[0]}:{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +51,8 @@ class Preview:
     reply: Reply
     # (quote index, short label) for each uncertain quote that gets a Fix-speaker select.
     uncertain: tuple[tuple[int, str], ...]
-    # The speakers a quote may be given, in select order (the select's values are indexes).
-    speakers: tuple[str, ...]
+    # The speakers a quote may be given, in select order.
+    speakers: tuple[SpeakerChoice, ...]
     publishable: bool
 
 
@@ -32,11 +60,36 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def speakers_of(data: dict[str, Any]) -> tuple[str, ...]:
-    """Everyone a quote of this draft may be attributed to: its people, then organisations."""
-    names = [_text(p.get("name")) for p in data.get("people") or [] if isinstance(p, dict)]
-    names += [_text(o.get("name")) for o in data.get("organisations") or [] if isinstance(o, dict)]
-    return tuple(dict.fromkeys(n for n in names if n))
+def shown_speaker(ref: Any) -> str:
+    """A quote's speaker or a claim's claimant as the preview shows it."""
+    if isinstance(ref, dict) and "unnamed" in ref:
+        return f"{_text(ref['unnamed'])} (not named in the source)"
+    return _text(ref)
+
+
+def _unnamed_of(data: dict[str, Any]) -> list[str]:
+    """The unnamed speakers' descriptions the draft already has (quotes, then claims)."""
+    refs = [q.get("speaker") for q in data.get("quotes") or [] if isinstance(q, dict)]
+    refs += [c.get("claimant") for c in data.get("claims") or [] if isinstance(c, dict)]
+    found = [_text(r["unnamed"]).strip() for r in refs if isinstance(r, dict) and "unnamed" in r]
+    return [d for d in dict.fromkeys(found) if d]
+
+
+def speakers_of(data: dict[str, Any]) -> tuple[SpeakerChoice, ...]:
+    """Whom a quote of this draft may be given: people, organisations, unnamed speakers.
+
+    The draft's own unnamed descriptions come after its names, and the last option always asks
+    for a new description, so "unnamed" is offered however many people the draft lists.
+    """
+    people = [_text(p.get("name")) for p in data.get("people") or [] if isinstance(p, dict)]
+    bodies = [_text(o.get("name")) for o in data.get("organisations") or [] if isinstance(o, dict)]
+    named = [SpeakerChoice(n, "person", n) for n in dict.fromkeys(people) if n]
+    named += [SpeakerChoice(n, "organisation", n) for n in dict.fromkeys(bodies) if n]
+    unnamed = [SpeakerChoice(d, "unnamed", {"unnamed": d}) for d in _unnamed_of(data)]
+    describe = SpeakerChoice("Unnamed: describe the speaker…", "describe", None)
+    # The draft's unnamed speakers keep a few places however many names it lists.
+    unnamed = unnamed[:5]
+    return (*named[: MAX_OPTIONS - 1 - len(unnamed)], *unnamed, describe)
 
 
 def build(
@@ -48,7 +101,7 @@ def build(
     quotes = [q for q in data.get("quotes") or [] if isinstance(q, dict)]
     quote_items = []
     for i, quote in enumerate(quotes):
-        speaker = _text(quote.get("speaker"))
+        speaker = shown_speaker(quote.get("speaker"))
         label = f"{i + 1}. {speaker}"
         if i in notes:
             label += f" (uncertain: {notes[i]})"
@@ -70,7 +123,8 @@ def build(
             for f in claim.get("figures") or []
             if isinstance(f, dict)
         )
-        claims.append(Item(_text(claim.get("text")), _text(claim.get("claimant")), figures or None))
+        claimant = shown_speaker(claim.get("claimant"))
+        claims.append(Item(_text(claim.get("text")), claimant, figures or None))
     topics = ", ".join(topic_labels.get(str(t), str(t)) for t in data.get("topics") or [])
     check_body = (
         "Passes `briefbot check`."
@@ -106,7 +160,7 @@ def build(
         for i in sorted(notes)
         if i < len(quotes)
     )[:MAX_SPEAKER_SELECTS]
-    return Preview(draft, reply, uncertain, speakers_of(data)[:25], checked.ok)
+    return Preview(draft, reply, uncertain, speakers_of(data), checked.ok)
 
 
 def _date(value: Any) -> str:

@@ -13,12 +13,12 @@ import logging
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.briefs.files import BriefsFolder, FileRefused
 from bot.briefs.loader import SOURCES_DIR, VOCABULARY_FILE, load_directory
 from bot.briefs.models import Brief
 
@@ -93,25 +93,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _writable_target(path: Path, root: Path) -> None:
-    """Refuse a target that is not a plain file inside the folder (the safe reader's rules)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
-        raise PublishError(f"{path.relative_to(root)} is not a regular file; not overwritten")
-    real_parent = path.parent.resolve()
-    if not real_parent.is_relative_to(root.resolve()):
-        raise PublishError(f"{path.parent.relative_to(root)} leads outside the briefs folder")
-
-
 @contextlib.contextmanager
 def _temp_beside(target: Path, data: bytes) -> Iterator[Path]:
     """A fsynced dot-file beside `target` holding `data`; removed on exit if still there."""
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, data)
             os.fsync(fd)
@@ -132,8 +119,15 @@ def write(root: Path, brief_id: str, brief_yaml: str, source_text: str, *, repla
         raise PublishError(f"{brief_id}.yml holds this id; edit or remove that file instead")
     try:
         source_file.parent.mkdir(exist_ok=True)
-        _writable_target(source_file, root)
-        _writable_target(brief_file, root)
+        # The safe reader's path rules: inside the folder, no link out, only regular files.
+        folder = BriefsFolder(root)
+        folder.writable(os.fspath(source_file.relative_to(root)))
+        folder.writable(brief_file.name)
+    except FileRefused as exc:
+        raise PublishError(f"{exc.path}: {exc.reason}") from exc
+    except OSError as exc:
+        raise PublishError(f"cannot prepare {SOURCES_DIR}/ in the briefs folder: {exc}") from exc
+    try:
         backup = source_file.with_name(f".{source_file.name}.{secrets.token_hex(4)}.old")
         with (
             _temp_beside(source_file, source_text.encode("utf-8")) as source_temp,

@@ -41,6 +41,9 @@ from bot.text import clip
 
 log = logging.getLogger(__name__)
 
+# An unnamed speaker's description: the brief format's short text.
+DESCRIPTION_LIMIT = 300
+
 # A publish that has not finished after this long was interrupted (the process died).
 STALE_PUBLISH = dt.timedelta(minutes=2)
 
@@ -76,6 +79,10 @@ class Outcome:
     preview: Preview | None = None  # redraw the preview with this
     closed: bool = False  # the draft is published or gone: retire the preview's controls
     confirm_replace: int | None = None  # offer a Replace button for this draft
+    # (channel id, message id) of the draft's previews, to retire when it is closed.
+    retire: tuple[tuple[int, int], ...] = ()
+    # Tell staff: (channel id, message), posted with no mentions.
+    notice: tuple[int, Reply] | None = None
 
 
 class LibraryHandle:
@@ -251,28 +258,47 @@ class ReviewService:
         preview = await self._preview(found)
         return Outcome(preview.reply, preview)
 
-    async def fix_speaker(self, member: Member, draft_id: int, quote: int, choice: int) -> Outcome:
-        """Give a quote another speaker of the draft; check it again and redraw the preview."""
+    async def fix_speaker(self, member: Member, draft_id: int, quote: int, key: str) -> Outcome:
+        """Give a quote a speaker the select offered; check it again and redraw the preview."""
+        return await self._set_speaker(member, draft_id, quote, key, None)
+
+    async def fix_unnamed(
+        self, member: Member, draft_id: int, quote: int, description: str
+    ) -> Outcome:
+        """Make a quote's speaker unnamed, as the source describes them; check and redraw."""
+        return await self._set_speaker(member, draft_id, quote, None, description)
+
+    async def _set_speaker(
+        self, member: Member, draft_id: int, quote: int, key: str | None, description: str | None
+    ) -> Outcome:
         async with self._lock(draft_id):
             found = await self._open(member, draft_id)
             if isinstance(found, Outcome):
                 return found
             data = _data(found)
             quotes = data.get("quotes") or []
-            speakers = build_speakers(data)
-            if not 0 <= quote < len(quotes) or not 0 <= choice < len(speakers):
+            ref: str | dict[str, str] | None = None
+            if description is not None:
+                problem = _bad_description(description)
+                if problem is not None:
+                    return Outcome(
+                        _refusal(problem, "Not a speaker description"), await self._preview(found)
+                    )
+                ref = {"unnamed": " ".join(description.split())}
+            else:
+                chosen = [c for c in speakers_of(data) if c.key == key and c.ref is not None]
+                ref = chosen[0].ref if chosen else None
+            if not 0 <= quote < len(quotes) or not isinstance(quotes[quote], dict) or ref is None:
                 return Outcome(
                     _refusal("That choice no longer matches the draft; here it is as it is now."),
                     await self._preview(found),
                 )
-            quotes[quote]["speaker"] = speakers[choice]
+            quotes[quote]["speaker"] = ref
             notes = tuple(n for n in found.notes if n.quote != quote)
             updated = await self.store.update_draft(found.id, dump(data), notes)
             if updated is None:
                 return Outcome(await self._gone(draft_id, await self.store.get_draft(draft_id)))
-            log.info(
-                "draft %d: quote %d → %s by %d", draft_id, quote, speakers[choice], member.user_id
-            )
+            log.info("draft %d: quote %d → %s by %d", draft_id, quote, ref, member.user_id)
             preview = await self._preview(updated)
             return Outcome(preview.reply, preview)
 
@@ -347,7 +373,30 @@ class ReviewService:
                 ),
             ),
             closed=True,
+            retire=claimed.previews,
+            notice=await self._notice(claimed, member, action, entry),
         )
+
+    async def _notice(
+        self, draft: Draft, member: Member, action: AuditAction, entry: AuditEntry | None
+    ) -> tuple[int, Reply] | None:
+        """What staff are told of a publish, and where: the notices (else review) channel."""
+        settings = await self.settings_for(draft.guild_id)
+        channel = settings.notices_channel_id or settings.review_channel_id
+        if channel is None:
+            return None
+        title = _data(draft).get("title") or draft.brief_id
+        replaced = action is AuditAction.REPLACED
+        what = "replaced the published brief with" if replaced else "published"
+        when = f" on {_when(entry.at)}" if entry else ""
+        reply = Reply(
+            f"Brief {'replaced' if replaced else 'published'}: {draft.brief_id}",
+            description=(
+                f"User {member.user_id} {what} draft #{draft.id} ({clip(str(title), 200)}){when}. "
+                f"See it with /summary brief:{draft.brief_id}"
+            ),
+        )
+        return channel, reply
 
     async def discard(self, member: Member, draft_id: int) -> Outcome:
         """Delete a draft under review."""
@@ -364,6 +413,7 @@ class ReviewService:
                 "Draft discarded", description=f"Draft #{draft_id} ({found.brief_id}) was deleted."
             ),
             closed=True,
+            retire=found.previews,
         )
 
     async def my_drafts(self, member: Member) -> tuple[Reply, list[Preview]]:
@@ -430,9 +480,16 @@ class ReviewService:
         return self._locks.setdefault(draft_id, asyncio.Lock())
 
 
-def build_speakers(data: dict[str, Any]) -> tuple[str, ...]:
-    """The speakers a quote may be given (the order of the preview's select)."""
-    return speakers_of(data)[:25]
+def _bad_description(text: str) -> str | None:
+    """Why a typed description cannot be an unnamed speaker, or None when it can."""
+    words = " ".join(text.split())
+    if not words:
+        return "Describe the speaker as the source does, e.g. “a spokesman for the ministry”."
+    if len(words) > DESCRIPTION_LIMIT:
+        return f"A description holds at most {DESCRIPTION_LIMIT} characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in words):
+        return "A description is plain text: no control characters."
+    return None
 
 
 def _data(draft: Draft) -> dict[str, Any]:

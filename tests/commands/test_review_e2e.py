@@ -21,7 +21,7 @@ from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, run_client
 from tests.fakediscord.base import InteractionRecord
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MEMBER_PERMISSIONS
-from tests.review.helpers import ARTICLE, BRIEF_ID
+from tests.review.helpers import ARTICLE, BRIEF_ID, JANE
 
 EPHEMERAL = 1 << 6
 START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
@@ -144,9 +144,10 @@ async def test_draft_fix_publish_then_quotes_and_the_next_digest(h: Harness, edi
     assert message is not None and message["flags"] & EPHEMERAL  # private to the requester
     selects = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
     [select] = selects
-    assert [o["label"] for o in select["options"]] == ["Jane Doe", "Sam Roe"]
+    labels = [o["label"] for o in select["options"]]
+    assert labels == ["Jane Doe", "Sam Roe", "Unnamed: describe the speaker…"]
     # Fix the speaker: the preview is redrawn with it and without the uncertainty.
-    await h.fake.click(message_id, h.control(message_id, "select"), values=["0"], member=olaf)
+    await h.fake.click(message_id, h.control(message_id, "select"), values=[JANE], member=olaf)
     redrawn = await h.answered(h.last())
     assert "2. Jane Doe" in text_of(redrawn) and "(uncertain:" not in text_of(redrawn)
     # Subscribe a channel, then publish.
@@ -282,12 +283,39 @@ async def test_non_editors_are_refused_on_every_control(h: Harness, editors: Any
         answer = await h.press(message_id, h.control(message_id, label), mallory)
         assert "Only members with the editor role or the Manage Server" in text_of(answer)
         assert answer["flags"] & EPHEMERAL
-    answer = await h.press(message_id, h.control(message_id, "select"), mallory, ["1"])
+    answer = await h.press(message_id, h.control(message_id, "select"), mallory, [JANE])
     assert "Only members with the editor role" in text_of(answer)
     refused = await h.draft(mallory)
     assert "Only members with the editor role" in text_of(refused)
     assert not (h.root / f"{BRIEF_ID}.yaml").exists()
     assert h.fake.message(message_id)["components"]  # type: ignore[index]  # still open
+
+
+async def test_fix_speaker_to_an_unnamed_speaker_through_the_form(h: Harness, editors: Any) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    mallory = h.fake.add_member("mallory")
+    await h.draft(erin)
+    message_id = h.preview_id()
+    select = h.control(message_id, "select")
+    # A non-editor gets no form, only a private refusal.
+    refused = await h.fake.click(message_id, select, values=["describe"], member=mallory)
+    assert refused["type"] == 4 and refused["data"]["flags"] & EPHEMERAL
+    assert "Only members with the editor role" in text_of(refused["data"])
+    opened = await h.fake.click(message_id, select, values=["describe"], member=erin)
+    assert opened["type"] == 9 and "How the source describes" in str(opened["data"])
+    await h.fake.submit_modal({"How the source describes the speaker": "a  harbour pilot"})
+    redrawn = await h.answered(h.last())
+    assert "2. a harbour pilot (not named in the source)" in text_of(redrawn)
+    assert "(uncertain:" not in text_of(redrawn)
+    message = h.fake.message(message_id)
+    assert message is not None and "a harbour pilot (not named" in str(message["embeds"])
+    options = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
+    assert options == []  # no uncertain quote left: no select
+    published = await h.press(message_id, h.control(message_id, "Publish"), erin)
+    assert f"Published {BRIEF_ID}" in text_of(published)
+    brief = h.bot.library.current().get(BRIEF_ID)
+    assert brief is not None and brief.quotes[1].said_by == "a harbour pilot"
+    assert brief.quotes[1].speaker_name is None
 
 
 async def test_controls_work_after_a_restart(
@@ -314,7 +342,7 @@ async def test_an_existing_id_asks_for_replace_confirmation(h: Harness, editors:
     original = (h.root / f"{BRIEF_ID}.yaml").read_bytes()
     await h.draft(erin)
     second = h.preview_id()
-    await h.fake.click(second, h.control(second, "select"), values=["0"], member=erin)
+    await h.fake.click(second, h.control(second, "select"), values=[JANE], member=erin)
     await h.answered(h.last())
     ask = await h.press(second, h.control(second, "Publish"), erin)
     assert "Replace the published brief?" in text_of(ask)
@@ -348,3 +376,158 @@ async def test_review_channel_posts_previews_for_editors(h: Harness, editors: An
     [posted] = h.fake.messages(review.id)
     assert posted["components"] and "Draft: Harbour" in str(posted["embeds"])
     assert h.fake.allowed_mentions(int(posted["id"])) == {"parse": []}
+
+
+def long_article(quotes: int = 30) -> str:
+    """An article whose preview needs more than one embed page."""
+    lines = [HEADLINE_LONG, "The harbour board met on Tuesday to debate the budget."]
+    for i in range(quotes):
+        lines.append(
+            f"“Point {i + 1}: the ferries, the piers and the housing along the water all need "
+            f"money this year, and the board has to say how much of it goes where,” said Jane Doe."
+        )
+    return "\n".join(lines) + "\n"
+
+
+HEADLINE_LONG = "Harbour board hears thirty points on the budget"
+
+
+async def followup_with_controls(record: InteractionRecord) -> dict[str, Any]:
+    """The first follow-up of an interaction that carries controls (a reopened preview)."""
+    for _ in range(200):
+        found = [m for m in record.followups if m.get("components")]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no preview was reopened")
+
+
+def footer_of(message: dict[str, Any] | None) -> str:
+    assert message is not None
+    return str(message["embeds"][0].get("footer", {}).get("text", ""))
+
+
+async def test_a_long_preview_pages_and_every_page_keeps_the_controls(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    mallory = h.fake.add_member("mallory")
+    await h.draft(erin, long_article(), "long.txt")
+    message_id = h.preview_id()
+    first = footer_of(h.fake.message(message_id))
+    assert "Page 1/" in first
+    pages = int(first.rsplit("/", 1)[1])
+    assert pages >= 2
+    # A non-editor cannot page through a draft either.
+    refused = await h.press(message_id, h.control(message_id, "Next"), mallory)
+    assert "Only members with the editor role" in text_of(refused)
+    await h.fake.click(message_id, h.control(message_id, "Next"), member=erin)
+    await h.answered(h.last())
+    message = h.fake.message(message_id)
+    assert f"Page 2/{pages}" in footer_of(message)
+    assert "Point 1:" not in str(message["embeds"])  # type: ignore[index]
+    assert h.control(message_id, "Publish")  # still there on page 2
+    await h.fake.click(message_id, h.control(message_id, "Previous"), member=erin)
+    await h.answered(h.last())
+    assert "Page 1/" in footer_of(h.fake.message(message_id))
+    published = await h.press(message_id, h.control(message_id, "Publish"), erin)
+    assert "Published harbour-board-hears-thirty-points-on-the-budget" in text_of(published)
+
+
+async def test_publishing_retires_the_drafts_other_previews(h: Harness, editors: Any) -> None:
+    review = h.fake.add_channel("review")
+    await h.fake.sync_channel(review)
+    admin = h.fake.add_member("admin")
+    await h.fake.invoke(
+        "brief settings",
+        {"review_channel": review.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    [posted] = h.fake.messages(review.id)
+    in_channel = int(posted["id"])
+    # /brief drafts reopens the preview privately: a second preview of the same draft.
+    await h.fake.invoke("brief drafts", member=erin)
+    reopened = await followup_with_controls(h.last())
+    reopened_id = int(reopened["id"])
+    assert "Draft: Harbour" in str(reopened["embeds"])
+    published = await h.press(reopened_id, h.control(reopened_id, "Publish"), erin)
+    assert f"Published {BRIEF_ID}" in text_of(published)
+    retired = h.fake.message(in_channel)
+    assert retired is not None and retired["components"] == []
+    assert f"Published {BRIEF_ID}: this preview is closed." in retired["content"]
+    assert h.fake.allowed_mentions(in_channel) == {"parse": []}
+
+
+async def test_staff_are_told_in_the_notices_channel_without_a_ping(
+    h: Harness, editors: Any
+) -> None:
+    notices = h.fake.add_channel("notices")
+    await h.fake.sync_channel(notices)
+    admin = h.fake.add_member("admin")
+    await h.fake.invoke(
+        "brief settings",
+        {"notices_channel": notices.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    erin = h.fake.add_member("erin", roles=[editors])
+    await h.draft(erin)
+    first = h.preview_id()
+    await h.press(first, h.control(first, "Publish"), erin)
+    [told] = h.fake.messages(notices.id)
+    assert f"Brief published: {BRIEF_ID}" in str(told["embeds"])
+    assert f"User {erin.id} published draft #" in str(told["embeds"])
+    assert h.fake.allowed_mentions(int(told["id"])) == {"parse": []}
+    pings = h.fake.pings(int(told["id"]))
+    assert not pings.everyone and not pings.users and not pings.roles
+    # A replace is told too; a draft only discarded is not news for staff.
+    await h.draft(erin)
+    second = h.preview_id()
+    await h.press(second, h.control(second, "Publish"), erin)
+    followup = next(m for m in reversed(h.fake.interactions()[-1].followups) if m.get("components"))
+    await h.press(
+        int(followup["id"]), h.control(int(followup["id"]), "Replace the published brief"), erin
+    )
+    await h.draft(erin)
+    third = h.preview_id()
+    await h.press(third, h.control(third, "Discard"), erin)
+    titles = [str(m["embeds"][0]["title"]) for m in h.fake.messages(notices.id)]
+    assert titles == [f"Brief published: {BRIEF_ID}", f"Brief replaced: {BRIEF_ID}"]
+    assert all(
+        h.fake.allowed_mentions(int(m["id"])) == {"parse": []} for m in h.fake.messages(notices.id)
+    )
+
+
+async def test_brief_drafts_lists_mine_and_reopens_working_previews(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    olaf = h.fake.add_member("olaf", roles=[editors])
+    await h.draft(erin)
+    await h.draft(olaf)
+    await h.draft(erin, long_article(3), "other.txt")
+    body = await h.fake.invoke("brief drafts", member=erin)
+    record = h.last()
+    listed = await h.answered(record)
+    shown = text_of(listed)
+    assert "Your drafts (2)" in shown and "#1 " in shown and "#3 " in shown and "#2 " not in shown
+    assert body["data"]["flags"] & EPHEMERAL
+    first = await followup_with_controls(record)
+    for _ in range(200):  # both previews arrive
+        if len([m for m in record.followups if m.get("components")]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    reopened = [m for m in record.followups if m.get("components")]
+    assert len(reopened) == 2 and all(m["flags"] & EPHEMERAL for m in reopened)
+    assert first in reopened
+    harbour = next(m for m in reopened if "Harbour budget approved" in str(m["embeds"]))
+    harbour_id = int(harbour["id"])
+    await h.fake.click(harbour_id, h.control(harbour_id, "select"), values=[JANE], member=erin)
+    redrawn = await h.answered(h.last())
+    assert "2. Jane Doe" in text_of(redrawn)
+    empty = await h.fake.invoke("brief drafts", member=h.fake.add_member("zed", roles=[editors]))
+    assert empty["data"]["flags"] & EPHEMERAL
+    assert "You have no open drafts here" in text_of(await h.answered(h.last()))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.briefs.reloader import LiveLibrary
 from bot.ingest.fetch import Fetcher
+from bot.review.preview import SpeakerChoice
 from bot.review.service import LibraryHandle, Member, ReviewConfig, ReviewService
 from bot.store.sqlite import Store
 
@@ -28,6 +29,9 @@ ARTICLE_BODY = (
 )
 ARTICLE = f"{HEADLINE}\n{ARTICLE_BODY}"
 BRIEF_ID = "harbour-budget-approved-after-long-debate"
+# The Fix-speaker select's values for the article's two people.
+JANE = SpeakerChoice("Jane Doe", "person", "Jane Doe").key
+SAM = SpeakerChoice("Sam Roe", "person", "Sam Roe").key
 
 
 def library_handle(live: LiveLibrary) -> LibraryHandle:

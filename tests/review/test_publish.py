@@ -97,7 +97,45 @@ def test_a_symlinked_target_is_refused(briefs_dir: Path, tmp_path: Path) -> None
     outside = tmp_path / "outside.txt"
     outside.write_text("secret", encoding="utf-8")
     (briefs_dir / "sources" / f"{NEW_ID}.txt").symlink_to(outside)
-    with pytest.raises(publish.PublishError, match="not a regular file"):
+    with pytest.raises(publish.PublishError, match="must lie inside the briefs directory"):
         publish.write(briefs_dir, NEW_ID, NEW_BRIEF, SOURCE, replace=True)
     assert outside.read_text(encoding="utf-8") == "secret"
+    assert not (briefs_dir / f"{NEW_ID}.yaml").exists()
+
+
+def test_the_safe_readers_path_rules_refuse_every_unsafe_target(
+    briefs_dir: Path, tmp_path: Path
+) -> None:
+    before = snapshot(briefs_dir)
+    # A link inside the folder is not replaced either: the link stays, the file it names too.
+    inside = briefs_dir / f"{NEW_ID}.yaml"
+    inside.symlink_to(briefs_dir / "topics.yaml")
+    with pytest.raises(publish.PublishError, match="a symbolic link, not a regular file"):
+        publish.write(briefs_dir, NEW_ID, NEW_BRIEF, SOURCE, replace=True)
+    inside.unlink()
+    # A FIFO is refused unopened (opening it would block), a directory left alone.
+    os.mkfifo(inside)
+    with pytest.raises(publish.PublishError, match=r"a FIFO \(named pipe\), not a regular file"):
+        publish.write(briefs_dir, NEW_ID, NEW_BRIEF, SOURCE, replace=True)
+    inside.unlink()
+    inside.mkdir()
+    with pytest.raises(publish.PublishError, match="a directory, not a regular file"):
+        publish.write(briefs_dir, NEW_ID, NEW_BRIEF, SOURCE, replace=True)
+    inside.rmdir()
+    assert snapshot(briefs_dir) == before
+
+
+def test_a_sources_folder_linked_out_of_the_briefs_folder_is_refused(
+    briefs_dir: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for path in (briefs_dir / "sources").iterdir():
+        path.rename(elsewhere / path.name)
+    (briefs_dir / "sources").rmdir()
+    (briefs_dir / "sources").symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(p.name for p in elsewhere.iterdir())
+    with pytest.raises(publish.PublishError, match="must lie inside the briefs directory"):
+        publish.write(briefs_dir, NEW_ID, NEW_BRIEF, SOURCE, replace=False)
+    assert sorted(p.name for p in elsewhere.iterdir()) == before  # not even a temp file
     assert not (briefs_dir / f"{NEW_ID}.yaml").exists()

@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.briefs.reloader import LiveLibrary
+from bot.review.drafting import dump
+from bot.review.preview import SpeakerChoice
 from bot.review.service import Member, ReviewService, history
 from bot.store.records import DraftState
 from bot.store.sqlite import Store
@@ -21,7 +24,9 @@ from tests.review.helpers import (
     BRIEF_ID,
     GUILD,
     HEADLINE,
+    JANE,
     MALLORY,
+    SAM,
     service,
 )
 
@@ -70,7 +75,11 @@ async def test_a_pasted_article_becomes_a_stored_draft_with_an_honest_preview(
     # The second quote names nobody beside it: shown as uncertain, with why.
     assert "2. Sam Roe (uncertain: no speaker cue" in text
     assert [i for i, _ in preview.uncertain] == [1]
-    assert preview.speakers == ("Jane Doe", "Sam Roe")
+    assert [c.label for c in preview.speakers] == [
+        "Jane Doe",
+        "Sam Roe",
+        "Unnamed: describe the speaker…",
+    ]
     assert "unknown (the source does not state it" in text
     assert "Passes `briefbot check`" in text
     stored = await store.get_draft(preview.draft.id)
@@ -83,21 +92,59 @@ async def test_fix_speaker_changes_the_quote_and_clears_its_uncertainty(
     review: ReviewService,
 ) -> None:
     draft_id = await draft(review)
-    outcome = await review.fix_speaker(BOB, draft_id, 1, 0)  # quote 2 → Jane Doe
+    outcome = await review.fix_speaker(BOB, draft_id, 1, JANE)  # quote 2 → Jane Doe
     assert outcome.preview is not None
     assert outcome.preview.uncertain == ()
     assert "2. Jane Doe" in str(outcome.preview.reply) and "uncertain" not in str(
         outcome.preview.reply.sections[1]
     )
-    stale = await review.fix_speaker(BOB, draft_id, 1, 7)  # no such choice
+    stale = await review.fix_speaker(BOB, draft_id, 1, "p:0123456789abcdef")  # no such choice
     assert stale.reply.status.value == "invalid" and stale.preview is not None
+
+
+async def test_fix_speaker_offers_organisations_and_unnamed_speakers(
+    review: ReviewService, store: Store, live: LiveLibrary
+) -> None:
+    draft_id = await draft(review)
+    stored = await store.get_draft(draft_id)
+    assert stored is not None
+    data = yaml.safe_load(stored.brief_yaml)
+    data["organisations"] = [{"name": "Harbour Board", "role": "the port authority"}]
+    await store.update_draft(draft_id, dump(data), stored.notes)
+    shown = await review.show(ALICE, draft_id)
+    assert shown.preview is not None
+    assert [(c.label, c.kind) for c in shown.preview.speakers] == [
+        ("Jane Doe", "person"),
+        ("Sam Roe", "person"),
+        ("Harbour Board", "organisation"),
+        ("Unnamed: describe the speaker…", "describe"),
+    ]
+    board = SpeakerChoice("Harbour Board", "organisation", "Harbour Board").key
+    fixed = await review.fix_speaker(ALICE, draft_id, 1, board)
+    assert fixed.preview is not None and fixed.preview.publishable
+    assert "2. Harbour Board" in str(fixed.preview.reply)
+    # Unnamed: the typed description, tidied; shown as such, and offered for other quotes.
+    unnamed = await review.fix_unnamed(ALICE, draft_id, 1, "  a board   member\n")
+    assert unnamed.preview is not None and unnamed.preview.publishable, unnamed.reply
+    assert "2. a board member (not named in the source)" in str(unnamed.preview.reply)
+    assert ("a board member", "unnamed") in [(c.label, c.kind) for c in unnamed.preview.speakers]
+    for bad, why in (("   ", "Describe the speaker"), ("x" * 301, "at most 300")):
+        refused = await review.fix_unnamed(ALICE, draft_id, 0, bad)
+        assert why in str(refused.reply.description) and refused.preview is not None
+        assert "1. Jane Doe" in str(refused.preview.reply)  # unchanged
+    assert "editor role" in str((await review.fix_unnamed(MALLORY, draft_id, 0, "a man")).reply)
+    assert (await review.publish(BOB, draft_id)).closed
+    brief = live.current().get(BRIEF_ID)
+    assert brief is not None
+    assert brief.quotes[1].speaker_name is None
+    assert brief.quotes[1].said_by == "a board member"
 
 
 async def test_publish_writes_the_files_reloads_at_once_and_is_audited(
     review: ReviewService, live: LiveLibrary, briefs_dir: Path, store: Store
 ) -> None:
     draft_id = await draft(review)
-    await review.fix_speaker(ALICE, draft_id, 1, 0)
+    await review.fix_speaker(ALICE, draft_id, 1, JANE)
     outcome = await review.publish(BOB, draft_id)
     assert outcome.closed and outcome.reply.title == f"Published {BRIEF_ID}"
     assert (briefs_dir / f"{BRIEF_ID}.yaml").is_file()
@@ -143,7 +190,7 @@ async def test_publish_after_discard_or_expiry_is_refused_with_why(
     await clock.advance(dt.timedelta(days=7))
     outcome = await review.publish(ALICE, expiring)
     assert "expired" in str(outcome.reply.description)
-    assert (await review.fix_speaker(ALICE, expiring, 1, 0)).closed
+    assert (await review.fix_speaker(ALICE, expiring, 1, JANE)).closed
     assert folder(briefs_dir) == before
 
 
@@ -155,7 +202,7 @@ async def test_non_editors_are_refused_on_every_action(
         await review.draft_paste(MALLORY, HEADLINE, ARTICLE_BODY),
         await review.publish(MALLORY, draft_id),
         await review.discard(MALLORY, draft_id),
-        await review.fix_speaker(MALLORY, draft_id, 1, 1),
+        await review.fix_speaker(MALLORY, draft_id, 1, SAM),
         await review.show(MALLORY, draft_id),
     ):
         assert outcome.reply.private and "editor role or the Manage Server" in str(
@@ -191,7 +238,7 @@ async def test_an_existing_id_needs_a_replace_confirmation(
     first = await draft(review)
     await review.publish(BOB, first)
     second = await draft(review, ALICE)
-    await review.fix_speaker(ALICE, second, 1, 0)  # this time: Jane Doe
+    await review.fix_speaker(ALICE, second, 1, JANE)  # this time: Jane Doe
     outcome = await review.publish(ALICE, second)
     assert outcome.confirm_replace == second and not outcome.closed
     brief = live.current().get(BRIEF_ID)
