@@ -51,6 +51,9 @@ SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
+# A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
+# every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
+RANKED = 2000
 _TOP = chr(0x10FFFF)
 _WORD = re.compile(r"\w+")
 # The three-letter pieces a did-you-mean looks up: letters, digits, spaces, common punctuation.
@@ -926,6 +929,13 @@ class Hit:
     unnamed: str | None = None  # the source's description of a speaker it does not name
 
 
+class Hits(list[Hit]):
+    """Search hits, best first; `ranked`: when more matched than RANKED, how many (the most
+    recently indexed) were ranked; 0 when every match was."""
+
+    ranked: int = 0
+
+
 class Snapshot:
     """A consistent read-only view of the index (one read transaction until closed)."""
 
@@ -1090,29 +1100,71 @@ class Snapshot:
         "JOIN briefs b ON b.num = e.num "
     )
 
-    def quotes_by(self, name: str) -> list[tuple[Any, ...]]:
-        """Every quote by this speaker (entry rows), newest brief first."""
+    def quotes_by(
+        self, name: str, brief_id: str | None = None, limit: int = -1
+    ) -> list[tuple[Any, ...]]:
+        """The quotes by this speaker (entry rows), newest brief first; the first `limit`
+        (-1: all), of one brief if given."""
+        where = " AND b.id = ?" if brief_id is not None else ""
         return self._all(
             "SELECT b.id, b.title, b.date, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, "
             "e.topics, e.unnamed FROM entries e JOIN briefs b ON b.num = e.num "
-            "WHERE e.speaker = ? AND e.kind = 'quote' ORDER BY b.sort_date DESC, b.id DESC, e.ord",
-            (name,),
+            f"WHERE e.speaker = ? AND e.kind = 'quote'{where} "
+            "ORDER BY b.sort_date DESC, b.id DESC, e.ord LIMIT ?",
+            (name, *([brief_id] if brief_id is not None else []), limit),
         )
 
-    def quotes_about(self, name: str) -> list[tuple[Any, ...]]:
-        """Quotes by others that name this person (entry rows), newest brief first."""
+    def count_quotes_by(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes this speaker has (in one brief, if given)."""
+        if brief_id is None:
+            sql = "SELECT count(*) FROM entries WHERE speaker = ? AND kind = 'quote'"
+            return int(self._one(sql, (name,))[0])
+        return int(
+            self._one(
+                "SELECT count(*) FROM entries e JOIN briefs b ON b.num = e.num "
+                "WHERE e.speaker = ? AND e.kind = 'quote' AND b.id = ?",
+                (name, brief_id),
+            )[0]
+        )
+
+    def quotes_about(
+        self, name: str, brief_id: str | None = None, limit: int = -1
+    ) -> list[tuple[Any, ...]]:
+        """Quotes by others that name this person (entry rows), newest brief first; the first
+        `limit` (-1: all), of one brief if given."""
+        where = " AND m.brief_id = ?" if brief_id is not None else ""
         return self._all(
             self._ENTRY.format(source="mentions m", entry="m.entry")
-            + "WHERE m.name = ? ORDER BY m.sort_date DESC, m.brief_id DESC, e.ord",
-            (name,),
+            + f"WHERE m.name = ?{where} ORDER BY m.sort_date DESC, m.brief_id DESC, e.ord LIMIT ?",
+            (name, *([brief_id] if brief_id is not None else []), limit),
         )
 
-    def on_topic(self, topic: str, kind: str) -> list[tuple[Any, ...]]:
-        """Entry rows of one kind (point, quote, claim) filed under a topic, newest first."""
+    def count_quotes_about(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes by others name this person (in one brief, if given)."""
+        where = " AND brief_id = ?" if brief_id is not None else ""
+        return int(
+            self._one(
+                f"SELECT count(*) FROM mentions WHERE name = ?{where}",
+                (name, *([brief_id] if brief_id is not None else [])),
+            )[0]
+        )
+
+    def on_topic(self, topic: str, kind: str, limit: int = -1) -> list[tuple[Any, ...]]:
+        """Entry rows of one kind (point, quote, claim) filed under a topic, newest first; the
+        first `limit` (-1: all)."""
         return self._all(
             self._ENTRY.format(source="topic_entries t", entry="t.entry")
-            + "WHERE t.topic = ? AND t.kind = ? ORDER BY t.sort_date DESC, t.brief_id DESC, e.ord",
-            (topic, kind),
+            + "WHERE t.topic = ? AND t.kind = ? "
+            "ORDER BY t.sort_date DESC, t.brief_id DESC, e.ord LIMIT ?",
+            (topic, kind, limit),
+        )
+
+    def count_on_topic(self, topic: str, kind: str) -> int:
+        """How many entries of one kind are filed under a topic."""
+        return int(
+            self._one(
+                "SELECT count(*) FROM topic_entries WHERE topic = ? AND kind = ?", (topic, kind)
+            )[0]
         )
 
     def topic_brief_count(self, topic: str) -> int:
@@ -1134,15 +1186,16 @@ class Snapshot:
         since: str | None = None,
         until: str | None = None,
         limit: int = 50,
-    ) -> list[Hit]:
+    ) -> Hits:
         """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
-        searched as plain words."""
+        searched as plain words. Past RANKED matches, only the most recently indexed RANKED
+        are ranked (`Hits.ranked`)."""
         try:
             return self._search(match, speaker, topic, since, until, limit)
         except sqlite3.OperationalError as exc:
             log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
         words = plain_words(match)
-        return self._search(words, speaker, topic, since, until, limit) if words else []
+        return self._search(words, speaker, topic, since, until, limit) if words else Hits()
 
     def _search(
         self,
@@ -1152,7 +1205,7 @@ class Snapshot:
         since: str | None,
         until: str | None,
         limit: int,
-    ) -> list[Hit]:
+    ) -> Hits:
         if "\0" in match:
             raise sqlite3.OperationalError("NUL in query")
         where = ["search MATCH ?"]
@@ -1169,15 +1222,34 @@ class Snapshot:
         if until is not None:
             where.append("b.sort_date <= ?")
             args.append(until)
+        joins = " JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
+        # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
+        # this costs little; ranking is then confined to the matches from there on.
+        edge = self._one(
+            "SELECT search.rowid FROM search"
+            + (joins if len(where) > 1 else " ")
+            + "WHERE "
+            + " AND ".join(where)
+            + " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
+            (*args, RANKED),
+        )
+        if edge is not None:
+            where.append("search.rowid > ?")
+            args.append(edge[0])
         args.append(limit)
         rows = self._all(
             "SELECT e.kind, b.id, b.title, b.date, "
             "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
-            "FROM search JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
-            "WHERE " + " AND ".join(where) + " ORDER BY search.rank LIMIT ?",
+            "FROM search"
+            + joins
+            + "WHERE "
+            + " AND ".join(where)
+            + " ORDER BY search.rank LIMIT ?",
             args,
         )
-        return [Hit(*row) for row in rows]
+        hits = Hits(Hit(*row) for row in rows)
+        hits.ranked = RANKED if edge is not None else 0
+        return hits
 
 
 def plain_words(query: str) -> str:

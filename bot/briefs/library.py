@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from bot.briefs.errors import LoadError
-from bot.briefs.index import BriefIndex, Hit, Snapshot
+from bot.briefs.index import BriefIndex, Hit, Hits, Snapshot
 from bot.briefs.labels import LabelIndex
 from bot.briefs.models import (
     Brief,
@@ -79,6 +79,10 @@ class TopicEntries:
     points: tuple[tuple[BriefHead, KeyPoint], ...]
     quotes: tuple[QuoteRef, ...]
     claims: tuple[tuple[BriefHead, Claim], ...]
+    # How many there are in all (the lists above may hold only the newest of them).
+    point_count: int = 0
+    quote_count: int = 0
+    claim_count: int = 0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -129,6 +133,13 @@ def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
         topics=_topic_ids(topics),
     )
     return _head(row), claim
+
+
+class SearchHits(list[tuple[BriefHead, Hit]]):
+    """Search hits with their briefs, best first; `ranked`: how many matches were ranked when
+    not all of them were (0: all were)."""
+
+    ranked: int = 0
 
 
 class BriefList(Sequence[Brief]):
@@ -298,13 +309,28 @@ class Library:
         """Canonical names matching a name, alias or surname exactly (case-insensitive)."""
         return self.speaker_index.get(fold(text))
 
-    def quotes_about(self, name: str) -> tuple[QuoteRef, ...]:
-        """Quotes by others that name this person, newest brief first."""
-        return tuple(_quote(r) for r in self._snapshot.quotes_about(name))
+    def quotes_about(
+        self, name: str, brief_id: str | None = None, limit: int | None = None
+    ) -> tuple[QuoteRef, ...]:
+        """Quotes by others that name this person, newest brief first (the first `limit`)."""
+        rows = self._snapshot.quotes_about(name, brief_id, -1 if limit is None else limit)
+        return tuple(_quote(r) for r in rows)
 
-    def quotes_by(self, name: str) -> tuple[QuoteRef, ...]:
-        """Every quote by this canonical name, newest brief first."""
-        return tuple(_quote(r) for r in self._snapshot.quotes_by(name))
+    def quotes_by(
+        self, name: str, brief_id: str | None = None, limit: int | None = None
+    ) -> tuple[QuoteRef, ...]:
+        """The quotes by this canonical name, newest brief first (the first `limit`), of one
+        brief if given."""
+        rows = self._snapshot.quotes_by(name, brief_id, -1 if limit is None else limit)
+        return tuple(_quote(r) for r in rows)
+
+    def count_quotes_by(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes this canonical name has (in one brief, if given)."""
+        return self._snapshot.count_quotes_by(name, brief_id)
+
+    def count_quotes_about(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes by others name this person (in one brief, if given)."""
+        return self._snapshot.count_quotes_about(name, brief_id)
 
     # -- topics ---------------------------------------------------------------------------
 
@@ -329,14 +355,19 @@ class Library:
         """The vocabulary topic with exactly this id."""
         return self._topic_by_id.get(topic_id)
 
-    def on_topic(self, topic_id: str) -> TopicEntries:
-        """Everything filed under a topic id, newest first."""
+    def on_topic(self, topic_id: str, limit: int | None = None) -> TopicEntries:
+        """What is filed under a topic id, newest first: the first `limit` of each kind, and
+        how many of each there are."""
         snapshot = self._snapshot
+        n = -1 if limit is None else limit
         return TopicEntries(
             snapshot.topic_brief_count(topic_id),
-            tuple(_point(r) for r in snapshot.on_topic(topic_id, "point")),
-            tuple(_quote(r) for r in snapshot.on_topic(topic_id, "quote")),
-            tuple(_claim(r) for r in snapshot.on_topic(topic_id, "claim")),
+            tuple(_point(r) for r in snapshot.on_topic(topic_id, "point", n)),
+            tuple(_quote(r) for r in snapshot.on_topic(topic_id, "quote", n)),
+            tuple(_claim(r) for r in snapshot.on_topic(topic_id, "claim", n)),
+            point_count=snapshot.count_on_topic(topic_id, "point"),
+            quote_count=snapshot.count_on_topic(topic_id, "quote"),
+            claim_count=snapshot.count_on_topic(topic_id, "claim"),
         )
 
     def topic_usage(self, topic_id: str) -> int:
@@ -358,11 +389,12 @@ class Library:
         since: dt.date | None = None,
         until: dt.date | None = None,
         limit: int = 50,
-    ) -> list[tuple[BriefHead, Hit]]:
+    ) -> SearchHits:
         """Titles, summaries, key points, quotes and claims matching `query`, best first.
 
         FTS5 syntax (phrases, prefixes, AND/OR/NOT) works; a query it cannot parse is searched
-        as plain words.
+        as plain words. Past `index.RANKED` matches only the most recently indexed are ranked
+        (`SearchHits.ranked` says how many then; 0 when every match was).
         """
         options: dict[str, Any] = {
             "speaker": speaker,
@@ -371,10 +403,10 @@ class Library:
             "until": until.isoformat() if until else None,
             "limit": limit,
         }
-        return [
-            (BriefHead(h.brief_id, h.title, _date(h.date)), h)
-            for h in self._snapshot.search(query, **options)
-        ]
+        hits: Hits = self._snapshot.search(query, **options)
+        found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
+        found.ranked = hits.ranked
+        return found
 
 
 def open_library(index: BriefIndex) -> Library:

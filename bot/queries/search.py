@@ -135,10 +135,17 @@ def search(
             )
         )
     more = " (the best)" if len(hits) >= MAX_HITS else ""
+    bounded = (
+        f" More than {hits.ranked:,} entries match: these are the best of the {hits.ranked:,} "
+        "most recently added. Add words, a speaker, a topic or dates to narrow it."
+        if hits.ranked
+        else ""
+    )
     return Reply(
         f"Search: {query.strip()}"[:200],
         description=f"{plural(len(hits), 'match', 'matches')}{more}, best first"
-        + (f", {scope}." if scope else "."),
+        + (f", {scope}." if scope else ".")
+        + bounded,
         sections=(Section("Matches", tuple(items)),),
         footer='Words, "phrases" and prefixes (minera*) work; options narrow the search.',
     )
