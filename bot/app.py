@@ -238,6 +238,8 @@ class BriefBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        # A start that served the index as it was checks the files at once (then the watcher).
+        self.start_background(self.library.catch_up())
         if self.settings.reload_seconds > 0:
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
@@ -464,7 +466,7 @@ def fail(message: str, token: str | None = None) -> int:
 
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
-    library = LiveLibrary(settings.briefs_dir, cache=settings.brief_cache)
+    library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
     log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
@@ -508,8 +510,7 @@ async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
 
 
 _UNREACHABLE = (
-    "cannot reach Discord ({exc}). Check the network, DNS, a proxy or firewall, "
-    "then run it again."
+    "cannot reach Discord ({exc}). Check the network, DNS, a proxy or firewall, then run it again."
 )
 
 

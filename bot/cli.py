@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir)
+        return console(settings.briefs_dir, settings.index_path)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -120,7 +120,10 @@ def _offline(args: argparse.Namespace, settings: Settings) -> int:
     root = args.briefs or settings.briefs_dir
     if args.command == "ask" and _BRIEF_COMMAND.match(args.line):
         return ask_brief(args.line, settings.database)
-    return ask(args.line, root) if args.command == "ask" else console(root)
+    # The shared index serves the configured folder; another folder gets a private one.
+    same = root.resolve() == settings.briefs_dir.resolve()
+    index = settings.index_path if same else None
+    return ask(args.line, root, index) if args.command == "ask" else console(root, index)
 
 
 def check(root: Path) -> int:
@@ -171,12 +174,12 @@ def ask_brief(line: str, database: Path) -> int:
     return asyncio.run(answer())
 
 
-def ask(line: str, root: Path) -> int:
+def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
     if line.strip().casefold() in {"/about", "about"}:
         # The bot's /about, offline: version and briefs (no gateway, no database).
         started = time.monotonic()
-        library = load_library(root)
+        library = load_library(root, index)
         uptime = dt.timedelta(seconds=time.monotonic() - started)
         sys.stdout.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
         return 0
@@ -189,7 +192,7 @@ def ask(line: str, root: Path) -> int:
             message += "; offline also: /about, /brief history"
         print(f"briefbot: {message}", file=sys.stderr)
         return 2
-    library = load_library(root)
+    library = load_library(root, index)
     for error in library.errors:
         log.warning("%s", error)
     reply = dispatch.run(library, parsed.name, parsed.options)
@@ -237,11 +240,11 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def console(root: Path) -> int:
+def console(root: Path, index: Path | None = None) -> int:
     """`briefbot console`: the same answers as `ask`, at a prompt with history and Tab."""
     from bot.adapters.console import main as run_console
 
-    return run_console(root, history=Path.home() / ".briefbot_history")
+    return run_console(root, history=Path.home() / ".briefbot_history", index=index)
 
 
 def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -> int:
@@ -252,9 +255,10 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
     from bot.feeds.files import poll_once, published_links
     from bot.ingest.fetch import Fetcher
 
-    library = load_library(settings.briefs_dir)
+    library = load_library(settings.briefs_dir, settings.index_path)
     vocabulary = library.vocabulary
-    if not vocabulary.topics:
+    # The index keeps the last good vocabulary; a draft needs the one on disk now.
+    if not vocabulary.topics or not (settings.briefs_dir / "topics.yaml").is_file():
         print(
             f"briefbot feeds poll: cannot read the topic vocabulary in {settings.briefs_dir} "
             "(topics.yaml); drafts need it",

@@ -151,7 +151,7 @@ class _Doctor:
             )
             return
         # The real bot with its real commands, logged in over HTTP only: no gateway, no sync.
-        library = LiveLibrary(self.settings.briefs_dir, cache=None)
+        library = LiveLibrary(self.settings.briefs_dir, self.settings.index_path)
         async with (
             await Store.open(":memory:") as scratch,
             _bot(self.settings, library, scratch) as bot,
@@ -289,7 +289,7 @@ class _Doctor:
 
     def briefs(self) -> None:
         root = self.settings.briefs_dir
-        library = load_library(root)
+        library = load_library(root, self.settings.index_path)
         if library.errors:
             self.add(
                 "briefs",

@@ -62,6 +62,8 @@ class Item:
     label: str | None = None
     # Provenance: context of a quote, brief and date of a point.
     detail: str | None = None
+    # (start, end) spans of `text` to emphasise, e.g. a search match; renderers draw them bold.
+    marks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     dev_guild_id: int | None = None
     briefs_dir: Path = Path("briefs")
-    # Holds the default database, the brief cache (and the index to come).
+    # Holds the default database and the brief index (derived data: deleting it is safe).
     data_dir: Path = Path("data")
     database: Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
@@ -37,8 +37,6 @@ class Settings:
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # How long a digest slot claim holds without renewal (several processes on one database).
     digest_lease: dt.timedelta = dt.timedelta(seconds=60)
-    # Validated briefs kept between runs for a quicker start; None: no cache.
-    brief_cache: Path | None = None
     # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
     # `briefbot ingest` write drafts.
     feed_burst: int = 20
@@ -52,6 +50,11 @@ class Settings:
     # Guilds whose editors publish to the shared library; None: the dev guild, else every guild.
     editor_guild_ids: frozenset[int] | None = None
     draft_days: float = 7.0
+
+    @property
+    def index_path(self) -> Path:
+        """The on-disk brief index (derived from the brief files; deleting it is safe)."""
+        return self.data_dir / "briefs.index.sqlite3"
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -71,7 +74,6 @@ class Settings:
         data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
         # BRIEFBOT_DATABASE is an explicit override of the file in the data folder.
         database = Path(get("BRIEFBOT_DATABASE") or data_dir / "briefbot.sqlite3")
-        cache = get("BRIEFBOT_BRIEF_CACHE")
         return cls(
             token=get("DISCORD_TOKEN"),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
@@ -95,10 +97,6 @@ class Settings:
                     get("BRIEFBOT_DIGEST_LEASE_SECONDS") or "60", "BRIEFBOT_DIGEST_LEASE_SECONDS"
                 )
             ),
-            # In the data folder unless set; "off" turns it off.
-            brief_cache=None
-            if cache is not None and cache.lower() == "off"
-            else Path(cache or data_dir / "briefs-cache.jsonl"),
             editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
             review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
             feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),

@@ -61,23 +61,16 @@ def test_bad_value_names_the_variable(
         Settings.from_env(tmp_path / "missing.env")
 
 
-def test_the_data_folder_holds_the_database_and_cache_unless_overridden(
+def test_the_data_dir_holds_the_index_and_the_default_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert Settings.from_env(None).database == Path("data/briefbot.sqlite3")
+    monkeypatch.delenv("BRIEFBOT_DATABASE", raising=False)
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "state"))
     settings = Settings.from_env(None)
+    assert settings.index_path == tmp_path / "state" / "briefs.index.sqlite3"
     assert settings.database == tmp_path / "state" / "briefbot.sqlite3"
-    assert settings.brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
-    # An explicit database goes where it is told; nothing is placed beside it.
-    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "elsewhere" / "bot.sqlite3"))
-    settings = Settings.from_env(None)
-    assert settings.database == tmp_path / "elsewhere" / "bot.sqlite3"
-    assert settings.brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", str(tmp_path / "cache.jsonl"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", "off")
-    assert Settings.from_env(None).brief_cache is None
+    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
+    assert Settings.from_env(None).index_path == tmp_path / "state" / "briefs.index.sqlite3"
 
 
 def test_the_digest_lease_is_a_positive_number_of_seconds(

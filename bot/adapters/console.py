@@ -182,12 +182,14 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         history: Path | None = None,
+        index: Path | None = None,
     ) -> None:
         self.root = root
+        self.index = index
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.history = history
-        self.library = load_library(root)
+        self.library = load_library(root, index)
         self._started = time.monotonic()
         self.completer = Completer(lambda: self.library, self.LOCAL)
         self._matches: list[Candidate] = []
@@ -239,7 +241,7 @@ class Console:
         if word in {"help", "?"}:
             self.write(render(help_reply()))
         elif word == "reload":
-            self.library = load_library(self.root)
+            self.library = load_library(self.root, self.index)
             self.write(self._loaded() + "\n")
         elif word in {"about", "/about"}:
             uptime = dt.timedelta(seconds=time.monotonic() - self._started)
@@ -348,6 +350,6 @@ def help_reply() -> Reply:
     )
 
 
-def main(root: Path, history: Path | None = None) -> int:
+def main(root: Path, history: Path | None = None, index: Path | None = None) -> int:
     """`briefbot console`: serve the console on this terminal."""
-    return Console(root, history=history).run()
+    return Console(root, history=history, index=index).run()

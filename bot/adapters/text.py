@@ -28,6 +28,13 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _marked(text: str, marks: tuple[tuple[int, int], ...]) -> str:
+    """Marked spans (a search match) between ** as in Markdown."""
+    for start, end in reversed(marks):
+        text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+    return text
+
+
 def render(reply: Reply) -> str:
     """The whole reply as text; nothing is paged or cut in the console."""
     out = [reply.title, "=" * min(len(reply.title), _WIDTH)]
@@ -38,11 +45,12 @@ def render(reply: Reply) -> str:
         if section.body:
             out.append(_wrap(section.body, "  "))
         for item in section.items:
+            text = _marked(item.text, item.marks)
             if item.label:
                 out.append(_wrap(item.label, "  "))
-                out.append(_wrap(item.text, "    "))
+                out.append(_wrap(text, "    "))
             else:
-                out.append(_wrap(item.text, "    ", first="  - "))
+                out.append(_wrap(text, "    ", first="  - "))
             if item.detail:
                 out.append(_wrap(f"— {item.detail}", "      "))
         out.append("")

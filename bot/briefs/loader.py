@@ -239,26 +239,21 @@ def _load_file(path: Path, run: _Run) -> FileOutcome:
     except BriefFileError as exc:
         return (), exc.errors
     stamp = file_stamp(path, run.root, brief.source.text)
-    return (stamp if stamp[:2] == stamp_now else ()), fast.compact(brief)
+    return (stamp if stamp[:2] == stamp_now else ()), brief
 
 
-def load_directory(
-    root: Path, previous: dict[Path, LoadedBrief] | None = None, cache: Path | None = None
-) -> LoadReport:
+def load_directory(root: Path, previous: dict[Path, LoadedBrief] | None = None) -> LoadReport:
     """Load every brief under `root`; a broken file never stops the others.
 
     With `previous` (the last good brief of each file), a file that fails keeps its last good
-    version live, so a broken edit does not take a brief away from users. With `cache` (a file
-    path), validated briefs are also kept on disk and reused on the next start for every file
-    whose own, vocabulary and source stamps are unchanged; files always win over the cache.
+    version live, so a broken edit does not take a brief away from users. (The bot keeps its
+    briefs in the on-disk index, `bot.briefs.index`, which calls the same per-file loader.)
     """
     with fast.gc_paused():
-        return _load_directory(root, previous or {}, cache)
+        return _load_directory(root, previous or {})
 
 
-def _load_directory(
-    root: Path, previous: dict[Path, LoadedBrief], cache: Path | None
-) -> LoadReport:
+def _load_directory(root: Path, previous: dict[Path, LoadedBrief]) -> LoadReport:
     if not root.is_dir():
         return LoadReport(None, (), (LoadError(root, "briefs directory does not exist"),))
     vocabulary_stamp = stat_pair(str(root / VOCABULARY_FILE))
@@ -283,18 +278,12 @@ def _load_directory(
             outcomes[path] = before
         else:
             pending[path.name] = path
-    held: dict[str, Stamp] = {}
-    if cache is not None:
-        hits, held = fast.read_cache(cache, root, run.context, pending, run.unchanged)
-        outcomes.update((path, LoadedBrief(b, path, s)) for path, (b, s) in hits.items())
     todo = [path for path in pending.values() if path not in outcomes]
     # `_load_file` is looked up per load, so a test can watch which files get parsed.
     load = functools.partial(_load_file, run=run)
     for path, (stamp, result) in fast.load_files(todo, load, run.context):
         outcomes[path] = LoadedBrief(result, path, stamp) if isinstance(result, Brief) else result
-    loaded, errors, live = _assemble(paths, outcomes, previous)
-    if cache is not None:
-        fast.write_cache(cache, root, [(lb.path, lb.brief, lb.stamp) for lb in live], held)
+    loaded, errors, _live = _assemble(paths, outcomes, previous)
     return LoadReport(vocabulary, tuple(loaded), tuple(errors))
 
 

@@ -91,9 +91,16 @@ def _provenance(brief: Brief) -> str:
     return "\n".join(lines)
 
 
+# /briefs lists this many, newest first, and says how many older ones there are: past a few
+# hundred a paged list is not read, and building it grew with the corpus (docs/benchmarks.md).
+LIST_LIMIT = 500
+
+
 def list_briefs(library: Library) -> Reply:
-    """Every brief, newest first."""
-    if not library.briefs:
+    """The newest briefs (up to LIST_LIMIT), newest first, and how many there are in all."""
+    heads = library.heads(0, LIST_LIMIT)
+    total = len(library.briefs)
+    if not heads:
         return Reply(
             "Briefs",
             Status.NOT_FOUND,
@@ -101,14 +108,23 @@ def list_briefs(library: Library) -> Reply:
         )
     items = tuple(
         Item(
-            first_sentences(b.summary, 200),
-            label=b.title,
-            detail=f"{b.id} · {brief_date(b)} · {len(b.quotes)} quotes",
+            first_sentences(summary, 200),
+            label=head.title,
+            detail=f"{head.id} · {brief_date(head)} · {quotes} quotes",
         )
-        for b in library.briefs
+        for head, summary, quotes in heads
     )
+    sections = [Section("Newest first", items)]
+    if total > len(items):
+        sections.append(
+            Section(
+                "More",
+                body=f"… and {plural(total - len(items), 'older brief')}: find them with "
+                "/search, /topic or /quotes.",
+            )
+        )
     return Reply(
-        f"Briefs ({len(items)})",
-        sections=(Section("Newest first", items),),
+        f"Briefs ({total})",
+        sections=tuple(sections),
         footer="Use /summary brief:<id> for one brief in full.",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.briefs.library import Library
-from bot.queries import briefs, complete, quotes, topics
+from bot.queries import briefs, complete, quotes, search, topics
 from bot.queries.spec import COMMANDS, CommandSpec, Completion, find
 from bot.reply import Choice, Item, Reply, Section, Status
 
@@ -14,11 +14,13 @@ _HANDLERS: dict[str, Callable[..., Reply]] = {
     "quotes": quotes.quotes,
     "topic": topics.topic,
     "briefs": briefs.list_briefs,
+    "search": search.search,
 }
 _CHOICES_BY_KIND: dict[Completion, Callable[[Library, str], list[Choice]]] = {
     Completion.SPEAKER: complete.speakers,
     Completion.TOPIC: complete.topics,
     Completion.BRIEF: complete.briefs,
+    Completion.DATE: complete.dates,
 }
 
 

@@ -12,6 +12,10 @@ from bot.queries.resolve import resolve_topic
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
 
+# /topic shows this many of each kind (key points, claims, quotes), newest first, and says how
+# many older ones there are: building every entry of a big topic grew with the corpus.
+TOPIC_LIMIT = 50
+
 
 def _claimant(claim: Claim) -> str:
     """Who claimed it: the name, or an unnamed claimant's description marked as such."""
@@ -25,7 +29,7 @@ def topic(library: Library, name: str) -> Reply:
     found = resolve_topic(library, name)
     if isinstance(found, Reply):
         return found
-    entries = library.on_topic(found.id)
+    entries = library.on_topic(found.id, TOPIC_LIMIT)
     sections: list[Section] = []
     if entries.points:
         sections.append(
@@ -52,6 +56,23 @@ def topic(library: Library, name: str) -> Reply:
         sections.append(
             Section("Quotes", tuple(quote_item(r, with_speaker=True) for r in entries.quotes))
         )
+    left = [
+        plural(total - len(shown), what)
+        for total, shown, what in (
+            (entries.point_count, entries.points, "older key point"),
+            (entries.claim_count, entries.claims, "older claim"),
+            (entries.quote_count, entries.quotes, "older quote"),
+        )
+        if total > len(shown)
+    ]
+    if left:
+        sections.append(
+            Section(
+                "More",
+                body=f"… and {', '.join(left)}: find them with /search topic:{found.id} "
+                "and a word or a date.",
+            )
+        )
     aliases = ", ".join(found.aliases)
     description = " ".join(
         x for x in (found.description or "", f"Also: {aliases}." if aliases else "") if x
@@ -67,7 +88,7 @@ def topic(library: Library, name: str) -> Reply:
             suggestions=tuple(islice((t.id for t in in_use if t != found), 5)),
             private=True,
         )
-    count = len(entries.briefs)
+    count = entries.brief_count
     return Reply(
         f"Topic: {found.label}",
         description=description or None,

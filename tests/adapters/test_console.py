@@ -163,7 +163,17 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
     [
         (
             "",
-            ["/summary ", "/quotes ", "/topic ", "/briefs ", "help ", "reload ", "about ", "exit "],
+            [
+                "/summary ",
+                "/quotes ",
+                "/topic ",
+                "/briefs ",
+                "/search ",
+                "help ",
+                "reload ",
+                "about ",
+                "exit ",
+            ],
         ),
         ("/qu", ["/quotes "]),
         ("/quotes ", ["speaker:", "brief:"]),

@@ -42,11 +42,12 @@ def test_load_benchmark_prints_its_table(small_corpus: Path, tmp_path: Path) -> 
     out = run(
         "bench.load",
         *("--briefs", str(BRIEFS), "--corpus", str(small_corpus), "--repeat", "1"),
-        *("--cache", str(tmp_path / "cache.jsonl")),
+        *("--index", str(tmp_path / "briefs.index.sqlite3")),
     ).stdout
     assert "seconds: median" in out and "peak RSS MB" in out
-    for mode in ("cold", "cold serial", "cold + cache", "warm"):
+    for mode in ("first build", "first build serial", "start", "sync", "one edit", "ask"):
         assert f"\n{mode} " in out
+    # Time for all but the serial build and sync; memory for start, sync, one edit and ask.
     assert out.count("PASS") + out.count("MISS") == 8
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefs.library import Library
-from bot.briefs.models import Vocabulary
+from bot.briefs.library import load_library
 from bot.clock import Zone
 from bot.digest.scheduler import Action, DigestScheduler, digest_nonce
 from bot.digest.service import DigestService, Where
@@ -124,7 +123,9 @@ async def test_a_database_damaged_while_running_is_one_line_per_pass_and_shown_i
     assert bot.database_problem is not None and "channel 7" in bot.database_problem
     assert poster.attempts == []
 
-    empty = Library((), Vocabulary.model_construct(topics=()))
+    empty_folder = path.parent / "no-briefs"
+    empty_folder.mkdir()
+    empty = load_library(empty_folder)
     service = DigestService(store, bot, lambda: empty)
     reply = await service.status(Where(9, 7))  # the damaged row itself
     assert reply.status is Status.ERROR and "needs attention" in reply.title

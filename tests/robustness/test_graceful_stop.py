@@ -73,7 +73,7 @@ def spawn_cli(fake: FakeDiscord, db: Path, briefs: Path, log_path: Path) -> BotP
         "BRIEFBOT_BRIEFS_DIR": str(briefs),
         "BRIEFBOT_DEV_GUILD_ID": str(fake.guild_id),
         "BRIEFBOT_RELOAD_SECONDS": "0",
-        "BRIEFBOT_BRIEF_CACHE": "off",
+        "BRIEFBOT_DATA_DIR": str(db.parent),
         "BRIEFBOT_STOP_SECONDS": str(STOP_SECONDS),
     }
     with log_path.open("wb") as log:

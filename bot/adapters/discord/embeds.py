@@ -67,10 +67,22 @@ def _item_text(item: Item) -> str:
     lines = []
     if item.label:
         lines.append(f"**{clean(item.label)}**")
-    lines.append(clean(item.text))
+    lines.append(_marked(item.text, item.marks) if item.marks else clean(item.text))
     if item.detail:
         lines.append(f"*— {clean(item.detail)}*")
     return "\n".join(lines)
+
+
+def _marked(text: str, marks: tuple[tuple[int, int], ...]) -> str:
+    """Text with its marked spans in bold; every piece escaped on its own, so no text (even
+    asterisks in the match) can open or close the bold."""
+    out, at = [], 0
+    for start, end in marks:
+        out.append(clean(text[at:start]))
+        out.append(f"**{clean(text[start:end])}**")
+        at = end
+    out.append(clean(text[at:]))
+    return "".join(out)
 
 
 @dataclass
