@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import Clock, require_aware
+from bot.store.records import StoreDamagedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,17 @@ def _when(text: str | None) -> dt.datetime | None:
 
 
 def _feed(row: Any) -> Feed:
+    """A feed row; a missing or malformed value is a StoreDamagedError, never an assert."""
+    try:
+        return _decode_feed(row)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise StoreDamagedError(f"a damaged row in feeds (feed {row['id']}): {exc}") from exc
+
+
+def _decode_feed(row: Any) -> Feed:
     created_at, next_poll = _when(row["created_at"]), _when(row["next_poll"])
-    assert created_at is not None and next_poll is not None
+    if created_at is None or next_poll is None:
+        raise ValueError("created_at or next_poll is missing")
     return Feed(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -353,7 +363,8 @@ class FeedTables:
                 (feed_id, guild_id, keys.guid, keys.url, keys.content_hash, title, now),
             ) as cursor:
                 row = await cursor.fetchone()
-        assert row is not None
+        if row is None:  # INSERT … RETURNING always returns the row it wrote
+            raise StoreDamagedError("feed_entries: an insert returned no row")
         return int(row[0])
 
     async def finish_entry(self, claim: int, *, outcome: str, draft_id: str | None) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.feeds import EntryKeys
+from bot.store.records import StoreDamagedError
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
@@ -97,3 +98,20 @@ async def test_released_claim_lets_the_story_be_claimed_again(tmp_path: Path) ->
         await store.finish_entry(again, outcome="drafted", draft_id="d1")
         assert await store.feed_entries(feed.id) == [("t", "d1", "drafted")]
         assert await store.feed_entry_count(feed.id) == (1, 1)
+
+
+async def test_a_damaged_feed_row_is_a_store_error_not_an_assert(tmp_path: Path) -> None:
+    db_path = tmp_path / "briefbot.sqlite3"
+    async with await Store.open(db_path) as store:
+        feed, _ = await store.add_feed(
+            guild_id=1,
+            url="https://example.org/feed",
+            topics=(),
+            interval=dt.timedelta(minutes=15),
+            created_by=1,
+        )
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE feeds SET created_at = 'last week' WHERE id = ?", (feed.id,))
+    async with await Store.open(db_path) as store:
+        with pytest.raises(StoreDamagedError, match=r"damaged row in feeds \(feed 1\)"):
+            await store.get_feed(feed.id)
