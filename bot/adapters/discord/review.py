@@ -75,8 +75,8 @@ def preview_view(preview: Preview, page: int = 0) -> discord.ui.View:
     uncertain quote; never times out."""
     view = discord.ui.View(timeout=None)
     draft_id = preview.draft.id
-    view.add_item(PublishButton(draft_id, disabled=not preview.publishable))
-    view.add_item(DiscardButton(draft_id))
+    view.add_item(DraftButton(draft_id, "publish", disabled=not preview.publishable))
+    view.add_item(DraftButton(draft_id, "discard"))
     pages, page = _page(preview, page)
     if len(pages) > 1:
         # The same Previous/Next as every paged reply, but persistent: the page is in the id.
@@ -135,7 +135,7 @@ async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) 
     view = discord.utils.MISSING
     if outcome.confirm_replace is not None:
         view = discord.ui.View(timeout=None)
-        view.add_item(ReplaceButton(outcome.confirm_replace))
+        view.add_item(DraftButton(outcome.confirm_replace, "replace"))
     if outcome.preview is not None and outcome.reply is outcome.preview.reply:
         return  # the redrawn preview is the answer
     pages = render_pages(outcome.reply)
@@ -226,33 +226,44 @@ async def _press(
         )
 
 
-class PublishButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"{PREFIX}:(?P<id>[0-9]+):publish",
-):
-    """Publish the draft into the briefs folder."""
+# Each action's button: its label and style. The custom id (`briefbot:draft:<id>:<action>`)
+# is what a preview posted before a restart still carries, so it never changes.
+_ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
+    "publish": ("Publish", discord.ButtonStyle.success),
+    "replace": ("Replace the published brief", discord.ButtonStyle.danger),
+    "discard": ("Discard", discord.ButtonStyle.secondary),
+}
 
-    def __init__(self, draft_id: int, *, disabled: bool = False) -> None:
+
+class DraftButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=rf"{PREFIX}:(?P<id>[0-9]+):(?P<action>publish|replace|discard)",
+):
+    """Publish, replace (confirm publishing over the same id) or discard a draft."""
+
+    def __init__(self, draft_id: int, action: str, *, disabled: bool = False) -> None:
+        label, style = _ACTIONS[action]
         super().__init__(
             discord.ui.Button(
-                label="Publish",
-                style=discord.ButtonStyle.success,
-                custom_id=f"{PREFIX}:{draft_id}:publish",
+                label=label,
+                style=style,
+                custom_id=f"{PREFIX}:{draft_id}:{action}",
                 disabled=disabled,
             )
         )
         self.draft_id = draft_id
+        self.action = action
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> Self:
         """Rebuild the button from its custom id (after a restart too)."""
-        return cls(int(match["id"]))
+        return cls(int(match["id"]), match["action"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Publish, if the presser may."""
-        await _press(interaction, "publish", self.draft_id)
+        """Run the action, if the presser may."""
+        await _press(interaction, self.action, self.draft_id)
 
 
 class PageButton(
@@ -284,62 +295,6 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Turn the page (editors only, like every control of a draft)."""
         await _page_to(interaction, self.draft_id, self.page)
-
-
-class ReplaceButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"{PREFIX}:(?P<id>[0-9]+):replace",
-):
-    """Confirm publishing over the brief with the same id."""
-
-    def __init__(self, draft_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Replace the published brief",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"{PREFIX}:{draft_id}:replace",
-            )
-        )
-        self.draft_id = draft_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Self:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Publish over the existing brief."""
-        await _press(interaction, "replace", self.draft_id)
-
-
-class DiscardButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"{PREFIX}:(?P<id>[0-9]+):discard",
-):
-    """Delete the draft."""
-
-    def __init__(self, draft_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Discard",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{PREFIX}:{draft_id}:discard",
-            )
-        )
-        self.draft_id = draft_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Self:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Discard, if the presser may."""
-        await _press(interaction, "discard", self.draft_id)
 
 
 class SpeakerSelect(
@@ -437,10 +392,8 @@ class UnnamedModal(discord.ui.Modal, title="Unnamed speaker"):
 
 
 REVIEW_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    PublishButton,
+    DraftButton,
     PageButton,
-    ReplaceButton,
-    DiscardButton,
     SpeakerSelect,
 )
 
