@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from bot.briefs.models import Vocabulary
 from bot.ingest import article as ingest
-from bot.ingest.draft import slug
+from bot.ingest.draft import slug, unique_id
 from bot.review.drafting import GENERAL, Drafter, DraftText, dump, ingest_drafter
 from bot.store.records import Uncertain
 from bot.text import clip
@@ -111,16 +111,6 @@ def read_page(story: Story) -> ingest.Article:
     except ingest.ArticleError as exc:
         # Ingest names the page first ("<link>: …"); the feed's status names the story already.
         raise ArticleError(str(exc).removeprefix(f"{story.link}: ")) from exc
-
-
-def unique_id(base: str, taken: Collection[str]) -> str:
-    """The id, or id-2, id-3… when a brief already has it."""
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base[:76]}-{n}" in taken:
-        n += 1
-    return f"{base[:76]}-{n}"
 
 
 class EngineDrafter:

@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -388,3 +389,13 @@ def _vocabulary_path(out: Path) -> Path:
     """The vocabulary beside the drafts if there is one, else the project's briefs/topics.yaml."""
     beside = out / VOCABULARY_FILE
     return beside if beside.is_file() else DEFAULT_VOCABULARY
+
+
+def unique_id(base: str, taken: Collection[str]) -> str:
+    """The id, or id-2, id-3… when a brief or another article already took it."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base[:76]}-{n}" in taken:
+        n += 1
+    return f"{base[:76]}-{n}"

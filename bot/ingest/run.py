@@ -15,7 +15,14 @@ from bot.briefs.errors import BriefFileError
 from bot.briefs.loader import VOCABULARY_FILE, load_vocabulary
 from bot.briefs.models import Vocabulary
 from bot.ingest.article import HTML_SUFFIXES, STDIN, Article, ArticleError, read_article
-from bot.ingest.draft import DraftExists, Rendered, render_draft, save_draft, slug
+from bot.ingest.draft import (
+    DraftExists,
+    Rendered,
+    render_draft,
+    save_draft,
+    slug,
+    unique_id,
+)
 from bot.ingest.engine import analyse
 
 log = logging.getLogger(__name__)
@@ -127,7 +134,7 @@ def run_ingest(
             print(f"FAILED {done.error}", file=stderr)
             continue
         draft = done.draft
-        chosen = brief_id or _unique(draft.brief_id, taken)
+        chosen = brief_id or unique_id(draft.brief_id, taken)
         taken.add(chosen)
         if chosen != draft.brief_id:  # another article of this run has that headline
             draft = render_draft(done.article, analyse(done.article.text), chosen, topics)
@@ -151,13 +158,3 @@ def run_ingest(
     if failed:
         print(f"briefbot ingest: {failed} of {len(names)} article(s) failed", file=stderr)
     return 1 if failed else 0
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    """The id, or id-2, id-3… when another article of this run already took it."""
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base[:76]}-{n}" in taken:
-        n += 1
-    return f"{base[:76]}-{n}"
