@@ -210,7 +210,7 @@ class BriefBot(commands.Bot):
         if self.store is not None:
             live = self.library
             # Every process on the database shares Discord's global budget through it.
-            shared = SharedPacer(self.store, self.clock, DIGEST_REQUESTS_PER_SECOND)
+            shared = SharedPacer(self.store, DIGEST_REQUESTS_PER_SECOND)
             poster = DiscordPoster(self, shared=shared.wait)
             self.scheduler = DigestScheduler(
                 self.store,

@@ -1067,13 +1067,13 @@ class Store(FeedTables):
             )
             return cursor.rowcount
 
-    async def reserve_send(self, interval: float) -> float:
+    async def reserve_send(self, interval: float, now: float) -> float:
         """Reserve the next send turn shared by every process on this file; its Unix time.
 
-        One statement: the turn is the later of now and the shared next free time, and the
-        next free time moves one `interval` past it. The caller waits until its turn.
+        One statement: the turn is the later of `now` (real Unix time) and the shared next
+        free time, and the next free time moves one `interval` past it. The caller waits
+        until its turn.
         """
-        now = self._clock.now().timestamp()
         async with self._lock:
             row = await self._fetchone(
                 "UPDATE send_pacing SET next_at = max(next_at, ?) + ? WHERE id = 1 "

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import Zone
+from bot.digest.scheduler import SharedPacer
 from bot.store.records import ClaimOwner, SlotState
 from bot.store.sqlite import Store, _start_ticks, owner_alive, this_process
 from tests.digest.clock import FakeClock
@@ -237,10 +238,30 @@ async def test_the_send_budget_is_shared_by_every_store_on_the_file(
     b = await opened(db, clock)
     now = START.timestamp()
     interval = 1 / 50
-    turns = [await store.reserve_send(interval) for store in (a, b, a, b)]
+    turns = [await store.reserve_send(interval, now) for store in (a, b, a, b)]
     assert turns == pytest.approx([now + n * interval for n in range(4)])
     # Idle for a while: the next send goes at once, not at a turn in the past.
-    await clock.advance(dt.timedelta(seconds=5))
-    assert await b.reserve_send(interval) == pytest.approx(now + 5)
+    assert await b.reserve_send(interval, now + 5) == pytest.approx(now + 5)
     await a.close()
     await b.close()
+
+
+async def test_the_shared_pacer_counts_real_seconds_not_the_schedulers_clock(
+    db: Path, clock: FakeClock
+) -> None:
+    # The store's clock is frozen on 5 March (as in every digest test); real time moves on.
+    store = await opened(db, clock)
+    real = [1_800_000_000.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real[0] += seconds
+
+    pacer = SharedPacer(store, 50, now=lambda: real[0], sleep=sleep)
+    for _ in range(100):
+        await pacer.wait()
+        real[0] += 0.02  # each send takes one interval of real time
+    # Sends that keep pace never wait; the frozen clock once made the 100th wait 2 s.
+    assert slept == [] or max(slept) < 0.021
+    await store.close()

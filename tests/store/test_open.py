@@ -228,4 +228,4 @@ async def test_every_earlier_version_migrates_and_its_claim_is_resumed(
         assert await store.complete_slot(1, claim.local_date, 501, ("b2",), slot_time=at)
         last = await store.last_sent(1)
         assert last is not None and last.message_id == 501
-        assert await store.reserve_send(0.02) == pytest.approx(START.timestamp())
+        assert await store.reserve_send(0.02, START.timestamp()) == pytest.approx(START.timestamp())
