@@ -264,8 +264,10 @@ class Console:
         elif is_brief_command(word):
             try:
                 reply = brief_command(text, self.database, self.library)
-            except (OfflineError, StoreError, ParseError) as exc:
+            except (OfflineError, ParseError) as exc:
                 self.write(f"{exc}\n")
+            except StoreError as exc:
+                self.write(f"{exc} (/brief history reads the bot's database: BRIEFBOT_DATABASE)\n")
             else:
                 self.write(render(reply))
         else:

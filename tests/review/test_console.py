@@ -91,3 +91,21 @@ def test_ask_brief_history_suggests_close_briefs_too(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "No brief is called 'council-budgt'" in done.stdout
     assert "council-budget" in done.stdout.split("Did you mean", 1)[1]
+
+
+def test_the_console_without_a_database_says_which_setting_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "none.sqlite3"
+    result = briefbot(
+        "console",
+        "--briefs",
+        str(write_briefs(tmp_path / "b")),
+        cwd=tmp_path,
+        env={"BRIEFBOT_DATABASE": str(missing), "HOME": str(tmp_path)},
+        stdin="/brief history\n/briefs\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no database here (/brief history reads the bot's database: BRIEFBOT_DATABASE)" in (
+        result.stdout
+    )
+    assert "Briefs (1)" in result.stdout
+    assert not missing.exists()  # never created by a read
