@@ -46,7 +46,7 @@ from bot.text import fold
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "briefs.index.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # How long a sync waits for another process's write (the bot and `briefbot ask` share the file).
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
@@ -82,10 +82,22 @@ CREATE TABLE speakers(
     kind TEXT NOT NULL);
 -- speaker: the canonical name of whoever said or claimed it; unnamed: the source's
 -- description of a speaker it does not name (speaker is then NULL: never looked up by name).
+-- sort_date: the brief's. tags (computed, not stored): one full-text token per filter a
+-- search can carry, so a filtered search is one MATCH that ranks only the filtered rows:
+-- s<hex of the speaker>, y<year>, m<year><month>, d<year><month><day>, and t<topic id> for
+-- each topic (ids are [a-z0-9-]: q is written qq and - qx, so every id is one token).
 CREATE TABLE entries(
     rowid INTEGER PRIMARY KEY, num INTEGER NOT NULL, kind TEXT NOT NULL, ord INTEGER NOT NULL,
     body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL,
-    unnamed TEXT);
+    unnamed TEXT, sort_date TEXT NOT NULL,
+    tags TEXT GENERATED ALWAYS AS (
+        coalesce('s' || hex(speaker) || ' ', '')
+        || 'y' || substr(sort_date, 1, 4)
+        || ' m' || substr(sort_date, 1, 4) || substr(sort_date, 6, 2)
+        || ' d' || replace(sort_date, '-', '')
+        || CASE WHEN topics = '' THEN ''
+           ELSE ' t' || replace(replace(replace(topics, 'q', 'qq'), '-', 'qx'), ' ', ' t') END
+    ) VIRTUAL);
 CREATE INDEX entries_num ON entries(num);
 CREATE INDEX entries_speaker ON entries(speaker, kind) WHERE speaker IS NOT NULL;
 CREATE TABLE topic_entries(
@@ -104,7 +116,10 @@ CREATE TABLE brief_labels(rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, brief_
 CREATE INDEX brief_labels_label ON brief_labels(label, brief_id);
 CREATE INDEX brief_labels_num ON brief_labels(num);
 CREATE VIRTUAL TABLE search USING fts5(
-    body, content='entries', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+    body, tags, content='entries', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2');
+-- Only the body is ranked: the tags filter, they never score.
+INSERT INTO search(search, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
 CREATE VIRTUAL TABLE label_grams USING fts5(
     label, content='brief_labels', content_rowid='rowid', tokenize='trigram');
 """
@@ -112,9 +127,10 @@ CREATE VIRTUAL TABLE label_grams USING fts5(
 # rebuilds the full-text tables once at the end (several times quicker than row by row).
 _TRIGGERS = """
 CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
-    INSERT INTO search(rowid, body) VALUES (new.rowid, new.body); END;
+    INSERT INTO search(rowid, body, tags) VALUES (new.rowid, new.body, new.tags); END;
 CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
-    INSERT INTO search(search, rowid, body) VALUES ('delete', old.rowid, old.body); END;
+    INSERT INTO search(search, rowid, body, tags)
+    VALUES ('delete', old.rowid, old.body, old.tags); END;
 CREATE TRIGGER brief_labels_ai AFTER INSERT ON brief_labels BEGIN
     INSERT INTO label_grams(rowid, label) VALUES (new.rowid, new.label); END;
 CREATE TRIGGER brief_labels_ad AFTER DELETE ON brief_labels BEGIN
@@ -831,18 +847,32 @@ class BriefIndex:
             (t, "brief", sort_date, bid, None, num) for t in brief.topics
         ]
         insert = (
-            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed, "
+            "sort_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         brief_topics = _topics(brief.topics)
-        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None))
         conn.execute(
-            insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics, None)
+            insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None, sort_date)
+        )
+        conn.execute(
+            insert,
+            (num, "summary", 0, brief.summary, None, None, None, brief_topics, None, sort_date),
         )
         for i, point in enumerate(brief.key_points):
             entry = conn.execute(
                 insert,
-                (num, "point", i, point.text, None, None, None, _topics(point.topics), None),
+                (
+                    num,
+                    "point",
+                    i,
+                    point.text,
+                    None,
+                    None,
+                    None,
+                    _topics(point.topics),
+                    None,
+                    sort_date,
+                ),
             ).lastrowid
             topic_rows += [(t, "point", sort_date, bid, entry, num) for t in point.topics]
         quote_rows: list[int] = []
@@ -859,6 +889,7 @@ class BriefIndex:
                     quote.kind.value,
                     _topics(quote.topics),
                     None if quote.speaker_name is not None else quote.said_by,
+                    sort_date,
                 ),
             ).lastrowid
             assert entry is not None
@@ -878,6 +909,7 @@ class BriefIndex:
                     figures,
                     _topics(claim.topics),
                     None if claim.claimant_name is not None else claim.claimed_by,
+                    sort_date,
                 ),
             ).lastrowid
             topic_rows += [(t, "claim", sort_date, bid, entry, num) for t in claim.topics]
@@ -1190,66 +1222,134 @@ class Snapshot:
         """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
         searched as plain words. Past RANKED matches, only the most recently indexed RANKED
         are ranked (`Hits.ranked`)."""
+        filters = [f"tags : {_token(speaker_tag(speaker))}"] if speaker is not None else []
+        if topic is not None:
+            filters.append(f"tags : {_token(topic_tag(topic))}")
+        if since is not None or until is not None:
+            dates = self._date_tags(since or "", until or _TOP)
+            if dates == []:
+                return Hits()  # no brief is dated in the range
+            if dates is not None:
+                filters.append("tags : (" + " OR ".join(dates) + ")")
         try:
-            return self._search(match, speaker, topic, since, until, limit)
+            return self._search(match, filters, limit)
         except sqlite3.OperationalError as exc:
             log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
         words = plain_words(match)
-        return self._search(words, speaker, topic, since, until, limit) if words else Hits()
+        return self._search(words, filters, limit) if words else Hits()
 
-    def _search(
-        self,
-        match: str,
-        speaker: str | None,
-        topic: str | None,
-        since: str | None,
-        until: str | None,
-        limit: int,
-    ) -> Hits:
-        if "\0" in match:
-            raise sqlite3.OperationalError("NUL in query")
-        where = ["search MATCH ?"]
-        args: list[Any] = [match]
-        if speaker is not None:
-            where.append("e.speaker = ?")
-            args.append(speaker)
-        if topic is not None:
-            where.append("instr(' ' || e.topics || ' ', ?) > 0")
-            args.append(f" {topic} ")
-        if since is not None:
-            where.append("b.sort_date >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("b.sort_date <= ?")
-            args.append(until)
-        joins = " JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
+    def _search(self, match: str, filters: list[str], limit: int) -> Hits:
+        if "\0" in match or not _balanced(match):
+            # FTS5 reads a NUL as the end; an unbalanced bracket would escape the body filter.
+            raise sqlite3.OperationalError("not a query")
+        # The user's query looks at the body only (a tag is never matched by a word or prefix);
+        # the filters are tags, so FTS5 finds and ranks only the rows that pass them.
+        expression = " AND ".join([f"{{body}} : ({match})", *filters])
         # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
         # this costs little; ranking is then confined to the matches from there on.
         edge = self._one(
-            "SELECT search.rowid FROM search"
-            + (joins if len(where) > 1 else " ")
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
-            (*args, RANKED),
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (expression, RANKED),
         )
-        if edge is not None:
-            where.append("search.rowid > ?")
-            args.append(edge[0])
-        args.append(limit)
-        rows = self._all(
-            "SELECT e.kind, b.id, b.title, b.date, "
-            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
-            "FROM search"
-            + joins
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rank LIMIT ?",
-            args,
+        bounded = " AND rowid > ?" if edge is not None else ""
+        best = self._all(
+            f"SELECT rowid FROM search WHERE search MATCH ?{bounded} ORDER BY rank LIMIT ?",
+            (expression, *([edge[0]] if edge is not None else []), limit),
         )
-        hits = Hits(Hit(*row) for row in rows)
+        # Snippets only for the rows shown (one lookup each), not for every ranked match.
+        rows = {
+            row[0]: row[1:]
+            for rowid in best
+            for row in self._all(
+                "SELECT search.rowid, e.kind, b.id, b.title, b.date, "
+                "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
+                "FROM search JOIN entries e ON e.rowid = search.rowid "
+                "JOIN briefs b ON b.num = e.num WHERE search MATCH ? AND search.rowid = ?",
+                (expression, rowid[0]),
+            )
+        }
+        hits = Hits(Hit(*rows[r[0]]) for r in best if r[0] in rows)
         hits.ranked = RANKED if edge is not None else 0
         return hits
+
+    def _date_tags(self, since: str, until: str) -> list[str] | None:
+        """Date tags that select exactly the briefs dated `since`..`until` (ISO, inclusive):
+        None when every brief is in the range, [] when none is.
+
+        Whole years and months where no brief outside the range shares them, days at the
+        edges; stretches without briefs (the undated ones count as year 1) are skipped.
+        """
+        if since > until:
+            return []
+        low, high = self._one("SELECT min(sort_date), max(sort_date) FROM briefs")
+        if low is None:
+            return []
+        if since <= low and until >= high:
+            return None
+
+        def outside(first: str, last: str) -> bool:
+            """Whether a brief dated first..last (inclusive) lies outside the range."""
+            if first < since:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date >= ? AND sort_date < ? LIMIT 1",
+                    (first, since),
+                )
+                if row is not None:
+                    return True
+            if last > until:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date > ? AND sort_date <= ? LIMIT 1",
+                    (until, last),
+                )
+                if row is not None:
+                    return True
+            return False
+
+        tags: list[str] = []
+        at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date >= ?", (since,))[0]
+        while at is not None and at <= until:
+            year, month, _ = at.split("-")
+            if not outside(f"{year}-01-01", f"{year}-12-31"):
+                tags.append(f"y{year}")
+                last = f"{year}-12-31"
+            elif not outside(f"{year}-{month}-01", f"{year}-{month}-31"):
+                tags.append(f"m{year}{month}")
+                last = f"{year}-{month}-31"
+            else:
+                tags.append("d" + at.replace("-", ""))
+                last = at
+            at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date > ?", (last,))[0]
+        return tags
+
+
+def speaker_tag(name: str) -> str:
+    """The full-text tag of a speaker's canonical name (as entries.tags writes it)."""
+    return "s" + name.encode().hex()
+
+
+def topic_tag(topic_id: str) -> str:
+    """The full-text tag of a topic id (as entries.tags writes it)."""
+    return "t" + topic_id.replace("q", "qq").replace("-", "qx")
+
+
+def _token(text: str) -> str:
+    """A string as one FTS5 string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _balanced(query: str) -> bool:
+    """Whether every bracket outside a "string" closes, in order."""
+    depth, quoted = 0, False
+    for char in query:
+        if char == '"':
+            quoted = not quoted  # a doubled "" inside a string toggles twice: still inside
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quoted
 
 
 def plain_words(query: str) -> str:
