@@ -51,8 +51,9 @@ SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
-# A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
-# every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
+# A search ranks (BM25) at most this many matches; a broader one shows the most recently
+# indexed matches. BM25 counts every row of each word first: a word in half the entries cost
+# ~25 ms at 100k briefs, a phrase of two 200 ms (docs/benchmarks.md).
 RANKED = 2000
 _TOP = chr(0x10FFFF)
 _WORD = re.compile(r"\w+")
@@ -962,8 +963,8 @@ class Hit:
 
 
 class Hits(list[Hit]):
-    """Search hits, best first; `ranked`: when more matched than RANKED, how many (the most
-    recently indexed) were ranked; 0 when every match was."""
+    """Search hits, best first; `ranked`: RANKED when more than that many matched (the hits
+    are then the most recently indexed, not ranked); 0 when every match was ranked."""
 
     ranked: int = 0
 
@@ -1095,6 +1096,28 @@ class Snapshot:
             )
         ]
 
+    def brief_ids_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of the first `limit` labels starting with `prefix`, in
+        label order: one query, not one per label."""
+        return self._all(
+            "SELECT label, brief_id FROM brief_labels WHERE label >= ? AND label < ? "
+            "ORDER BY label, brief_id LIMIT ?",
+            (prefix, prefix + _TOP, limit),
+        )
+
+    def brief_ids_containing(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of up to `limit` labels containing `key` (three characters
+        or more), the most recently indexed first: FTS5 walks them in that order and stops, so
+        a key in every title (a common word) costs no more than a rare one."""
+        if len(key) < 3 or "\0" in key:
+            return []  # no label holds a NUL, and FTS5 reads one as the end of the query
+        return self._all(
+            "SELECT l.label, l.brief_id FROM label_grams g "
+            "JOIN brief_labels l ON l.rowid = g.rowid WHERE label_grams MATCH ? "
+            "ORDER BY g.rowid DESC LIMIT ?",
+            (_token(key), limit),
+        )
+
     def brief_labels_like(self, key: str, limit: int) -> list[str]:
         """Brief labels sharing the most three-letter pieces with `key` (a did-you-mean list)."""
         padded = f"  {key}  " if len(key) < 3 else key
@@ -1220,8 +1243,8 @@ class Snapshot:
         limit: int = 50,
     ) -> Hits:
         """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
-        searched as plain words. Past RANKED matches, only the most recently indexed RANKED
-        are ranked (`Hits.ranked`)."""
+        searched as plain words. Past RANKED matches, the most recently indexed are shown
+        unranked (`Hits.ranked`)."""
         filters = [f"tags : {_token(speaker_tag(speaker))}"] if speaker is not None else []
         if topic is not None:
             filters.append(f"tags : {_token(topic_tag(topic))}")
@@ -1245,17 +1268,23 @@ class Snapshot:
         # The user's query looks at the body only (a tag is never matched by a word or prefix);
         # the filters are tags, so FTS5 finds and ranks only the rows that pass them.
         expression = " AND ".join([f"{{body}} : ({match})", *filters])
-        # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
-        # this costs little; ranking is then confined to the matches from there on.
-        edge = self._one(
-            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (expression, RANKED),
+        # The newest RANKED + 1 matches: FTS5 walks rowids in order without scoring, so this
+        # costs little whatever the corpus holds.
+        newest = self._all(
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expression, RANKED + 1),
         )
-        bounded = " AND rowid > ?" if edge is not None else ""
-        best = self._all(
-            f"SELECT rowid FROM search WHERE search MATCH ?{bounded} ORDER BY rank LIMIT ?",
-            (expression, *([edge[0]] if edge is not None else []), limit),
-        )
+        broad = len(newest) > RANKED
+        if broad:
+            # BM25 would first count every row holding each of the query's words and tags
+            # (a word in half the entries: ~25 ms at 100,000 briefs), so a query this broad
+            # is answered newest first, and the reply says so.
+            best = newest[: min(limit, RANKED)]
+        else:
+            best = self._all(
+                "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?",
+                (expression, limit),
+            )
         if not best:
             return Hits()
         # Snippets only for the rows shown, in one more walk over the matches between them
@@ -1275,7 +1304,7 @@ class Snapshot:
             )
         }
         hits = Hits(Hit(*rows[r[0]]) for r in best if r[0] in rows)
-        hits.ranked = RANKED if edge is not None else 0
+        hits.ranked = RANKED if broad else 0
         return hits
 
     def _date_tags(self, since: str, until: str) -> list[str] | None:
