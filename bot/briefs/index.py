@@ -56,6 +56,8 @@ BULK_FILES = 2000
 # ~25 ms at 100k briefs, a phrase of two 200 ms (docs/benchmarks.md).
 RANKED = 2000
 _TOP = chr(0x10FFFF)
+# How much of a brief label key its substring lookup matches with trigrams (the rest is checked).
+_GRAMS_LOOKED_UP = 16
 _WORD = re.compile(r"\w+")
 # The three-letter pieces a did-you-mean looks up: letters, digits, spaces, common punctuation.
 _GRAM = re.compile(r"[\w ,.:'()&/+-]{3}")
@@ -1111,12 +1113,16 @@ class Snapshot:
         a key in every title (a common word) costs no more than a rare one."""
         if len(key) < 3 or "\0" in key:
             return []  # no label holds a NUL, and FTS5 reads one as the end of the query
-        return self._all(
+        # Every three letters of the key are one more list to walk (a whole title: ~30 ms at
+        # 100k briefs): a long key is looked up by its start, and checked whole here.
+        short = key[:_GRAMS_LOOKED_UP]
+        rows = self._all(
             "SELECT l.label, l.brief_id FROM label_grams g "
             "JOIN brief_labels l ON l.rowid = g.rowid WHERE label_grams MATCH ? "
             "ORDER BY g.rowid DESC LIMIT ?",
-            (_token(key), limit),
+            (_token(short), limit if short == key else 4 * limit),
         )
+        return [row for row in rows if key in row[0]][:limit]
 
     def brief_labels_like(self, key: str, limit: int) -> list[str]:
         """Brief labels sharing the most three-letter pieces with `key` (a did-you-mean list)."""
