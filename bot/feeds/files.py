@@ -12,9 +12,9 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
+from bot.briefs.links import canonical_url
 from bot.clock import SystemClock
 from bot.feeds.draft import ArticleError, FeedDraft, StoryDrafter, draft_file
-from bot.feeds.parse import canonical_url
 from bot.feeds.poller import FeedPoller, PollReport
 from bot.ingest.fetch import Fetcher
 from bot.store.feeds import Feed

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 
-from bot.feeds.parse import canonical_url
+from bot.briefs.links import canonical_url
 from bot.reply import Item, Reply, Section, Status
 from bot.store.feeds import Feed
 from bot.store.sqlite import Store
