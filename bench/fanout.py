@@ -16,6 +16,11 @@ brief), so per-channel database work does not grow with the library; `--briefs 1
 few hundred channels) checks that. `--returning NEW` gives channels a history (all but the NEW
 newest briefs already sent, a row each, as a channel from before the cutoff has) for a
 steady-state daily digest.
+
+RSS is this process's (the bot with the fake Discord in it): when the pass starts, its peak
+sampled every 20 ms during the pass, and `ru_maxrss` (which includes building the brief index
+when `--index` names no current one). The digests read the index (issue 13): at 100,000 briefs
+a pass decodes only the briefs the digests show.
 """
 
 from __future__ import annotations
