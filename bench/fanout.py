@@ -155,7 +155,8 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                 if args.returning:
                     # Every channel already had every brief but the newest few: a daily digest,
                     # not the first one (see --help).
-                    old = [b.id for b in live.current().briefs[args.returning :]]
+                    # Ids from the index's heads: the bench must not decode every brief itself.
+                    old = [head.id for head, _, _ in live.current().heads(args.returning)]
                     for channel in channels:
                         await store.mark_sent(channel, old)
                 subscribe_s = time.perf_counter() - started
