@@ -14,6 +14,7 @@ SQL statement about briefs lives here (tests/test_architecture.py).
 
 from __future__ import annotations
 
+import array
 import contextlib
 import datetime as dt
 import functools
@@ -153,6 +154,13 @@ class _Changes:
     speakers: set[str] = field(default_factory=set)
 
 
+# What a sync looks at: the scanned stamps, the names to look at, the names gone, their files
+# rows, and the fingerprint of a full check (None for a watcher's names).
+_Found = tuple[
+    dict[str, tuple[int, int]], list[str], list[str], dict[str, tuple[Any, ...]], str | None
+]
+
+
 @functools.cache
 def _code_version() -> str:
     """What the stored rows depend on besides the files: the models, loader and this module."""
@@ -237,6 +245,67 @@ def _count_uses(conn: sqlite3.Connection, topics: list[str], sign: int) -> None:
 
 def _topics(ids: Iterable[str]) -> str:
     return " ".join(ids)
+
+
+def _is_brief_name(name: str) -> bool:
+    return not name.startswith(".") and name != VOCABULARY_FILE and name.endswith((".yaml", ".yml"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """The files of one folder with their sizes and mtimes, in the order the folder lists them."""
+
+    names: list[str]
+    sizes: list[int]
+    mtimes: list[int]
+
+    def stamps(self) -> dict[str, tuple[int, int]]:
+        """Each name's (size, mtime_ns)."""
+        return dict(zip(self.names, zip(self.sizes, self.mtimes, strict=True), strict=True))
+
+    def fingerprint(self) -> bytes:
+        """A digest of every (name, size, mtime_ns): any edit, addition or removal changes it."""
+        digest = hashlib.sha256("\0".join(self.names).encode("utf-8", "surrogateescape") + b"\1")
+        digest.update(array.array("q", self.sizes).tobytes())
+        digest.update(array.array("q", self.mtimes).tobytes())
+        return digest.digest()
+
+
+def _list_folder(folder: str, *, briefs: bool) -> _Listing:
+    """One folder's files with (size, mtime_ns); `briefs`: brief files only, a dangling link
+    kept (the load reports it). Raises OSError when the folder cannot be listed."""
+    # Measured hot path (`briefbot ask` stats every file, docs/benchmarks.md): one listdir,
+    # then stats relative to the open folder, no Path or DirEntry objects (a third quicker).
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        names = os.listdir(fd)  # noqa: PTH208 - a folder descriptor, see above
+        if briefs:
+            names = [name for name in names if _is_brief_name(name)]
+        try:
+            stats = list(map(functools.partial(os.stat, dir_fd=fd), names))
+        except OSError:  # a file gone since the listing, a dangling link: one at a time
+            names, stats = _stat_each(fd, names, briefs=briefs)
+    finally:
+        os.close(fd)
+    return _Listing(names, [st.st_size for st in stats], [st.st_mtime_ns for st in stats])
+
+
+def _stat_each(fd: int, names: list[str], *, briefs: bool) -> tuple[list[str], list[Any]]:
+    kept, stats = [], []
+    for name in names:
+        try:
+            st = os.stat(name, dir_fd=fd)
+        except OSError:
+            if not briefs:
+                continue
+            try:
+                # A dangling link or a loop: listed, so the load reports it, located.
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except OSError:
+                continue
+        kept.append(name)
+        stats.append(st)
+    return kept, stats
 
 
 class BriefIndex:
@@ -443,35 +512,13 @@ class BriefIndex:
                 return None
         return (st.st_size, st.st_mtime_ns)
 
-    def _scan(self) -> dict[str, tuple[int, int]]:
-        """Every brief file with its (size, mtime_ns): the same files as `brief_files`."""
-        # One scandir and plain strings: this runs over every file at each start and reload
-        # (at 100k files, building Path objects alone took longer than all the stats).
-        found = {}
+    def _scan(self) -> _Listing:
+        """Every brief file with its size and mtime: the same files as `brief_files`."""
         try:
-            listing = os.scandir(self.root)
+            return _list_folder(str(self.root), briefs=True)
         except OSError as exc:
             BriefsFolder(self.root).brief_paths()  # raises FileRefused, worded as the loader's
             raise FileRefused(self.root, f"cannot list the briefs folder: {exc}") from exc
-        with listing as entries:
-            for entry in entries:
-                name = entry.name
-                if (
-                    name.startswith(".")
-                    or name == VOCABULARY_FILE
-                    or not name.endswith((".yaml", ".yml"))
-                ):
-                    continue
-                try:
-                    st = entry.stat()
-                except OSError:
-                    try:
-                        # A dangling link or a loop: listed, so the load reports it, located.
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                found[name] = (st.st_size, st.st_mtime_ns)
-        return found
 
     def _sync(
         self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None = None
@@ -499,29 +546,14 @@ class BriefIndex:
         vocabulary, vocabulary_changed = self._vocabulary(conn, meta)
         if vocabulary is None:
             return SyncReport()
-        select = (
-            "SELECT path, size, mtime_ns, hash, source, source_stamp, brief_id, errors FROM files"
-        )
-        if names is not None and not vocabulary_changed and "briefs" in meta:
-            # Only the files a watcher saw change: the cost of an edit, not of the corpus.
-            scanned = {n: s for n in names if (s := self._stat(n)) is not None}
-            self._sources = None
-            marks = ",".join("?" * len(names))
-            rows = conn.execute(f"{select} WHERE path IN ({marks})", tuple(names))
-        else:
-            try:
-                scanned = self._scan()
-            except FileRefused as exc:
-                # An unlistable folder: say so, and keep serving what the index has.
-                self.folder_errors = (*self.folder_errors, LoadError(self.root, exc.reason))
-                return SyncReport()
-            # Stamps of the sources folder, taken once: most briefs ground their quotes there.
-            self._sources = self._scan_sources()
-            rows = conn.execute(select)
-        known = {row[0]: row[1:] for row in rows}
+        found = self._find(conn, meta, names, vocabulary_changed)
+        if found is None:
+            return SyncReport()
+        scanned, look, gone, known, fingerprint = found
         todo: list[str] = []
         hashes: dict[str, str] = {}
-        for name, (size, mtime) in scanned.items():
+        for name in look:
+            size, mtime = scanned[name]
             row = known.get(name)
             if vocabulary_changed or row is None:
                 todo.append(name)
@@ -537,7 +569,6 @@ class BriefIndex:
                 )
                 continue
             todo.append(name)
-        gone = [name for name in known if name not in scanned]
         changes = _Changes()
         first_build = "briefs" not in meta
         todo = self._renames(conn, known, gone, todo, hashes, scanned, vocabulary_changed)
@@ -554,6 +585,18 @@ class BriefIndex:
         self._refresh_speakers(conn, changes.speakers)
         count = conn.execute("SELECT count(*) FROM briefs").fetchone()[0]
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('briefs', ?)", (str(count),))
+        if fingerprint is not None:
+            # The files as this check found them, and whether any brief grounds its quotes
+            # outside sources/ (such a source is not in the fingerprint).
+            elsewhere = conn.execute(
+                "SELECT count(*) FROM files WHERE source IS NOT NULL AND NOT "
+                "(source GLOB ? AND source NOT GLOB ?)",
+                (f"{SOURCES_DIR}/*", f"{SOURCES_DIR}/*/*"),
+            ).fetchone()[0]
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("scan", fingerprint), ("sources_elsewhere", str(elsewhere))],
+            )
         added = changes.added - changes.removed
         return SyncReport(
             added=tuple(sorted(added)),
@@ -561,6 +604,59 @@ class BriefIndex:
             updated=tuple(sorted(changes.updated | (changes.added & changes.removed))),
             parsed=parsed,
         )
+
+    def _find(
+        self,
+        conn: sqlite3.Connection,
+        meta: dict[str, str],
+        names: Collection[str] | None,
+        vocabulary_changed: bool,
+    ) -> _Found | None:
+        """The files to look at (stamps differ), the indexed files gone, their rows, and the
+        fingerprint of a full check; None when there is nothing to do."""
+        if names is not None and not vocabulary_changed and "briefs" in meta:
+            # Only the files a watcher saw change: the cost of an edit, not of the corpus.
+            scanned = {n: s for n in names if (s := self._stat(n)) is not None}
+            self._sources = None
+            # The last full check's fingerprint no longer describes the files.
+            conn.execute("DELETE FROM meta WHERE key = 'scan'")
+            known = self._rows(conn, list(names))
+            look = list(scanned)
+            gone = [name for name in known if name not in scanned]
+            fingerprint = None
+        else:
+            try:
+                listing = self._scan()
+            except FileRefused as exc:
+                # An unlistable folder: say so, and keep serving what the index has.
+                self.folder_errors = (*self.folder_errors, LoadError(self.root, exc.reason))
+                return None
+            # Stamps of the sources folder, taken once: most briefs ground their quotes there.
+            sources = self._scan_sources()
+            fingerprint = self._fingerprint(listing, sources)
+            if (
+                not vocabulary_changed
+                and "briefs" in meta
+                and meta.get("scan") == fingerprint
+                and meta.get("sources_elsewhere") == "0"
+            ):
+                # Every name, size and mtime as the last full check left them (an in-place
+                # edit changes an mtime): nothing to compare file by file.
+                return None
+            self._sources = (
+                None
+                if sources is None
+                else {
+                    name: f"{size}:{mtime}"
+                    for name, size, mtime in zip(
+                        sources.names, sources.sizes, sources.mtimes, strict=True
+                    )
+                }
+            )
+            scanned = listing.stamps()
+            look, gone = self._look(conn, scanned, vocabulary_changed)
+            known = self._rows(conn, [*look, *gone])
+        return scanned, look, gone, known, fingerprint
 
     def _vocabulary(
         self, conn: sqlite3.Connection, meta: dict[str, str]
@@ -600,20 +696,58 @@ class BriefIndex:
         mtime, size = fast.stat_pair(os.path.join(str(self.root), source))  # noqa: PTH118
         return f"{size}:{mtime}"
 
-    def _scan_sources(self) -> dict[str, str] | None:
+    def _scan_sources(self) -> _Listing | None:
         """Every file in the sources folder with its stamp, in one pass (None if unreadable)."""
-        found = {}
         try:
-            with os.scandir(self.root / SOURCES_DIR) as entries:
-                for entry in entries:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    found[entry.name] = f"{st.st_size}:{st.st_mtime_ns}"
+            return _list_folder(os.path.join(str(self.root), SOURCES_DIR), briefs=False)  # noqa: PTH118
         except OSError:
             return None
-        return found
+
+    def _fingerprint(self, listing: _Listing, sources: _Listing | None) -> str:
+        """A digest of the brief files and source texts as listed, with the code's version."""
+        digest = hashlib.sha256(listing.fingerprint())
+        digest.update(sources.fingerprint() if sources is not None else b"no sources")
+        return digest.hexdigest()
+
+    def _look(
+        self,
+        conn: sqlite3.Connection,
+        scanned: dict[str, tuple[int, int]],
+        vocabulary_changed: bool,
+    ) -> tuple[list[str], list[str]]:
+        """The scanned files whose stamps (or source's) differ from the index, and the indexed
+        files no longer there; read compactly (every row of a 100k-file index)."""
+        look, gone = [], []
+        rows = conn.execute("SELECT path, size, mtime_ns, source, source_stamp FROM files")
+        seen = set()
+        for name, size, mtime, source, source_stamp in rows:
+            stamp = scanned.get(name)
+            if stamp is None:
+                gone.append(name)
+                continue
+            seen.add(name)
+            if (
+                vocabulary_changed
+                or stamp != (size, mtime)
+                or not self._source_same(source, source_stamp)
+            ):
+                look.append(name)
+        look += [name for name in scanned if name not in seen]
+        return look, gone
+
+    def _rows(self, conn: sqlite3.Connection, names: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The files rows of these names (hash, source, brief id, errors)."""
+        known: dict[str, tuple[Any, ...]] = {}
+        for i in range(0, len(names), 500):
+            chunk = names[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                "SELECT path, size, mtime_ns, hash, source, source_stamp, brief_id, errors "
+                f"FROM files WHERE path IN ({marks})",
+                chunk,
+            ):
+                known[row[0]] = row[1:]
+        return known
 
     def _hash(self, name: str) -> str:
         # The one safe reader: a FIFO, device or link out of the folder is never opened here

@@ -345,3 +345,52 @@ async def test_a_reload_after_a_watched_edit_looks_only_at_that_file(
     assert (await live.reload()).updated == ()
     assert sorted(looked[1:]) == ["moved.yaml", "other.yaml"]
     assert live.current().get("other-story") is not None
+
+
+def in_place(path: Path, old: str, new: str) -> None:
+    """Edit a file in place to the same size, its mtime a second on (the folder's unchanged)."""
+    text = path.read_text("utf-8")
+    assert len(old) == len(new) and old in text
+    touch_later(path, text.replace(old, new))
+
+
+def test_an_unchanged_folder_is_checked_without_reading_every_row(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    BriefIndex(root, path).sync()
+    BriefIndex(root, path).sync()  # the first full check after the build records the files
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_an_in_place_edit_of_the_same_size_is_found_by_a_full_check(
+    root: Path, path: Path, restart: bool
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    assert index.sync().parsed == 0
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    if restart:
+        index = BriefIndex(root, path)
+    assert index.sync().updated == ("other-story",)
+    assert open_library(index).get("other-story").title == "Harbour trams restarts"  # type: ignore[union-attr]
+    # And an in-place edit of a source text: its brief is grounded again.
+    in_place(root / "sources" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
+
+
+def test_a_source_outside_the_sources_folder_is_still_checked(root: Path, path: Path) -> None:
+    (root / "texts").mkdir()
+    (root / "sources" / "council.txt").rename(root / "texts" / "council.txt")
+    brief = (root / "council.yaml").read_text("utf-8")
+    (root / "council.yaml").write_text(brief.replace("sources/council", "texts/council"), "utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    index.sync()
+    in_place(root / "texts" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
