@@ -26,10 +26,11 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.briefs import fast
 from bot.briefs.errors import MAX_FILE_BYTES, BriefFileError, LoadError
@@ -52,6 +53,8 @@ SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
+# The page cache of a first build (KiB): the default 2 MB spilled pages to the log constantly.
+BUILD_CACHE_KB = 256 * 1024
 # A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
 # every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
 RANKED = 2000
@@ -308,6 +311,272 @@ def _stat_each(fd: int, names: list[str], *, briefs: bool) -> tuple[list[str], l
     return kept, stats
 
 
+# The secondary indexes, (name, statement): a first build creates them once, at the end.
+_DEFERRED_INDEXES = tuple(
+    (m[2], m[1]) for m in re.finditer(r"^(CREATE INDEX (\w+) [^;]*;)", _SCHEMA, re.MULTILINE)
+)
+
+
+class _Rows(NamedTuple):
+    """One valid brief as rows, built where it was validated (a worker, or here); entry
+    numbers are positions in `entries`, made rowids when written."""
+
+    brief: tuple[str, str, str, str, str, int, bytes]  # id, title, sort date, date, summary,
+    # quote count, JSON
+    people: list[tuple[str, str, str | None, str]]  # name, aliases, role, kind
+    labels: list[str]
+    entries: list[tuple[str, int, str, str | None, str | None, str | None, str, str | None]]
+    topics: list[tuple[str, str, int | None]]  # topic, kind, entry (None: the brief)
+    mentions: list[tuple[str, int]]  # name, entry
+    source: str | None
+
+
+# One file as a worker hands it back: its name, the hash of its content (taken before it was
+# read), whether it changed while read, and its rows or its errors (as stored, JSON).
+_Outcome = tuple[str, str, bool, _Rows | str]
+
+
+def _file_hash(folder: BriefsFolder | None, path: str) -> str:
+    """The content hash of a brief file; "" for one the safe reader refuses (a FIFO, a device,
+    a link out of the folder: never opened here, and reported by the load, located)."""
+    if folder is None:
+        return ""
+    try:
+        return hashlib.sha256(folder.read(path, MAX_FILE_BYTES)).hexdigest()
+    except FileRefused:
+        return ""
+
+
+def _prepare(name: str, *, root: Path, run: _Run) -> _Outcome:
+    """Hash, load and validate one file, and turn a valid brief into its rows (in a worker)."""
+    path = root / name
+    # Hashed first: if the file changes while read, the stored hash is the older content's,
+    # so the next sync sees the difference and reads it again.
+    digest = _file_hash(run.folder, str(path))
+    stamp, result = _load_file(path, run)
+    if isinstance(result, list):
+        errors = json.dumps([[e.message, e.field, e.line, e.column] for e in result])
+        return name, digest, False, errors
+    return name, digest, not stamp, _brief_rows(result)
+
+
+def _brief_rows(brief: Brief) -> _Rows:
+    """The rows the commands read for one brief (entries: title, summary, points, quotes,
+    claims; per-topic rows; quotes that name a person of the brief)."""
+    brief_topics = _topics(brief.topics)
+    entries: list[tuple[str, int, str, str | None, str | None, str | None, str, str | None]] = [
+        ("title", 0, brief.title, None, None, None, brief_topics, None),
+        ("summary", 0, brief.summary, None, None, None, brief_topics, None),
+    ]
+    topics: list[tuple[str, str, int | None]] = [(t, "brief", None) for t in brief.topics]
+    for i, point in enumerate(brief.key_points):
+        topics += [(t, "point", len(entries)) for t in point.topics]
+        entries.append(("point", i, point.text, None, None, None, _topics(point.topics), None))
+    quote_entries = []
+    for i, quote in enumerate(brief.quotes):
+        quote_entries.append(len(entries))
+        topics += [(t, "quote", len(entries)) for t in quote.topics]
+        named = quote.speaker_name
+        entries.append(
+            (
+                "quote",
+                i,
+                quote.text,
+                named,
+                quote.context,
+                quote.kind.value,
+                _topics(quote.topics),
+                None if named is not None else quote.said_by,
+            )
+        )
+    for i, claim in enumerate(brief.claims):
+        topics += [(t, "claim", len(entries)) for t in claim.topics]
+        named = claim.claimant_name
+        figures = json.dumps([[f.value, f.description] for f in claim.figures])
+        entries.append(
+            (
+                "claim",
+                i,
+                claim.text,
+                named,
+                claim.context,
+                figures,
+                _topics(claim.topics),
+                None if named is not None else claim.claimed_by,
+            )
+        )
+    people = [(p.name, json.dumps(p.aliases), p.role, "person") for p in brief.people]
+    people += [(o.name, json.dumps(o.aliases), o.role, "organisation") for o in brief.organisations]
+    return _Rows(
+        brief=(
+            brief.id,
+            brief.title,
+            _sort_date(brief.date),
+            brief.date.model_dump_json(),
+            brief.summary,
+            len(brief.quotes),
+            brief.__pydantic_serializer__.to_json(brief),
+        ),
+        people=people,
+        labels=sorted({fold(brief.id), fold(brief.title)}),
+        entries=entries,
+        topics=topics,
+        mentions=[(name, quote_entries[i]) for i, name in _mentions(brief)],
+        source=brief.source.text,
+    )
+
+
+def _delete_brief(conn: sqlite3.Connection, brief_id: str, path: str, changes: _Changes) -> bool:
+    """Remove a brief's rows (if this file holds it); whether it did."""
+    row = conn.execute(
+        "SELECT num FROM briefs WHERE id = ? AND path = ?", (brief_id, path)
+    ).fetchone()
+    if row is None:
+        return False
+    num = row[0]
+    changes.speakers.update(
+        r[0] for r in conn.execute("SELECT name FROM people WHERE num = ?", (num,))
+    )
+    used = conn.execute(
+        "SELECT topic FROM topic_entries WHERE num = ? AND kind IN ('brief', 'point')", (num,)
+    ).fetchall()
+    _count_uses(conn, [r[0] for r in used], -1)
+    for table in _BRIEF_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE num = ?", (num,))
+    conn.execute("DELETE FROM briefs WHERE num = ?", (num,))
+    return True
+
+
+class _Writer:
+    """Writes prepared files into the index, many briefs per statement.
+
+    Brief numbers and entry rowids are given here (one past the highest), so the rows that
+    point at entries are written in the same batch as the entries.
+    """
+
+    BATCH = 500
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        root: Path,
+        known: dict[str, tuple[Any, ...]],
+        scanned: dict[str, tuple[int, int]],
+        changes: _Changes,
+        first_build: bool,
+    ) -> None:
+        self.conn, self.root, self.known, self.scanned = conn, root, known, scanned
+        self.changes, self.first_build = changes, first_build
+        self.now = _now()
+        self.num = conn.execute("SELECT coalesce(max(num), 0) FROM briefs").fetchone()[0]
+        self.entry = conn.execute("SELECT coalesce(max(rowid), 0) FROM entries").fetchone()[0]
+        # The brief ids written by this sync, and their files (not yet in the table).
+        self.claimed: dict[str, str] = {}
+        self.tables: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _WRITES}
+        self.uses: dict[str, int] = {}
+        self.pending = 0
+
+    def add(self, outcome: _Outcome, source_stamp: Callable[[str], str]) -> None:
+        """Write one file's outcome (in the next batch)."""
+        name, digest, moved, result = outcome
+        size, mtime = self.scanned[name]
+        if moved:
+            mtime = -1  # changed while read: looked at again by the next sync
+        old = self.known.get(name)
+        old_id = old[5] if old is not None else None
+        files = self.tables["files"]
+        if isinstance(result, str):
+            if old_id is not None:
+                log.warning("keeping the last good version of %s live", self.root / name)
+            source, stamp = (old[3], old[4]) if old is not None else (None, None)
+            files.append((name, size, mtime, digest, source, stamp, old_id, result))
+            return
+        brief_id = result.brief[0]
+        holder = self.claimed.get(brief_id)
+        if holder is None and not self.first_build:
+            row = self.conn.execute("SELECT path FROM briefs WHERE id = ?", (brief_id,))
+            holder = next((r[0] for r in row), None)
+        if holder is not None and holder != name:
+            message = f"duplicate id {brief_id!r}: already used by {self.root / holder}"
+            errors = json.dumps([[message, "id", None, None]])
+            files.append((name, size, mtime, digest, None, None, old_id, errors))
+            return
+        if old_id is not None:
+            _delete_brief(self.conn, old_id, name, self.changes)
+            (self.changes.updated if old_id == brief_id else self.changes.removed).add(old_id)
+        if old_id != brief_id:
+            self.changes.added.add(brief_id)
+        self.claimed[brief_id] = name
+        seen_at = self.now
+        if self.first_build:
+            # A first build meets a whole archive: each brief was first seen when its file
+            # was written, not now (else every old brief would look new to a digest).
+            seen_at = min(self.now, dt.datetime.fromtimestamp(mtime / 1e9, dt.UTC).isoformat())
+        self.tables["seen"].append((brief_id, seen_at))
+        self._rows(name, result)
+        source = result.source
+        stamp = source_stamp(source) if source else None
+        files.append((name, size, mtime, digest, source, stamp, brief_id, None))
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self.flush()
+
+    def _rows(self, name: str, rows: _Rows) -> None:
+        self.num += 1
+        num, base = self.num, self.entry + 1
+        brief_id, title, sort_date, date, summary, quotes, body = rows.brief
+        self.entry += len(rows.entries)
+        tables = self.tables
+        tables["briefs"].append(
+            (num, brief_id, name, title, sort_date, date, summary, quotes, body)
+        )
+        tables["people"] += [(num, *person) for person in rows.people]
+        self.changes.speakers.update(person[0] for person in rows.people)
+        tables["brief_labels"] += [(label, brief_id, num) for label in rows.labels]
+        tables["entries"] += [(base + i, num, *entry) for i, entry in enumerate(rows.entries)]
+        tables["topic_entries"] += [
+            (topic, kind, sort_date, brief_id, None if at is None else base + at, num)
+            for topic, kind, at in rows.topics
+        ]
+        for topic, kind, _ in rows.topics:
+            if kind in ("brief", "point"):
+                self.uses[topic] = self.uses.get(topic, 0) + 1
+        tables["mentions"] += [
+            (person, sort_date, brief_id, base + at, num) for person, at in rows.mentions
+        ]
+
+    def flush(self) -> None:
+        """Write what is pending."""
+        for table, sql in _WRITES.items():
+            rows = self.tables[table]
+            if rows:
+                self.conn.executemany(sql, rows)
+                rows.clear()
+        if self.uses:
+            self.conn.executemany(
+                "INSERT INTO topic_usage VALUES (?, ?) "
+                "ON CONFLICT(topic) DO UPDATE SET uses = uses + excluded.uses",
+                self.uses.items(),
+            )
+            self.uses.clear()
+        self.pending = 0
+
+
+# Where the writer's rows go, in this order (files last: a file row names its brief).
+_WRITES = {
+    "briefs": "INSERT INTO briefs(num, id, path, title, sort_date, date, summary, quote_count, "
+    "json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "people": "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
+    "brief_labels": "INSERT INTO brief_labels(label, brief_id, num) VALUES (?, ?, ?)",
+    "entries": "INSERT INTO entries(rowid, num, kind, ord, body, speaker, context, extra, "
+    "topics, unnamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "topic_entries": "INSERT INTO topic_entries VALUES (?, ?, ?, ?, ?, ?)",
+    "mentions": "INSERT INTO mentions VALUES (?, ?, ?, ?, ?)",
+    "seen": "INSERT OR IGNORE INTO seen VALUES (?, ?)",
+    "files": "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+}
+
+
 class BriefIndex:
     """One index file for one briefs folder: opened, checked, rebuilt, and kept in step."""
 
@@ -366,7 +635,10 @@ class BriefIndex:
         return conn
 
     def _create(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode = WAL")
+        # A new file stays in rollback-journal mode until its first build is committed: pages
+        # added to a database are not journalled, so the build is written once (through the
+        # write-ahead log it was written twice: 1.8 GB at 100k briefs). Opening an index
+        # switches it to WAL (`_check`), and so does the end of the first build.
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
@@ -477,7 +749,11 @@ class BriefIndex:
             if self._ino is not None and self._moved_away():
                 log.warning("brief index %s was removed while running: rebuilding it", self.path)
                 rebuilt = True
-            conn = self._open_checked()
+            try:
+                conn = self._open_checked()
+            except sqlite3.OperationalError as exc:
+                # Held by another process for longer than we wait (its first build, say).
+                raise IndexBusy(str(exc)) from exc
             try:
                 report = self._sync(conn, parallel, None if rebuilt else names)
             except sqlite3.DatabaseError as exc:
@@ -526,6 +802,13 @@ class BriefIndex:
         if not self.root.is_dir():
             self.folder_errors = (LoadError(self.root, "briefs directory does not exist"),)
             return SyncReport()
+        building = conn.execute("SELECT 1 FROM meta WHERE key = 'briefs'").fetchone() is None
+        if building:
+            # A first build writes the whole index in one transaction: a cache that holds
+            # its working set, and no syncing to disk while it runs (a crash meanwhile
+            # leaves no finished build: the journal rolls it back, and it starts again).
+            conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KB}")
+            conn.execute("PRAGMA synchronous = OFF")
         # Take the write lock first: a second process waits here, then finds little to do.
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -535,6 +818,23 @@ class BriefIndex:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            if building:
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA cache_size = -2000")
+        if building:
+            # The build on disk before it is served to anyone, then readers beside writers.
+            started = time.perf_counter()
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:  # a reader in the way: the next open does it
+                log.debug("brief index: WAL mode left to the next open (%s)", exc)
+            log.debug("brief index: synced to disk in %.1f s", time.perf_counter() - started)
         if report.parsed > 1000:
             conn.execute("PRAGMA optimize")
         return report
@@ -811,216 +1111,48 @@ class BriefIndex:
         if not todo:
             return 0
         bulk = len(todo) >= BULK_FILES
+        # A bulk load builds full text once at the end; a first build also builds the other
+        # indexes once at the end (sorting once beats keeping a B-tree in order row by row).
+        deferred = _DEFERRED_INDEXES if bulk and first_build else ()
         if bulk:
             for trigger in ("entries_ai", "entries_ad", "brief_labels_ai", "brief_labels_ad"):
                 conn.execute(f"DROP TRIGGER {trigger}")
+            for name, _ in deferred:
+                conn.execute(f"DROP INDEX {name}")
         try:
-            self._parse_files(
-                conn, todo, vocabulary, known, scanned, hashes, changes, parallel, first_build
-            )
+            run = _Run.of(self.root, vocabulary, fast.stat_pair(str(self.root / VOCABULARY_FILE)))
+            task = functools.partial(_prepare, root=self.root, run=run)
+            names = sorted(todo, key=os.path.normcase)
+            writer = _Writer(conn, self.root, known, scanned, changes, first_build)
+            started = time.perf_counter()
+            for outcome in fast.map_in_workers(names, task, parallel=parallel):
+                writer.add(outcome, self._source_stamp)
+            writer.flush()
+            parsed = time.perf_counter()
         finally:
             if bulk:
+                for _, statement in deferred:
+                    conn.execute(statement)
                 for statement in _statements(_TRIGGERS):
                     conn.execute(statement)
         if bulk:
+            indexed = time.perf_counter()
             conn.execute("INSERT INTO search(search) VALUES ('rebuild')")
             conn.execute("INSERT INTO label_grams(label_grams) VALUES ('rebuild')")
-        return len(todo)
-
-    def _parse_files(
-        self,
-        conn: sqlite3.Connection,
-        todo: list[str],
-        vocabulary: Vocabulary,
-        known: dict[str, tuple[Any, ...]],
-        scanned: dict[str, tuple[int, int]],
-        hashes: dict[str, str],
-        changes: _Changes,
-        parallel: bool,
-        first_build: bool,
-    ) -> None:
-        run = _Run.of(self.root, vocabulary, fast.stat_pair(str(self.root / VOCABULARY_FILE)))
-        load = functools.partial(_load_file, run=run)
-        paths = [self.root / name for name in sorted(todo, key=os.path.normcase)]
-        results = (
-            fast.load_files(paths, load, run.context) if parallel else ((p, load(p)) for p in paths)
-        )
-        now = _now()
-        for path, (_stamp, result) in results:
-            name = path.name
-            size, mtime = scanned[name]
-            digest = hashes.get(name) or self._hash(name)
-            old = known.get(name)
-            old_id = old[5] if old is not None else None
-            if isinstance(result, list):
-                errors = json.dumps([[e.message, e.field, e.line, e.column] for e in result])
-                if old_id is not None:
-                    log.warning("keeping the last good version of %s live", path)
-                conn.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        name,
-                        size,
-                        mtime,
-                        digest,
-                        old[3] if old is not None else None,
-                        old[4] if old is not None else None,
-                        old_id,
-                        errors,
-                    ),
-                )
-                continue
-            brief = result
-            holder = conn.execute("SELECT path FROM briefs WHERE id = ?", (brief.id,)).fetchone()
-            if holder is not None and holder[0] != name:
-                message = f"duplicate id {brief.id!r}: already used by {self.root / holder[0]}"
-                conn.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)",
-                    (name, size, mtime, digest, old_id, json.dumps([[message, "id", None, None]])),
-                )
-                continue
-            source = brief.source.text
-            if old_id is not None:
-                self._delete_brief(conn, old_id, name, changes)
-                (changes.updated if old_id == brief.id else changes.removed).add(old_id)
-            if old_id != brief.id:
-                changes.added.add(brief.id)
-            seen_at = now
-            if first_build:
-                # A first build meets a whole archive: each brief was first seen when its file
-                # was written, not now (else every old brief would look new to a digest).
-                seen_at = min(now, dt.datetime.fromtimestamp(mtime / 1e9, dt.UTC).isoformat())
-            conn.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (brief.id, seen_at))
-            self._insert_brief(conn, brief, name, changes)
-            conn.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (
-                    name,
-                    size,
-                    mtime,
-                    digest,
-                    source,
-                    self._source_stamp(source) if source else None,
-                    brief.id,
-                ),
+            log.info(
+                "brief index: %d files parsed and written in %.1f s, indexes in %.1f s, "
+                "full text in %.1f s",
+                len(todo),
+                parsed - started,
+                indexed - parsed,
+                time.perf_counter() - indexed,
             )
+        return len(todo)
 
     def _delete_brief(
         self, conn: sqlite3.Connection, brief_id: str, path: str, changes: _Changes
     ) -> bool:
-        row = conn.execute(
-            "SELECT num FROM briefs WHERE id = ? AND path = ?", (brief_id, path)
-        ).fetchone()
-        if row is None:
-            return False
-        num = row[0]
-        changes.speakers.update(
-            r[0] for r in conn.execute("SELECT name FROM people WHERE num = ?", (num,))
-        )
-        used = conn.execute(
-            "SELECT topic FROM topic_entries WHERE num = ? AND kind IN ('brief', 'point')", (num,)
-        ).fetchall()
-        _count_uses(conn, [r[0] for r in used], -1)
-        for table in _BRIEF_TABLES:
-            conn.execute(f"DELETE FROM {table} WHERE num = ?", (num,))
-        conn.execute("DELETE FROM briefs WHERE num = ?", (num,))
-        return True
-
-    def _insert_brief(
-        self, conn: sqlite3.Connection, brief: Brief, path: str, changes: _Changes
-    ) -> None:
-        sort_date = _sort_date(brief.date)
-        cur = conn.execute(
-            "INSERT INTO briefs(id, path, title, sort_date, date, summary, quote_count, json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                brief.id,
-                path,
-                brief.title,
-                sort_date,
-                brief.date.model_dump_json(),
-                brief.summary,
-                len(brief.quotes),
-                brief.__pydantic_serializer__.to_json(brief),
-            ),
-        )
-        num = cur.lastrowid
-        assert num is not None
-        bid = brief.id
-        conn.executemany(
-            "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
-            [(num, p.name, json.dumps(p.aliases), p.role, "person") for p in brief.people]
-            + [
-                (num, o.name, json.dumps(o.aliases), o.role, "organisation")
-                for o in brief.organisations
-            ],
-        )
-        changes.speakers.update(p.name for p in brief.people)
-        changes.speakers.update(o.name for o in brief.organisations)
-        conn.executemany(
-            "INSERT INTO brief_labels(label, brief_id, num) VALUES (?, ?, ?)",
-            [(label, bid, num) for label in {fold(bid), fold(brief.title)}],
-        )
-        topic_rows: list[tuple[str, str, str, str, int | None, int]] = [
-            (t, "brief", sort_date, bid, None, num) for t in brief.topics
-        ]
-        insert = (
-            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        brief_topics = _topics(brief.topics)
-        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None))
-        conn.execute(
-            insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics, None)
-        )
-        for i, point in enumerate(brief.key_points):
-            entry = conn.execute(
-                insert,
-                (num, "point", i, point.text, None, None, None, _topics(point.topics), None),
-            ).lastrowid
-            topic_rows += [(t, "point", sort_date, bid, entry, num) for t in point.topics]
-        quote_rows: list[int] = []
-        for i, quote in enumerate(brief.quotes):
-            entry = conn.execute(
-                insert,
-                (
-                    num,
-                    "quote",
-                    i,
-                    quote.text,
-                    quote.speaker_name,
-                    quote.context,
-                    quote.kind.value,
-                    _topics(quote.topics),
-                    None if quote.speaker_name is not None else quote.said_by,
-                ),
-            ).lastrowid
-            assert entry is not None
-            quote_rows.append(entry)
-            topic_rows += [(t, "quote", sort_date, bid, entry, num) for t in quote.topics]
-        for i, claim in enumerate(brief.claims):
-            figures = json.dumps([[f.value, f.description] for f in claim.figures])
-            entry = conn.execute(
-                insert,
-                (
-                    num,
-                    "claim",
-                    i,
-                    claim.text,
-                    claim.claimant_name,
-                    claim.context,
-                    figures,
-                    _topics(claim.topics),
-                    None if claim.claimant_name is not None else claim.claimed_by,
-                ),
-            ).lastrowid
-            topic_rows += [(t, "claim", sort_date, bid, entry, num) for t in claim.topics]
-        conn.executemany("INSERT INTO topic_entries VALUES (?, ?, ?, ?, ?, ?)", topic_rows)
-        _count_uses(conn, [r[0] for r in topic_rows if r[1] in ("brief", "point")], 1)
-        conn.executemany(
-            "INSERT INTO mentions VALUES (?, ?, ?, ?, ?)",
-            [(name, sort_date, bid, quote_rows[i], num) for i, name in _mentions(brief)],
-        )
+        return _delete_brief(conn, brief_id, path, changes)
 
     def _refresh_speakers(self, conn: sqlite3.Connection, names: set[str]) -> None:
         """Recompute the speaker rows (role, quote count, labels) of the people that changed."""
