@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import gc
 import logging
 import random
@@ -110,6 +111,20 @@ class Inputs:
         # Picking an autocomplete choice sends the id; some paste the title.
         return brief.id if self.rng.random() < 0.75 else brief.title
 
+    def _dates(self) -> dict[str, str]:
+        """since and/or until around a brief's date: a week, a month, a year, or open-ended."""
+        dated = [h.date.value for h in self.briefs if h.date.value is not None]
+        if not dated:
+            return {}
+        start = self.rng.choice(dated)
+        span = dt.timedelta(days=self.rng.choice([7, 31, 365]))
+        roll = self.rng.random()
+        if roll < 0.3:
+            return {"since": start.isoformat()}
+        if roll < 0.5:
+            return {"until": start.isoformat()}
+        return {"since": start.isoformat(), "until": (start + span).isoformat()}
+
     def case(self, kind: str) -> Case:  # noqa: PLR0912 - one branch per kind, flat on purpose
         """A fresh input for one kind of interaction."""
         rng = self.rng
@@ -136,8 +151,13 @@ class Inputs:
             else:
                 query = " ".join(words)
             options = {"query": query}
+            # Filters, alone and together: a speaker, a topic, a date range.
             if rng.random() < 0.2:
                 options["speaker"] = rng.choice(self.speakers)
+            if rng.random() < 0.15:
+                options["topic"] = self.rng.choice(self.topics).id
+            if rng.random() < 0.2:
+                options.update(self._dates())
             return Case(kind, "search", options)
         if kind == "speaker autocomplete":
             typed = _prefix(rng.choice(self.speakers), rng)
@@ -179,7 +199,16 @@ def handler(library: Library, case: Case) -> Callable[[], object] | None:
     if case.kind == "/briefs":
         return lambda: render_pages(briefs.list_briefs(library))
     if case.kind == "/search":
-        return lambda: render_pages(search.search(library, o["query"], o.get("speaker")))
+        return lambda: render_pages(
+            search.search(
+                library,
+                o["query"],
+                o.get("speaker"),
+                o.get("topic"),
+                o.get("since"),
+                o.get("until"),
+            )
+        )
     if case.kind == "speaker autocomplete":
         return lambda: complete.speakers(library, o["speaker"])
     if case.kind == "topic autocomplete":

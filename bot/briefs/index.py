@@ -48,17 +48,20 @@ from bot.text import fold
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "briefs.index.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # How long a sync waits for another process's write (the bot and `briefbot ask` share the file).
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
 # The page cache of a first build (KiB): the default 2 MB spilled pages to the log constantly.
 BUILD_CACHE_KB = 256 * 1024
-# A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
-# every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
+# A search ranks (BM25) at most this many matches; a broader one shows the most recently
+# indexed matches. BM25 counts every row of each word first: a word in half the entries cost
+# ~25 ms at 100k briefs, a phrase of two 200 ms (docs/benchmarks.md).
 RANKED = 2000
 _TOP = chr(0x10FFFF)
+# How much of a brief label key its substring lookup matches with trigrams (the rest is checked).
+_GRAMS_LOOKED_UP = 16
 _WORD = re.compile(r"\w+")
 # The three-letter pieces a did-you-mean looks up: letters, digits, spaces, common punctuation.
 _GRAM = re.compile(r"[\w ,.:'()&/+-]{3}")
@@ -86,10 +89,22 @@ CREATE TABLE speakers(
     kind TEXT NOT NULL);
 -- speaker: the canonical name of whoever said or claimed it; unnamed: the source's
 -- description of a speaker it does not name (speaker is then NULL: never looked up by name).
+-- sort_date: the brief's. tags (computed, not stored): one full-text token per filter a
+-- search can carry, so a filtered search is one MATCH that ranks only the filtered rows:
+-- s<hex of the speaker>, y<year>, m<year><month>, d<year><month><day>, and t<topic id> for
+-- each topic (ids are [a-z0-9-]: q is written qq and - qx, so every id is one token).
 CREATE TABLE entries(
     rowid INTEGER PRIMARY KEY, num INTEGER NOT NULL, kind TEXT NOT NULL, ord INTEGER NOT NULL,
     body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL,
-    unnamed TEXT);
+    unnamed TEXT, sort_date TEXT NOT NULL,
+    tags TEXT GENERATED ALWAYS AS (
+        coalesce('s' || hex(speaker) || ' ', '')
+        || 'y' || substr(sort_date, 1, 4)
+        || ' m' || substr(sort_date, 1, 4) || substr(sort_date, 6, 2)
+        || ' d' || replace(sort_date, '-', '')
+        || CASE WHEN topics = '' THEN ''
+           ELSE ' t' || replace(replace(replace(topics, 'q', 'qq'), '-', 'qx'), ' ', ' t') END
+    ) VIRTUAL);
 CREATE INDEX entries_num ON entries(num);
 CREATE INDEX entries_speaker ON entries(speaker, kind) WHERE speaker IS NOT NULL;
 CREATE TABLE topic_entries(
@@ -108,7 +123,10 @@ CREATE TABLE brief_labels(rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, brief_
 CREATE INDEX brief_labels_label ON brief_labels(label, brief_id);
 CREATE INDEX brief_labels_num ON brief_labels(num);
 CREATE VIRTUAL TABLE search USING fts5(
-    body, content='entries', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+    body, tags, content='entries', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2');
+-- Only the body is ranked: the tags filter, they never score.
+INSERT INTO search(search, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
 CREATE VIRTUAL TABLE label_grams USING fts5(
     label, content='brief_labels', content_rowid='rowid', tokenize='trigram');
 """
@@ -116,9 +134,10 @@ CREATE VIRTUAL TABLE label_grams USING fts5(
 # rebuilds the full-text tables once at the end (several times quicker than row by row).
 _TRIGGERS = """
 CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
-    INSERT INTO search(rowid, body) VALUES (new.rowid, new.body); END;
+    INSERT INTO search(rowid, body, tags) VALUES (new.rowid, new.body, new.tags); END;
 CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
-    INSERT INTO search(search, rowid, body) VALUES ('delete', old.rowid, old.body); END;
+    INSERT INTO search(search, rowid, body, tags)
+    VALUES ('delete', old.rowid, old.body, old.tags); END;
 CREATE TRIGGER brief_labels_ai AFTER INSERT ON brief_labels BEGIN
     INSERT INTO label_grams(rowid, label) VALUES (new.rowid, new.label); END;
 CREATE TRIGGER brief_labels_ad AFTER DELETE ON brief_labels BEGIN
@@ -533,7 +552,9 @@ class _Writer:
         tables["people"] += [(num, *person) for person in rows.people]
         self.changes.speakers.update(person[0] for person in rows.people)
         tables["brief_labels"] += [(label, brief_id, num) for label in rows.labels]
-        tables["entries"] += [(base + i, num, *entry) for i, entry in enumerate(rows.entries)]
+        tables["entries"] += [
+            (base + i, num, *entry, sort_date) for i, entry in enumerate(rows.entries)
+        ]
         tables["topic_entries"] += [
             (topic, kind, sort_date, brief_id, None if at is None else base + at, num)
             for topic, kind, at in rows.topics
@@ -569,7 +590,7 @@ _WRITES = {
     "people": "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
     "brief_labels": "INSERT INTO brief_labels(label, brief_id, num) VALUES (?, ?, ?)",
     "entries": "INSERT INTO entries(rowid, num, kind, ord, body, speaker, context, extra, "
-    "topics, unnamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "topics, unnamed, sort_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "topic_entries": "INSERT INTO topic_entries VALUES (?, ?, ?, ?, ?, ?)",
     "mentions": "INSERT INTO mentions VALUES (?, ?, ?, ?, ?)",
     "seen": "INSERT OR IGNORE INTO seen VALUES (?, ?)",
@@ -1196,8 +1217,8 @@ class Hit:
 
 
 class Hits(list[Hit]):
-    """Search hits, best first; `ranked`: when more matched than RANKED, how many (the most
-    recently indexed) were ranked; 0 when every match was."""
+    """Search hits, best first; `ranked`: RANKED when more than that many matched (the hits
+    are then the most recently indexed, not ranked); 0 when every match was ranked."""
 
     ranked: int = 0
 
@@ -1329,6 +1350,32 @@ class Snapshot:
             )
         ]
 
+    def brief_ids_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of the first `limit` labels starting with `prefix`, in
+        label order: one query, not one per label."""
+        return self._all(
+            "SELECT label, brief_id FROM brief_labels WHERE label >= ? AND label < ? "
+            "ORDER BY label, brief_id LIMIT ?",
+            (prefix, prefix + _TOP, limit),
+        )
+
+    def brief_ids_containing(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of up to `limit` labels containing `key` (three characters
+        or more), the most recently indexed first: FTS5 walks them in that order and stops, so
+        a key in every title (a common word) costs no more than a rare one."""
+        if len(key) < 3 or "\0" in key:
+            return []  # no label holds a NUL, and FTS5 reads one as the end of the query
+        # Every three letters of the key are one more list to walk (a whole title: ~30 ms at
+        # 100k briefs): a long key is looked up by its start, and checked whole here.
+        short = key[:_GRAMS_LOOKED_UP]
+        rows = self._all(
+            "SELECT l.label, l.brief_id FROM label_grams g "
+            "JOIN brief_labels l ON l.rowid = g.rowid WHERE label_grams MATCH ? "
+            "ORDER BY g.rowid DESC LIMIT ?",
+            (_token(short), limit if short == key else 4 * limit),
+        )
+        return [row for row in rows if key in row[0]][:limit]
+
     def brief_labels_like(self, key: str, limit: int) -> list[str]:
         """Brief labels sharing the most three-letter pieces with `key` (a did-you-mean list)."""
         padded = f"  {key}  " if len(key) < 3 else key
@@ -1454,68 +1501,148 @@ class Snapshot:
         limit: int = 50,
     ) -> Hits:
         """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
-        searched as plain words. Past RANKED matches, only the most recently indexed RANKED
-        are ranked (`Hits.ranked`)."""
+        searched as plain words. Past RANKED matches, the most recently indexed are shown
+        unranked (`Hits.ranked`)."""
+        filters = [f"tags : {_token(speaker_tag(speaker))}"] if speaker is not None else []
+        if topic is not None:
+            filters.append(f"tags : {_token(topic_tag(topic))}")
+        if since is not None or until is not None:
+            dates = self._date_tags(since or "", until or _TOP)
+            if dates == []:
+                return Hits()  # no brief is dated in the range
+            if dates is not None:
+                filters.append("tags : (" + " OR ".join(dates) + ")")
         try:
-            return self._search(match, speaker, topic, since, until, limit)
+            return self._search(match, filters, limit)
         except sqlite3.OperationalError as exc:
             log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
         words = plain_words(match)
-        return self._search(words, speaker, topic, since, until, limit) if words else Hits()
+        return self._search(words, filters, limit) if words else Hits()
 
-    def _search(
-        self,
-        match: str,
-        speaker: str | None,
-        topic: str | None,
-        since: str | None,
-        until: str | None,
-        limit: int,
-    ) -> Hits:
-        if "\0" in match:
-            raise sqlite3.OperationalError("NUL in query")
-        where = ["search MATCH ?"]
-        args: list[Any] = [match]
-        if speaker is not None:
-            where.append("e.speaker = ?")
-            args.append(speaker)
-        if topic is not None:
-            where.append("instr(' ' || e.topics || ' ', ?) > 0")
-            args.append(f" {topic} ")
-        if since is not None:
-            where.append("b.sort_date >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("b.sort_date <= ?")
-            args.append(until)
-        joins = " JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
-        # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
-        # this costs little; ranking is then confined to the matches from there on.
-        edge = self._one(
-            "SELECT search.rowid FROM search"
-            + (joins if len(where) > 1 else " ")
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
-            (*args, RANKED),
+    def _search(self, match: str, filters: list[str], limit: int) -> Hits:
+        if "\0" in match or not _balanced(match):
+            # FTS5 reads a NUL as the end; an unbalanced bracket would escape the body filter.
+            raise sqlite3.OperationalError("not a query")
+        # The user's query looks at the body only (a tag is never matched by a word or prefix);
+        # the filters are tags, so FTS5 finds and ranks only the rows that pass them.
+        expression = " AND ".join([f"{{body}} : ({match})", *filters])
+        # The newest RANKED + 1 matches: FTS5 walks rowids in order without scoring, so this
+        # costs little whatever the corpus holds.
+        newest = self._all(
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expression, RANKED + 1),
         )
-        if edge is not None:
-            where.append("search.rowid > ?")
-            args.append(edge[0])
-        args.append(limit)
-        rows = self._all(
-            "SELECT e.kind, b.id, b.title, b.date, "
-            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
-            "FROM search"
-            + joins
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rank LIMIT ?",
-            args,
-        )
-        hits = Hits(Hit(*row) for row in rows)
-        hits.ranked = RANKED if edge is not None else 0
+        broad = len(newest) > RANKED
+        if broad:
+            # BM25 would first count every row holding each of the query's words and tags
+            # (a word in half the entries: ~25 ms at 100,000 briefs), so a query this broad
+            # is answered newest first, and the reply says so.
+            best = newest[: min(limit, RANKED)]
+        else:
+            best = self._all(
+                "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?",
+                (expression, limit),
+            )
+        if not best:
+            return Hits()
+        # Snippets only for the rows shown, in one more walk over the matches between them
+        # (each MATCH costs its setup: ~2 ms for a prefix, so never one per row). The `+`
+        # keeps SQLite from handing FTS5 the IN list as 50 separate lookups.
+        ids = [r[0] for r in best]
+        marks = ",".join("?" * len(ids))
+        rows = {
+            row[0]: row[1:]
+            for row in self._all(
+                "SELECT search.rowid, e.kind, b.id, b.title, b.date, "
+                "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
+                "FROM search JOIN entries e ON e.rowid = search.rowid "
+                "JOIN briefs b ON b.num = e.num WHERE search MATCH ? "
+                f"AND search.rowid BETWEEN ? AND ? AND +search.rowid IN ({marks})",
+                (expression, min(ids), max(ids), *ids),
+            )
+        }
+        hits = Hits(Hit(*rows[r[0]]) for r in best if r[0] in rows)
+        hits.ranked = RANKED if broad else 0
         return hits
+
+    def _date_tags(self, since: str, until: str) -> list[str] | None:
+        """Date tags that select exactly the briefs dated `since`..`until` (ISO, inclusive):
+        None when every brief is in the range, [] when none is.
+
+        Whole years and months where no brief outside the range shares them, days at the
+        edges; stretches without briefs (the undated ones count as year 1) are skipped.
+        """
+        if since > until:
+            return []
+        low, high = self._one("SELECT min(sort_date), max(sort_date) FROM briefs")
+        if low is None:
+            return []
+        if since <= low and until >= high:
+            return None
+
+        def outside(first: str, last: str) -> bool:
+            """Whether a brief dated first..last (inclusive) lies outside the range."""
+            if first < since:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date >= ? AND sort_date < ? LIMIT 1",
+                    (first, since),
+                )
+                if row is not None:
+                    return True
+            if last > until:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date > ? AND sort_date <= ? LIMIT 1",
+                    (until, last),
+                )
+                if row is not None:
+                    return True
+            return False
+
+        tags: list[str] = []
+        at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date >= ?", (since,))[0]
+        while at is not None and at <= until:
+            year, month, _ = at.split("-")
+            if not outside(f"{year}-01-01", f"{year}-12-31"):
+                tags.append(f"y{year}")
+                last = f"{year}-12-31"
+            elif not outside(f"{year}-{month}-01", f"{year}-{month}-31"):
+                tags.append(f"m{year}{month}")
+                last = f"{year}-{month}-31"
+            else:
+                tags.append("d" + at.replace("-", ""))
+                last = at
+            at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date > ?", (last,))[0]
+        return tags
+
+
+def speaker_tag(name: str) -> str:
+    """The full-text tag of a speaker's canonical name (as entries.tags writes it)."""
+    return "s" + name.encode().hex()
+
+
+def topic_tag(topic_id: str) -> str:
+    """The full-text tag of a topic id (as entries.tags writes it)."""
+    return "t" + topic_id.replace("q", "qq").replace("-", "qx")
+
+
+def _token(text: str) -> str:
+    """A string as one FTS5 string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _balanced(query: str) -> bool:
+    """Whether every bracket outside a "string" closes, in order."""
+    depth, quoted = 0, False
+    for char in query:
+        if char == '"':
+            quoted = not quoted  # a doubled "" inside a string toggles twice: still inside
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quoted
 
 
 def plain_words(query: str) -> str:

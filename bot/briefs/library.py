@@ -136,8 +136,8 @@ def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
 
 
 class SearchHits(list[tuple[BriefHead, Hit]]):
-    """Search hits with their briefs, best first; `ranked`: how many matches were ranked when
-    not all of them were (0: all were)."""
+    """Search hits with their briefs, best first; `ranked`: the bound past which matches are
+    shown newest first instead of ranked, when it was passed (0: all were ranked)."""
 
     ranked: int = 0
 
@@ -193,6 +193,15 @@ class BriefLabels:
     def containing(self, key: str, limit: int = 500) -> Iterator[str]:
         """Labels that contain `key` (three characters or more), in order."""
         return iter(self._snapshot.brief_labels_containing(key, limit))
+
+    def ids_with_prefix(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(label, brief id) of the first `limit` labels that start with `key`, in order."""
+        return self._snapshot.brief_ids_with_prefix(key, limit)
+
+    def ids_containing(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(label, brief id) of up to `limit` labels that contain `key` (three characters or
+        more), the most recently indexed first."""
+        return self._snapshot.brief_ids_containing(key, limit)
 
     def like(self, key: str, n: int) -> list[str]:
         """Up to `n` labels that look like `key`: a shortlist from the index, ranked by difflib."""
@@ -393,8 +402,8 @@ class Library:
         """Titles, summaries, key points, quotes and claims matching `query`, best first.
 
         FTS5 syntax (phrases, prefixes, AND/OR/NOT) works; a query it cannot parse is searched
-        as plain words. Past `index.RANKED` matches only the most recently indexed are ranked
-        (`SearchHits.ranked` says how many then; 0 when every match was).
+        as plain words. Past `index.RANKED` matches the most recently indexed are shown, not
+        ranked (`SearchHits.ranked` is then that bound; 0 when every match was ranked).
         """
         options: dict[str, Any] = {
             "speaker": speaker,

@@ -25,7 +25,8 @@ _DUMP = {
     "JOIN briefs b ON b.num = p.num ORDER BY 1, 2",
     "speakers": "SELECT * FROM speakers ORDER BY name",
     "entries": "SELECT b.id, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, e.topics, "
-    "e.unnamed FROM entries e JOIN briefs b ON b.num = e.num ORDER BY 1, 2, 3",
+    "e.unnamed, e.sort_date, e.tags FROM entries e JOIN briefs b ON b.num = e.num "
+    "ORDER BY 1, 2, 3",
     "topic_entries": "SELECT t.topic, t.kind, t.sort_date, t.brief_id, e.kind, e.ord, b.id "
     "FROM topic_entries t LEFT JOIN entries e ON e.rowid = t.entry "
     "JOIN briefs b ON b.num = t.num ORDER BY 1, 2, 4, 5, 6",
