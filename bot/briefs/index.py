@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -53,6 +54,12 @@ SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
+# From this many briefs, a full check lists the sources folder in a child process, beside the
+# briefs folder here (each costs ~0.25 s of stats at 100k files).
+FORK_SCAN_MIN = 20_000
+# At most this many files edited by a watcher are noted beside the last full check (above, the
+# next full check compares every row).
+MAX_SCAN_PATCH = 100
 # The page cache of a first build (KiB): the default 2 MB spilled pages to the log constantly.
 BUILD_CACHE_KB = 256 * 1024
 # A search ranks (BM25) at most this many matches; a broader one shows the most recently
@@ -273,13 +280,73 @@ def _is_brief_name(name: str) -> bool:
     return not name.startswith(".") and name != VOCABULARY_FILE and name.endswith((".yaml", ".yml"))
 
 
+def _fingerprint(listing: _Listing, sources: bytes | None) -> str:
+    """A digest of the brief files and the source texts as listed."""
+    digest = hashlib.sha256(listing.fingerprint())
+    digest.update(sources if sources is not None else b"no sources")
+    return digest.hexdigest()
+
+
+def _unpatched(listing: _Listing, patch: dict[str, list[int]]) -> _Listing | None:
+    """The listing as the last full check saw it, before a watcher's in-place edits (each
+    [size, mtime before, size, mtime after]); None when a file differs from what the edit
+    left (changed since: the rows must be compared)."""
+    if not patch:
+        return listing
+    sizes, mtimes = array.array("q", listing.sizes), array.array("q", listing.mtimes)
+    for name, (size, mtime, size_now, mtime_now) in patch.items():
+        try:
+            at = listing.names.index(name)
+        except ValueError:
+            return None
+        if (sizes[at], mtimes[at]) != (size_now, mtime_now):
+            return None
+        sizes[at], mtimes[at] = size, mtime
+    return _Listing(listing.names, sizes, mtimes)
+
+
+def _sources_fingerprint(
+    folder: str, *, forked: bool
+) -> Callable[[], tuple[bytes | None, _Listing | None]]:
+    """Start listing the sources folder; the returned call waits for (its fingerprint, its
+    listing), both None when it cannot be listed. `forked`: in a child process, where that is
+    safe (the listing then stays there: only the fingerprint comes back)."""
+    if not forked or sys.platform != "linux" or threading.active_count() != 1:
+        try:
+            listing = _list_folder(folder, briefs=False)
+        except OSError:
+            return lambda: (None, None)
+        return lambda: (listing.fingerprint(), listing)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: list, send the fingerprint, and leave without any cleanup
+        try:
+            os.close(read)
+            with contextlib.suppress(OSError):  # nothing sent: no sources folder
+                os.write(write, _list_folder(folder, briefs=False).fingerprint())
+        finally:
+            os._exit(0)
+    os.close(write)
+
+    def wait() -> tuple[bytes | None, _Listing | None]:
+        try:
+            with os.fdopen(read, "rb") as pipe:
+                sent = pipe.read()
+        finally:
+            os.waitpid(pid, 0)
+        return (sent or None), None
+
+    return wait
+
+
 @dataclass(frozen=True, slots=True)
 class _Listing:
-    """The files of one folder with their sizes and mtimes, in the order the folder lists them."""
+    """The files of one folder with their sizes and mtimes, in the order the folder lists them
+    (numbers in arrays: 8 bytes a file, not a Python object)."""
 
     names: list[str]
-    sizes: list[int]
-    mtimes: list[int]
+    sizes: array.array[int]
+    mtimes: array.array[int]
 
     def stamps(self) -> dict[str, tuple[int, int]]:
         """Each name's (size, mtime_ns)."""
@@ -288,8 +355,8 @@ class _Listing:
     def fingerprint(self) -> bytes:
         """A digest of every (name, size, mtime_ns): any edit, addition or removal changes it."""
         digest = hashlib.sha256("\0".join(self.names).encode("utf-8", "surrogateescape") + b"\1")
-        digest.update(array.array("q", self.sizes).tobytes())
-        digest.update(array.array("q", self.mtimes).tobytes())
+        digest.update(self.sizes.tobytes())
+        digest.update(self.mtimes.tobytes())
         return digest.digest()
 
 
@@ -297,23 +364,27 @@ def _list_folder(folder: str, *, briefs: bool) -> _Listing:
     """One folder's files with (size, mtime_ns); `briefs`: brief files only, a dangling link
     kept (the load reports it). Raises OSError when the folder cannot be listed."""
     # Measured hot path (`briefbot ask` stats every file, docs/benchmarks.md): one listdir,
-    # then stats relative to the open folder, no Path or DirEntry objects (a third quicker).
+    # then stats relative to the open folder, no Path or DirEntry objects (a third quicker),
+    # and no stat result kept (at 100k files they held 40 MB).
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         names = os.listdir(fd)  # noqa: PTH208 - a folder descriptor, see above
         if briefs:
             names = [name for name in names if _is_brief_name(name)]
+        sizes, mtimes = array.array("q"), array.array("q")
         try:
-            stats = list(map(functools.partial(os.stat, dir_fd=fd), names))
+            for st in map(functools.partial(os.stat, dir_fd=fd), names):
+                sizes.append(st.st_size)
+                mtimes.append(st.st_mtime_ns)
         except OSError:  # a file gone since the listing, a dangling link: one at a time
-            names, stats = _stat_each(fd, names, briefs=briefs)
+            return _stat_each(fd, names, briefs=briefs)
     finally:
         os.close(fd)
-    return _Listing(names, [st.st_size for st in stats], [st.st_mtime_ns for st in stats])
+    return _Listing(names, sizes, mtimes)
 
 
-def _stat_each(fd: int, names: list[str], *, briefs: bool) -> tuple[list[str], list[Any]]:
-    kept, stats = [], []
+def _stat_each(fd: int, names: list[str], *, briefs: bool) -> _Listing:
+    listing = _Listing([], array.array("q"), array.array("q"))
     for name in names:
         try:
             st = os.stat(name, dir_fd=fd)
@@ -325,9 +396,10 @@ def _stat_each(fd: int, names: list[str], *, briefs: bool) -> tuple[list[str], l
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
             except OSError:
                 continue
-        kept.append(name)
-        stats.append(st)
-    return kept, stats
+        listing.names.append(name)
+        listing.sizes.append(st.st_size)
+        listing.mtimes.append(st.st_mtime_ns)
+    return listing
 
 
 # The secondary indexes, (name, statement): a first build creates them once, at the end.
@@ -918,6 +990,7 @@ class BriefIndex:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("scan", fingerprint), ("sources_elsewhere", str(elsewhere))],
             )
+            conn.execute("DELETE FROM meta WHERE key = 'scan_patch'")
         added = changes.added - changes.removed
         return SyncReport(
             added=tuple(sorted(added)),
@@ -939,31 +1012,45 @@ class BriefIndex:
             # Only the files a watcher saw change: the cost of an edit, not of the corpus.
             scanned = {n: s for n in names if (s := self._stat(n)) is not None}
             self._sources = None
-            # The last full check's fingerprint no longer describes the files.
-            conn.execute("DELETE FROM meta WHERE key = 'scan'")
             known = self._rows(conn, list(names))
+            self._patch_scan(conn, meta, known, scanned)
             look = list(scanned)
             gone = [name for name in known if name not in scanned]
             fingerprint = None
         else:
+            # The sources folder is listed meanwhile (in a child process, for a large one):
+            # on a shared index this check is most of what `briefbot ask` waits for.
+            waiting = _sources_fingerprint(
+                os.path.join(str(self.root), SOURCES_DIR),  # noqa: PTH118
+                forked=int(meta.get("briefs", "0")) >= FORK_SCAN_MIN,
+            )
             try:
                 listing = self._scan()
             except FileRefused as exc:
+                waiting()
                 # An unlistable folder: say so, and keep serving what the index has.
                 self.folder_errors = (*self.folder_errors, LoadError(self.root, exc.reason))
                 return None
-            # Stamps of the sources folder, taken once: most briefs ground their quotes there.
-            sources = self._scan_sources()
-            fingerprint = self._fingerprint(listing, sources)
+            sources_print, sources = waiting()
+            unpatched = _unpatched(listing, json.loads(meta.get("scan_patch", "{}")))
             if (
                 not vocabulary_changed
                 and "briefs" in meta
-                and meta.get("scan") == fingerprint
+                and unpatched is not None
+                and meta.get("scan") == _fingerprint(unpatched, sources_print)
                 and meta.get("sources_elsewhere") == "0"
             ):
                 # Every name, size and mtime as the last full check left them (an in-place
                 # edit changes an mtime): nothing to compare file by file.
                 return None
+            if sources is None:
+                # Stamps of the sources folder, taken once: most briefs ground their quotes
+                # there. (Listed again here after a child's listing: what is stored as the
+                # files' state is what the rows are compared with.)
+                sources = self._scan_sources()
+            fingerprint = _fingerprint(
+                listing, sources.fingerprint() if sources is not None else None
+            )
             self._sources = (
                 None
                 if sources is None
@@ -978,6 +1065,29 @@ class BriefIndex:
             look, gone = self._look(conn, scanned, vocabulary_changed)
             known = self._rows(conn, [*look, *gone])
         return scanned, look, gone, known, fingerprint
+
+    def _patch_scan(
+        self,
+        conn: sqlite3.Connection,
+        meta: dict[str, str],
+        known: dict[str, tuple[Any, ...]],
+        scanned: dict[str, tuple[int, int]],
+    ) -> None:
+        """Note a watcher's in-place edits beside the last full check's fingerprint, so the
+        next full check (`briefbot ask`, say) still needs no row-by-row comparison."""
+        patch: dict[str, list[int]] = json.loads(meta.get("scan_patch", "{}"))
+        for name, now in scanned.items():
+            row = known.get(name)
+            if row is None or len(patch) >= MAX_SCAN_PATCH:
+                # A file added (or too many edits): the next full check compares every row.
+                conn.execute("DELETE FROM meta WHERE key IN ('scan', 'scan_patch')")
+                return
+            before = patch.get(name, [row[0], row[1]])[:2]
+            patch[name] = [*before, *now]
+        if any(name not in scanned for name in known):  # a file gone: likewise
+            conn.execute("DELETE FROM meta WHERE key IN ('scan', 'scan_patch')")
+            return
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('scan_patch', ?)", (json.dumps(patch),))
 
     def _vocabulary(
         self, conn: sqlite3.Connection, meta: dict[str, str]
@@ -1023,12 +1133,6 @@ class BriefIndex:
             return _list_folder(os.path.join(str(self.root), SOURCES_DIR), briefs=False)  # noqa: PTH118
         except OSError:
             return None
-
-    def _fingerprint(self, listing: _Listing, sources: _Listing | None) -> str:
-        """A digest of the brief files and source texts as listed, with the code's version."""
-        digest = hashlib.sha256(listing.fingerprint())
-        digest.update(sources.fingerprint() if sources is not None else b"no sources")
-        return digest.hexdigest()
 
     def _look(
         self,

@@ -394,3 +394,53 @@ def test_a_source_outside_the_sources_folder_is_still_checked(root: Path, path: 
     in_place(root / "texts" / "council.txt", "a missed chance", "a kissed chance")
     library = load_library(root, path)
     assert "does not appear verbatim" in str(library.errors[0])
+
+
+def test_a_large_index_lists_the_sources_in_a_child_and_still_sees_their_edits(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = BriefIndex(root, path)
+    index.sync()
+    index.sync()
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(index_module, "FORK_SCAN_MIN", 1)
+    monkeypatch.setattr(index_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(index_module.os, "fork", counted)
+    look = BriefIndex._look
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert index.sync() == index_module.SyncReport()
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    in_place(root / "sources" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
+    assert len(forks) == 2
+
+
+def test_after_a_watched_edit_a_full_check_needs_no_row_by_row_comparison(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    bot = BriefIndex(root, path)
+    bot.sync()
+    bot.sync()
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    assert bot.sync(names=["other.yaml"]).updated == ("other-story",)  # the bot's watcher
+    look = BriefIndex._look
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()  # `briefbot ask`
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    # Edited again before the watcher looked, or another file edited: both found.
+    in_place(root / "other.yaml", "Harbour trams", "Harbour buses")
+    assert BriefIndex(root, path).sync().updated == ("other-story",)
+    bot.sync(names=["other.yaml"])
+    in_place(root / "council.yaml", "Council approves", "Council approved")
+    assert BriefIndex(root, path).sync().updated == ("council-budget",)
+    assert load_library(root, path).get("other-story").title == "Harbour buses restarts"  # type: ignore[union-attr]
