@@ -100,21 +100,24 @@ def _expected(
     return found
 
 
+def _entry(library: Library, brief_id: str, marked: str) -> str:
+    """The whole text of the entry a hit's snippet (cut with …) was taken from."""
+    brief = library.get(brief_id)
+    assert brief is not None
+    snippet = marked.replace("\x02", "").replace("\x03", "")
+    pieces = [p for p in snippet.split("…") if p]
+    bodies = [brief.title, brief.summary, *(x.text for x in brief.key_points)]
+    bodies += [q.text for q in brief.quotes] + [c.text for c in brief.claims]
+    full = [b for b in bodies if all(p in b for p in pieces)]
+    assert full, snippet
+    return full[0]
+
+
 def _found(library: Library, word: str, **filters: object) -> set[tuple[str, str, str]]:
-    """(brief id, kind, text) of every hit; a snippet (…) stands for the entry it is cut from."""
+    """(brief id, kind, text) of every hit."""
     hits = library.search(word, limit=10_000, **filters)  # type: ignore[arg-type]
     assert hits.ranked == 0
-    out = set()
-    for head, hit in hits:
-        brief = library.get(head.id)
-        assert brief is not None
-        snippet = hit.marked.replace("\x02", "").replace("\x03", "")
-        pieces = [p for p in snippet.split("…") if p]
-        bodies = [brief.title, brief.summary, *(x.text for x in brief.key_points)]
-        bodies += [q.text for q in brief.quotes] + [c.text for c in brief.claims]
-        full = [b for b in bodies if all(p in b for p in pieces)]
-        assert full, snippet
-        out.add((head.id, hit.kind, full[0]))
+    out = {(head.id, hit.kind, _entry(library, head.id, hit.marked)) for head, hit in hits}
     assert len(out) == len(hits)  # no entry twice
     return out
 
@@ -199,3 +202,36 @@ def test_phrases_prefixes_and_bad_syntax_with_filters(
     for query in ("minister)", "(minister", '"minister', "minister (", ")minister("):
         got = _found(library, query, speaker=speaker)
         assert got == _expected(briefs, "minister", speaker=speaker), query
+
+
+def _bm25(text: str, words: tuple[str, ...], average: float) -> float:
+    """BM25 (k1 1.2, b 0.75) of one entry for single-word phrases of equal weight."""
+    tokens = re.findall(r"[^\W_]+", text.casefold())
+    norm = 1.2 * (0.25 + 0.75 * len(tokens) / average)
+    return sum(tf * 2.2 / (tf + norm) for w in words if (tf := tokens.count(w)))
+
+
+def test_hits_come_best_first_by_bm25(corpus: tuple[Library, list[Brief]]) -> None:
+    library, briefs = corpus
+    bodies = [
+        text
+        for b in briefs
+        for text in (
+            b.title,
+            b.summary,
+            *(p.text for p in b.key_points),
+            *(q.text for q in b.quotes),
+            *(c.text for c in b.claims),
+        )
+    ]
+    average = sum(len(re.findall(r"[^\W_]+", t)) for t in bodies) / len(bodies)
+    checked = 0
+    for word in ("minister", "trade", "summit"):
+        for topic in TOPIC_IDS[:4]:
+            hits = library.search(word, topic=topic, limit=10_000)
+            assert len(hits) > 2
+            texts = [_entry(library, head.id, hit.marked) for head, hit in hits]
+            scores = [_bm25(text, (word,), average) for text in texts]
+            assert scores == sorted(scores, reverse=True), (word, topic, scores)
+            checked += len(set(scores)) > 1
+    assert checked >= 6  # the order is not vacuous: scores differ
