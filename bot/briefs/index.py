@@ -278,8 +278,11 @@ def _topics(ids: Iterable[str]) -> str:
     return " ".join(ids)
 
 
+_BRIEF_SUFFIXES = (".yaml", ".yml")
+
+
 def _is_brief_name(name: str) -> bool:
-    return not name.startswith(".") and name != VOCABULARY_FILE and name.endswith((".yaml", ".yml"))
+    return not name.startswith(".") and name != VOCABULARY_FILE and name.endswith(_BRIEF_SUFFIXES)
 
 
 def _fingerprint(listing: _Listing, sources: bytes | None) -> str:
@@ -371,13 +374,19 @@ def _list_folder(folder: str, *, briefs: bool) -> _Listing:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         names = os.listdir(fd)  # noqa: PTH208 - a folder descriptor, see above
-        if briefs:
-            names = [name for name in names if _is_brief_name(name)]
+        if briefs:  # `_is_brief_name`, inlined (a call per file cost 70 ms at 100k)
+            names = [
+                n
+                for n in names
+                if n.endswith(_BRIEF_SUFFIXES) and n[0] != "." and n != VOCABULARY_FILE
+            ]
         sizes, mtimes = array.array("q"), array.array("q")
+        stat = functools.partial(os.stat, dir_fd=fd)
         try:
-            for st in map(functools.partial(os.stat, dir_fd=fd), names):
-                sizes.append(st.st_size)
-                mtimes.append(st.st_mtime_ns)
+            for start in range(0, len(names), 4096):  # a few stat results at a time
+                stats = list(map(stat, names[start : start + 4096]))
+                sizes.extend([st.st_size for st in stats])
+                mtimes.extend([st.st_mtime_ns for st in stats])
         except OSError:  # a file gone since the listing, a dangling link: one at a time
             return _stat_each(fd, names, briefs=briefs)
     finally:
@@ -871,7 +880,7 @@ class BriefIndex:
 
     def _stat(self, name: str) -> tuple[int, int] | None:
         """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
-        if name.startswith(".") or name == VOCABULARY_FILE or not name.endswith((".yaml", ".yml")):
+        if not _is_brief_name(name):
             return None
         path = os.path.join(str(self.root), name)  # noqa: PTH118
         try:
