@@ -6,6 +6,11 @@ found by its hash and costs no parse), and writes the validated brief (its JSON)
 the commands read: briefs, people and speakers, per-topic entries, quotes, claims and key
 points, brief labels, and FTS5 over titles, summaries, key points, quotes and claims.
 
+A full check lists both folders and compares a fingerprint of every (name, size, mtime) with
+the last one (plus the in-place edits a watcher synced since): unchanged, no row is read. A
+first build parses in worker processes that hand back ready rows (`_prepare`), written many
+briefs per statement (`_Writer`), with indexes and full text built once at the end.
+
 A brief that fails validation is never written; a file whose edit breaks keeps its last good
 brief. A corrupt, truncated, foreign or newer-schema index is rebuilt from the files with one
 log line; a locked one is waited on. WAL mode lets the bot and `briefbot ask` share it. Every
@@ -983,9 +988,7 @@ class BriefIndex:
             conn.execute("DELETE FROM files WHERE path = ?", (name,))
             if brief_id is not None and self._delete_brief(conn, brief_id, name, changes):
                 changes.removed.add(brief_id)
-        parsed = self._parse(
-            conn, todo, vocabulary, known, scanned, hashes, changes, parallel, first_build
-        )
+        parsed = self._parse(conn, todo, vocabulary, known, scanned, changes, parallel, first_build)
         self._refresh_speakers(conn, changes.speakers)
         count = conn.execute("SELECT count(*) FROM briefs").fetchone()[0]
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('briefs', ?)", (str(count),))
@@ -1190,12 +1193,7 @@ class BriefIndex:
         # (the loader reports it, located); such a file hashes as "" and is parsed each time.
         if self._folder is None:
             self._folder = BriefsFolder(self.root)
-        try:
-            return hashlib.sha256(
-                self._folder.read(os.path.join(str(self.root), name), MAX_FILE_BYTES)  # noqa: PTH118
-            ).hexdigest()
-        except FileRefused:
-            return ""
+        return _file_hash(self._folder, os.path.join(str(self.root), name))  # noqa: PTH118
 
     def _renames(
         self,
@@ -1239,7 +1237,6 @@ class BriefIndex:
         vocabulary: Vocabulary,
         known: dict[str, tuple[Any, ...]],
         scanned: dict[str, tuple[int, int]],
-        hashes: dict[str, str],
         changes: _Changes,
         parallel: bool,
         first_build: bool,
