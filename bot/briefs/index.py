@@ -290,9 +290,9 @@ def _is_brief_name(name: str) -> bool:
     return not name.startswith(".") and name != VOCABULARY_FILE and name.endswith(_BRIEF_SUFFIXES)
 
 
-def _fingerprint(listing: _Listing, sources: bytes | None) -> str:
-    """A digest of the brief files and the source texts as listed."""
-    digest = hashlib.sha256(listing.fingerprint())
+def _fingerprint(briefs: bytes, sources: bytes | None) -> str:
+    """A digest of the brief files' and the source texts' listing digests."""
+    digest = hashlib.sha256(briefs)
     digest.update(sources if sources is not None else b"no sources")
     return digest.hexdigest()
 
@@ -315,36 +315,49 @@ def _unpatched(listing: _Listing, patch: dict[str, list[int]]) -> _Listing | Non
     return _Listing(listing.names, sizes, mtimes)
 
 
+def _forking_allowed() -> bool:
+    """Whether a child process may be forked here: Linux, and this process runs one thread (a
+    fork beside other threads could inherit a lock held forever)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
 def _sources_fingerprint(
     folder: str, *, forked: bool
 ) -> Callable[[], tuple[bytes | None, _Listing | None]]:
     """Start listing the sources folder; the returned call waits for (its fingerprint, its
     listing), both None when it cannot be listed. `forked`: in a child process, where that is
     safe (the listing then stays there: only the fingerprint comes back)."""
-    if not forked or sys.platform != "linux" or threading.active_count() != 1:
+    if not forked or not _forking_allowed():
         try:
             listing = _list_folder(folder, briefs=False)
         except OSError:
             return lambda: (None, None)
         return lambda: (listing.fingerprint(), listing)
+    wait = _in_child(lambda: _list_folder(folder, briefs=False).fingerprint())
+    return lambda: (wait(), None)
+
+
+def _in_child(digest: Callable[[], bytes]) -> Callable[[], bytes | None]:
+    """Run `digest` in a forked child; the returned call waits for what it returned (None if
+    it failed: the caller then does the work itself)."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: list, send the fingerprint, and leave without any cleanup
+    if pid == 0:  # the child: compute, send, and leave without any cleanup
         try:
             os.close(read)
-            with contextlib.suppress(OSError):  # nothing sent: no sources folder
-                os.write(write, _list_folder(folder, briefs=False).fingerprint())
+            with contextlib.suppress(Exception):  # nothing sent: the parent sees a failure
+                os.write(write, digest())
         finally:
             os._exit(0)
     os.close(write)
 
-    def wait() -> tuple[bytes | None, _Listing | None]:
+    def wait() -> bytes | None:
         try:
             with os.fdopen(read, "rb") as pipe:
                 sent = pipe.read()
         finally:
             os.waitpid(pid, 0)
-        return (sent or None), None
+        return sent or None
 
     return wait
 
@@ -830,6 +843,57 @@ class BriefIndex:
             finally:
                 conn.close()
 
+    def quick_check(self) -> Callable[[], bool] | None:
+        """Start checking, in two child processes, whether every file is as the index last
+        saw it, so that the caller can answer from the index meanwhile; the returned call
+        waits and says whether it is (else: sync, and answer again). None where this does not
+        pay or cannot be done (a small or unfinished index, threads, a source outside
+        `sources/`): sync first."""
+        try:
+            with self._lock:
+                conn = self._open_checked()
+                try:
+                    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                finally:
+                    conn.close()
+        except sqlite3.Error:
+            return None  # locked, say: the sync decides
+        if (
+            int(meta.get("briefs", "0")) < FORK_SCAN_MIN
+            or "scan" not in meta
+            or meta.get("sources_elsewhere") != "0"
+            or not _forking_allowed()
+        ):
+            return None
+        top = str(self.root)
+        patch: dict[str, list[int]] = json.loads(meta.get("scan_patch", "{}"))
+
+        def briefs() -> bytes:
+            unpatched = _unpatched(_list_folder(top, briefs=True), patch)
+            return unpatched.fingerprint() if unpatched is not None else b""
+
+        sources_folder = os.path.join(top, SOURCES_DIR)  # noqa: PTH118
+        waits = (
+            _in_child(briefs),
+            _in_child(lambda: _list_folder(sources_folder, briefs=False).fingerprint()),
+        )
+
+        def unchanged() -> bool:
+            listed, sources = (wait() for wait in waits)
+            try:
+                vocabulary = (self.root / VOCABULARY_FILE).read_bytes()
+            except OSError:
+                vocabulary = b""
+            return (
+                listed is not None
+                and sources is not None
+                and meta["scan"] == _fingerprint(listed, sources)
+                and meta.get("vocabulary_hash") == hashlib.sha256(vocabulary).hexdigest()
+                and not self._moved_away()
+            )
+
+        return unchanged
+
     # -- reading -------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -1051,7 +1115,7 @@ class BriefIndex:
                 not vocabulary_changed
                 and "briefs" in meta
                 and unpatched is not None
-                and meta.get("scan") == _fingerprint(unpatched, sources_print)
+                and meta.get("scan") == _fingerprint(unpatched.fingerprint(), sources_print)
                 and meta.get("sources_elsewhere") == "0"
             ):
                 # Every name, size and mtime as the last full check left them (an in-place
@@ -1063,7 +1127,7 @@ class BriefIndex:
                 # files' state is what the rows are compared with.)
                 sources = self._scan_sources()
             fingerprint = _fingerprint(
-                listing, sources.fingerprint() if sources is not None else None
+                listing.fingerprint(), sources.fingerprint() if sources is not None else None
             )
             self._sources = (
                 None

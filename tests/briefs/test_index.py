@@ -444,3 +444,61 @@ def test_after_a_watched_edit_a_full_check_needs_no_row_by_row_comparison(
     in_place(root / "council.yaml", "Council approves", "Council approved")
     assert BriefIndex(root, path).sync().updated == ("council-budget",)
     assert load_library(root, path).get("other-story").title == "Harbour buses restarts"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat every index as large, and this process as single-threaded (as `ask` is)."""
+    monkeypatch.setattr(index_module, "FORK_SCAN_MIN", 1)
+    monkeypatch.setattr(index_module, "_forking_allowed", lambda: True)
+
+
+@pytest.mark.usefixtures("large")
+def test_a_quick_check_in_children_says_whether_any_file_changed(root: Path, path: Path) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    check = index.quick_check()
+    assert check is not None and check()
+    edits = [
+        (root / "other.yaml", "Harbour ferry", "Harbour trams"),
+        (root / "sources" / "council.txt", "a missed chance", "a kissed chance"),
+        (root / "topics.yaml", "buses", "bused"),
+    ]
+    for file, old, new in edits:
+        in_place(file, old, new)
+        check = index.quick_check()
+        assert check is not None and not check(), file
+        index.sync()
+        check = index.quick_check()
+        assert check is not None and check(), file
+    # A watcher's edit is noted: still unchanged to the check (and the sync agrees).
+    in_place(root / "other.yaml", "Harbour trams", "Harbour buses")
+    index.sync(names=["other.yaml"])
+    check = index.quick_check()
+    assert check is not None and check()
+    (root / "new.yaml").write_text(OTHER.replace("other-story", "new-story"), "utf-8")
+    check = index.quick_check()
+    assert check is not None and not check()
+
+
+def test_no_quick_check_for_a_small_index(root: Path, path: Path) -> None:
+    index = BriefIndex(root, path)
+    index.sync()
+    assert index.quick_check() is None  # one brief: the sync itself is quick
+
+
+@pytest.mark.usefixtures("large")
+def test_ask_on_a_large_index_never_answers_from_a_stale_one(
+    root: Path, path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import ask
+
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    BriefIndex(root, path).sync()
+    assert ask("/summary brief:other-story", root, path) == 0
+    assert "Harbour ferry restarts" in capsys.readouterr().out
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    assert ask("/summary brief:other-story", root, path) == 0
+    out = capsys.readouterr().out
+    assert "Harbour trams restarts" in out and "ferry" not in out
