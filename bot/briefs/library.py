@@ -224,6 +224,7 @@ class Library:
         count = snapshot.count()
         self.briefs: BriefList = BriefList(self, count)
         self._decoded: dict[str, Brief] = {}
+        self._topic_context = {"topic_ids": {t.id: t.id for t in self.vocabulary.topics}}
         self.brief_index = BriefLabels(snapshot)
         self._build_speakers()
         self._build_topics()
@@ -237,7 +238,9 @@ class Library:
     def _decode(self, brief_id: str, text: str) -> Brief:
         brief = self._decoded.get(brief_id)
         if brief is None:
-            brief = Brief.model_validate_json(text)
+            # Stored briefs name topics by id: the validator's exact-name path maps them in
+            # one step (a topic the vocabulary lacks takes the usual, per-name path).
+            brief = Brief.model_validate_json(text, context=self._topic_context)
             if len(self._decoded) >= _DECODED:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[brief_id] = brief
