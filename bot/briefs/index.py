@@ -302,21 +302,27 @@ def _fingerprint(briefs: bytes, sources: bytes | None) -> str:
 
 
 def _unpatched(listing: _Listing, patch: dict[str, list[int]]) -> _Listing | None:
-    """The listing as the last full check saw it, before a watcher's in-place edits (each
-    [size, mtime before, size, mtime after]); None when a file differs from what the edit
-    left (changed since: the rows must be compared)."""
+    """The listing as the last full check saw it, before a watcher's edits (each [size, mtime
+    before, size, mtime after]; -1, -1 before: a file added, taken out again); None when a
+    file differs from what the watcher synced (changed since: the rows must be compared)."""
     if not patch:
         return listing
+    names = list(listing.names)
     sizes, mtimes = array.array("q", listing.sizes), array.array("q", listing.mtimes)
     for name, (size, mtime, size_now, mtime_now) in patch.items():
         try:
-            at = listing.names.index(name)
+            at = names.index(name)
         except ValueError:
             return None
         if (sizes[at], mtimes[at]) != (size_now, mtime_now):
             return None
-        sizes[at], mtimes[at] = size, mtime
-    return _Listing(listing.names, sizes, mtimes)
+        if (size, mtime) == (-1, -1):
+            # Added since: the folder lists the others in the same order (else the digests
+            # differ, and the rows are compared).
+            del names[at], sizes[at], mtimes[at]
+        else:
+            sizes[at], mtimes[at] = size, mtime
+    return _Listing(names, sizes, mtimes)
 
 
 def _forking_allowed() -> bool:
@@ -1155,16 +1161,17 @@ class BriefIndex:
         known: dict[str, tuple[Any, ...]],
         scanned: dict[str, tuple[int, int]],
     ) -> None:
-        """Note a watcher's in-place edits beside the last full check's fingerprint, so the
-        next full check (`briefbot ask`, say) still needs no row-by-row comparison."""
+        """Note a watcher's edits and added files beside the last full check's fingerprint,
+        so the next full check (`briefbot ask`, say) still needs no row-by-row comparison."""
         patch: dict[str, list[int]] = json.loads(meta.get("scan_patch", "{}"))
         for name, now in scanned.items():
-            row = known.get(name)
-            if row is None or len(patch) >= MAX_SCAN_PATCH:
-                # A file added (or too many edits): the next full check compares every row.
+            if len(patch) >= MAX_SCAN_PATCH:
+                # Too many: the next full check compares every row.
                 conn.execute("DELETE FROM meta WHERE key IN ('scan', 'scan_patch')")
                 return
-            before = patch.get(name, [row[0], row[1]])[:2]
+            row = known.get(name)
+            # An added file was not there at the last full check: (-1, -1) before.
+            before = patch.get(name, [row[0], row[1]] if row is not None else [-1, -1])[:2]
             patch[name] = [*before, *now]
         if any(name not in scanned for name in known):  # a file gone: likewise
             conn.execute("DELETE FROM meta WHERE key IN ('scan', 'scan_patch')")

@@ -502,3 +502,32 @@ def test_ask_on_a_large_index_never_answers_from_a_stale_one(
     assert ask("/summary brief:other-story", root, path) == 0
     out = capsys.readouterr().out
     assert "Harbour trams restarts" in out and "ferry" not in out
+
+
+@pytest.mark.usefixtures("large")
+def test_after_a_watched_new_file_a_full_check_needs_no_row_by_row_comparison(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = BriefIndex(root, path)
+    bot.sync()
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")  # published while the bot runs
+    assert bot.sync(names=["other.yaml"]).added == ("other-story",)
+    check = bot.quick_check()
+    assert check is not None and check()
+    look = BriefIndex._look
+    # (This relies on the folder listing its other files in the same order after an addition,
+    # as ext4, tmpfs and btrfs do; where not, the rows are compared: slower, never wrong.)
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    # The new file edited before the watcher looked: found by both checks.
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    check = bot.quick_check()
+    assert check is not None and not check()
+    assert BriefIndex(root, path).sync().updated == ("other-story",)
+    # A file deleted while the bot runs: the next full check compares the rows, and finds it.
+    bot.sync()
+    (root / "other.yaml").unlink()
+    bot.sync(names=["other.yaml"])
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+    assert load_library(root, path).get("other-story") is None
