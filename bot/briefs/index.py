@@ -14,6 +14,7 @@ SQL statement about briefs lives here (tests/test_architecture.py).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import functools
@@ -989,6 +990,7 @@ class Snapshot:
         # A prefix's words, most used first, and how many there are (see _prefix_words).
         self._prefixes: dict[str, tuple[tuple[str, ...], int]] = {}
         self._vocab = False
+        self._topic_tags: list[str] | None = None  # sorted, read when first needed
 
     def close(self) -> None:
         """End the read transaction (a later reader sees newer data)."""
@@ -1404,6 +1406,22 @@ class Snapshot:
         phrases = [_token(f"{head} {word}" if head else word) for word in words]
         return "(" + " OR ".join(phrases) + ")", words, total
 
+    def _tag_may_start(self, prefix: str) -> bool:
+        """Whether some tag starts with `prefix`: s<hex>, y/m/d<digits>, t<escaped topic id>."""
+        first, rest = prefix[0], prefix[1:]
+        if first == "s":
+            return all(c in "0123456789abcdef" for c in rest)
+        if first in "ymd":
+            return all(c in "0123456789" for c in rest)
+        if first != "t":
+            return False
+        if self._topic_tags is None:
+            vocabulary = self.vocabulary()
+            topics = vocabulary.topics if vocabulary is not None else ()
+            self._topic_tags = sorted(topic_tag(t.id) for t in topics)
+        at = bisect.bisect_left(self._topic_tags, prefix)
+        return at < len(self._topic_tags) and self._topic_tags[at].startswith(prefix)
+
     def _prefix_words(self, prefix: str) -> tuple[tuple[str, ...], int]:
         """The PREFIX_WORDS body words starting with `prefix` that are in the most entries,
         most first, and how many body words start with it (kept for this snapshot)."""
@@ -1424,10 +1442,10 @@ class Snapshot:
                 self._conn.execute("PRAGMA query_only = ON")
             self._vocab = True
         # FTS5 counts each word's rows as it lists them (as costly as the word is common, but
-        # once, and less than the prefix query it replaces). Tags (s…, t…, y…, m…, d…) are words
-        # of the tags column: a prefix that may reach one is counted per column (twice the
-        # work), any other from the cheaper per-row list.
-        if prefix[0] in _TAG_INITIALS:
+        # once, and less than the prefix query it replaces). A prefix that a tag may start
+        # (tags are words of the tags column) is counted per column (twice the work); any
+        # other from the cheaper per-row list, where every word is a word of the text.
+        if self._tag_may_start(prefix):
             sql = "SELECT term, doc FROM temp.search_cols WHERE term >= ? AND term < ? "
             sql += "AND col = 'body'"
         else:
@@ -1567,8 +1585,6 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 # A query in pieces: "strings", barewords, runs of space, and single characters of syntax.
 _QUERY_PIECE = re.compile(r'"(?:[^"]|"")*"|[^\s"(){}:*^+,-]+|\s+|.', re.DOTALL)
 _SYNTAX = frozenset("(){}:*^+,-") | frozenset(" \t\n\r\f\v")
-# Every tag starts with one of these (s: speaker, t: topic, y/m/d: dates).
-_TAG_INITIALS = frozenset("stymd")
 # A prefix is searched as at most this many words, those in the most entries: an OR of
 # common words with a filter costs ~0.7 ms a word at 100k (docs/benchmarks.md).
 PREFIX_WORDS = 10

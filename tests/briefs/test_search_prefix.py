@@ -16,7 +16,7 @@ from bot.briefs import index
 from bot.briefs.library import Library, load_library
 from bot.queries import search
 from bot.reply import Status
-from tests.conftest import write_briefs
+from tests.conftest import VOCABULARY, write_briefs
 
 # Entries (the title and key points) holding each word: minister 5, ministry 4, ministers 3,
 # ministrant 1.
@@ -121,6 +121,21 @@ def test_words_are_counted_in_the_text_not_the_tags(
     assert found
     assert all(any(w.startswith("d") for w in re.findall(r"\w+", t.casefold())) for t in found)
     assert hit_texts(library, "d2026*") == hit_texts(library, "y2*") == []  # only tags
+
+
+def test_a_topic_tag_that_starts_like_a_word_is_not_counted_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Topic "wx" is the tag "twx" on every entry of the brief, more than any word starting
+    # "tw" ("two" is in one): counted as a word, "twx" alone would be searched, finding nothing.
+    root = write_briefs(
+        tmp_path / "b", **{"words.yaml": WORDS_BRIEF.replace("[transport]", "[wx]")}
+    )
+    (root / "topics.yaml").write_text(VOCABULARY + "  - id: wx\n    label: WX\n", "utf-8")
+    library = load_library(root)
+    assert library.errors == ()
+    monkeypatch.setattr(index, "PREFIX_WORDS", 1)
+    assert hit_texts(library, "tw*") == ["The minister thanked the ministry and two ministers."]
 
 
 @pytest.mark.parametrize(
