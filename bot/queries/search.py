@@ -110,7 +110,7 @@ def search(
     narrowed = "".join(
         f" {shown(typed)} starts {total:,} words: only the {len(words)} in the most entries "
         f"were searched ({', '.join(words)}); type more of the word to reach the others."
-        for typed, words, total in hits.narrowed
+        for typed, words, total in dict.fromkeys(hits.narrowed)  # a prefix typed twice: once
     )
     if not hits:
         return Reply(
