@@ -215,7 +215,7 @@ class BriefBot(commands.Bot):
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
-                lambda: live.current().briefs,
+                live.current,  # the index library: a digest decodes only what it shows
                 poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
-from bot.briefs.library import load_library
+from bot.briefs.index import BriefIndex
+from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
+from bot.reply import Reply
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -183,10 +185,24 @@ def ask(line: str, root: Path, index: Path | None = None) -> int:
             message += "; offline also: /about, /brief history"
         print(f"briefbot: {message}", file=sys.stderr)
         return 2
-    library = load_library(root, index)
+    brief_index = BriefIndex(root, index)
+    # A large shared index: answer from it while child processes check every file, and use
+    # the answer only if nothing changed (else sync, and answer again: the files win).
+    unchanged = brief_index.quick_check()
+    if unchanged is not None:
+        library = open_library(brief_index)
+        reply = dispatch.run(library, parsed.name, parsed.options)
+        if unchanged():
+            return _answer(library, reply)
+        library.close()
+    brief_index.sync()
+    library = open_library(brief_index)
+    return _answer(library, dispatch.run(library, parsed.name, parsed.options))
+
+
+def _answer(library: Library, reply: Reply) -> int:
     for error in library.errors:
         log.warning("%s", error)
-    reply = dispatch.run(library, parsed.name, parsed.options)
     sys.stdout.write(render(reply))
     return 0 if reply.ok else 1
 
@@ -244,7 +260,7 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
     import asyncio
 
     from bot.feeds.draft import EngineDrafter
-    from bot.feeds.files import poll_once, published_links
+    from bot.feeds.files import poll_once
     from bot.ingest.fetch import Fetcher
 
     library = load_library(settings.briefs_dir, settings.index_path)
@@ -270,8 +286,8 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
             )
             return 2
         topic_ids.append(topic.id)
-    published = published_links(b.source.url for b in library.briefs)
-    ids = frozenset(b.id for b in library.briefs)
+    published = library.published_links()
+    ids = library.brief_ids()
     drafter = EngineDrafter(lambda: vocabulary, lambda: ids)
 
     async def go() -> int:

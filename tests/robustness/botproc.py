@@ -74,6 +74,8 @@ async def _main() -> None:
         dev_guild_id=int(guild) if guild else None,
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
         database=Path(_env("BOTPROC_DATABASE")),
+        # The index beside the test's database, never the repository's data/ folder.
+        data_dir=Path(_env("BOTPROC_DATABASE")).parent,
         reload_seconds=0,  # no briefs watcher: nothing edits them here
         digest_lease=lease,
     )
