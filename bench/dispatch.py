@@ -32,7 +32,7 @@ from typing import Any
 import discord
 
 from bench.common import corpus, corpus_options, machine, percentile, table, verdict
-from bot.adapters.discord.embeds import render_pages
+from bot.adapters.discord.embeds import paginate
 from bot.app import BriefBot
 from bot.briefs.library import Library
 from bot.briefs.reloader import LiveLibrary
@@ -189,18 +189,19 @@ KINDS = (
 
 
 def handler(library: Library, case: Case) -> Callable[[], object] | None:
-    """The bot's own work for `case` without discord.py: the query (and, for commands, render)."""
+    """The bot's own work for `case` without discord.py: the query (and, for commands, the
+    reply's layout and its first page, which is what the bot draws before answering)."""
     o = case.options
     if case.kind == "/summary":
-        return lambda: render_pages(briefs.summary(library, o.get("brief")))
+        return lambda: paginate(briefs.summary(library, o.get("brief")))[0]
     if case.kind == "/quotes":
-        return lambda: render_pages(quotes.quotes(library, o["speaker"], o.get("brief")))
+        return lambda: paginate(quotes.quotes(library, o["speaker"], o.get("brief")))[0]
     if case.kind == "/topic":
-        return lambda: render_pages(topics.topic(library, o["name"]))
+        return lambda: paginate(topics.topic(library, o["name"]))[0]
     if case.kind == "/briefs":
-        return lambda: render_pages(briefs.list_briefs(library))
+        return lambda: paginate(briefs.list_briefs(library))[0]
     if case.kind == "/search":
-        return lambda: render_pages(
+        return lambda: paginate(
             search.search(
                 library,
                 o["query"],
@@ -209,7 +210,7 @@ def handler(library: Library, case: Case) -> Callable[[], object] | None:
                 o.get("since"),
                 o.get("until"),
             )
-        )
+        )[0]
     if case.kind == "speaker autocomplete":
         return lambda: complete.speakers(library, o["speaker"])
     if case.kind == "topic autocomplete":
@@ -235,9 +236,9 @@ def static_case(library: Library, case: Case, key: str) -> Case:
     """The baseline for a command case: an embed the size of its reply's first page."""
     call = handler(library, case)
     assert call is not None
-    pages = call()
-    assert isinstance(pages, list)
-    STATIC[key] = pages[0]
+    first = call()
+    assert isinstance(first, discord.Embed)
+    STATIC[key] = first
     return Case(f"static {case.kind}", "static", {"key": key})
 
 

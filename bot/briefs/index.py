@@ -20,6 +20,7 @@ SQL statement about briefs lives here (tests/test_architecture.py).
 from __future__ import annotations
 
 import array
+import bisect
 import contextlib
 import datetime as dt
 import functools
@@ -1412,9 +1413,12 @@ class Hit:
 
 class Hits(list[Hit]):
     """Search hits, best first; `ranked`: RANKED when more than that many matched (the hits
-    are then the most recently indexed, not ranked); 0 when every match was ranked."""
+    are then the most recently indexed, not ranked); 0 when every match was ranked.
+    `narrowed`: each prefix of the query that starts more words than were searched, as
+    (the prefix as typed, the words searched, how many words start with it)."""
 
     ranked: int = 0
+    narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
 
 
 class Snapshot:
@@ -1423,6 +1427,10 @@ class Snapshot:
     def __init__(self, conn: sqlite3.Connection, meta: dict[str, str]) -> None:
         self._conn = conn
         self.meta = meta
+        # A prefix's words, most used first, and how many there are (see _prefix_words).
+        self._prefixes: dict[str, tuple[tuple[str, ...], int]] = {}
+        self._vocab = False
+        self._topic_tags: list[str] | None = None  # sorted, read when first needed
 
     def close(self) -> None:
         """End the read transaction (a later reader sees newer data)."""
@@ -1738,9 +1746,12 @@ class Snapshot:
         if "\0" in match or not _balanced(match):
             # FTS5 reads a NUL as the end; an unbalanced bracket would escape the body filter.
             raise sqlite3.OperationalError("not a query")
+        # A prefix is searched as its most used words (FTS5 would merge every word's rows
+        # before returning the first, on every statement: ~55 ms for a common one at 100k).
+        searched, narrowed = self._expand_prefixes(match)
         # The user's query looks at the body only (a tag is never matched by a word or prefix);
         # the filters are tags, so FTS5 finds and ranks only the rows that pass them.
-        expression = " AND ".join([f"{{body}} : ({match})", *filters])
+        expression = " AND ".join([f"{{body}} : ({searched})", *filters])
         # The newest RANKED + 1 matches: FTS5 walks rowids in order without scoring, so this
         # costs little whatever the corpus holds.
         newest = self._all(
@@ -1756,7 +1767,9 @@ class Snapshot:
         else:
             best = [(rowid,) for rowid in self._ranked([r[0] for r in newest], match, limit)]
         if not best:
-            return Hits()
+            empty = Hits()
+            empty.narrowed = narrowed
+            return empty
         # Snippets only for the rows shown, in one more walk over the matches between them
         # (each MATCH costs its setup: ~2 ms for a prefix, so never one per row). The `+`
         # keeps SQLite from handing FTS5 the IN list as 50 separate lookups.
@@ -1775,7 +1788,115 @@ class Snapshot:
         }
         hits = Hits(Hit(*rows[r[0]]) for r in best if r[0] in rows)
         hits.ranked = RANKED if broad else 0
+        hits.narrowed = narrowed
         return hits
+
+    def _expand_prefixes(
+        self, match: str
+    ) -> tuple[str, tuple[tuple[str, tuple[str, ...], int], ...]]:
+        """The query with each prefix (`minis*`, `"trade sec"*`) written as an OR of its
+        PREFIX_WORDS most used words, which FTS5 walks row by row; and the prefixes that start
+        more words than that. A prefix inside NEAR(), after ^ or next to + stays as it is."""
+        pieces = _QUERY_PIECE.findall(match)
+        out: list[str] = []
+        narrowed: list[tuple[str, tuple[str, ...], int]] = []
+        depth, near = 0, -1  # bracket depth, and the depth of an open NEAR( (-1: none)
+        i = 0
+        while i < len(pieces):
+            piece = pieces[i]
+            if piece == "(":
+                if _last_word(out) == "NEAR" and near < 0:
+                    near = depth
+                depth += 1
+            elif piece == ")":
+                depth -= 1
+                if depth == near:
+                    near = -1
+            star = _next_solid(pieces, i)
+            if piece[0] not in _SYNTAX and star is not None and pieces[star] == "*":
+                after = _next_solid(pieces, star)
+                fixed = (
+                    near >= 0
+                    or _last_solid(out) in ("^", "+")
+                    or (after is not None and pieces[after] in ("+", ":"))
+                )
+                expanded = None if fixed else self._expand(piece)
+                if expanded is not None:
+                    text, words, total = expanded
+                    out.append(text)
+                    if total > len(words):
+                        narrowed.append((piece + "*", words, total))
+                    i = star + 1
+                    continue
+            out.append(piece)
+            i += 1
+        return "".join(out), tuple(narrowed)
+
+    def _expand(self, piece: str) -> tuple[str, tuple[str, ...], int] | None:
+        """A bareword or "string" that ends in a prefix as an OR of phrases, the words used,
+        and how many words have the prefix; None to leave it to FTS5 (no word has it)."""
+        inner = piece[1:-1].replace('""', '"') if piece.startswith('"') else piece
+        tokens = _tokens(inner)
+        if not tokens:
+            return None
+        words, total = self._prefix_words(tokens[-1])
+        if not words:
+            return None
+        head = " ".join(tokens[:-1])
+        phrases = [_token(f"{head} {word}" if head else word) for word in words]
+        return "(" + " OR ".join(phrases) + ")", words, total
+
+    def _tag_may_start(self, prefix: str) -> bool:
+        """Whether some tag starts with `prefix`: s<hex>, y/m/d<digits>, t<escaped topic id>."""
+        first, rest = prefix[0], prefix[1:]
+        if first == "s":
+            return all(c in "0123456789abcdef" for c in rest)
+        if first in "ymd":
+            return all(c in "0123456789" for c in rest)
+        if first != "t":
+            return False
+        if self._topic_tags is None:
+            vocabulary = self.vocabulary()
+            topics = vocabulary.topics if vocabulary is not None else ()
+            self._topic_tags = sorted(topic_tag(t.id) for t in topics)
+        at = bisect.bisect_left(self._topic_tags, prefix)
+        return at < len(self._topic_tags) and self._topic_tags[at].startswith(prefix)
+
+    def _prefix_words(self, prefix: str) -> tuple[tuple[str, ...], int]:
+        """The PREFIX_WORDS body words starting with `prefix` that are in the most entries,
+        most first, and how many body words start with it (kept for this snapshot)."""
+        found = self._prefixes.get(prefix)
+        if found is not None:
+            return found
+        if not self._vocab:
+            # Views of FTS5's term list, in this connection's own temp schema (the index file
+            # is not changed): the snapshot is query-only, which covers temp tables too.
+            self._conn.execute("PRAGMA query_only = OFF")
+            try:
+                for kind in ("row", "col"):
+                    self._conn.execute(
+                        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_{kind}s "
+                        f"USING fts5vocab(main, search, {kind})"
+                    )
+            finally:
+                self._conn.execute("PRAGMA query_only = ON")
+            self._vocab = True
+        # FTS5 counts each word's rows as it lists them (as costly as the word is common, but
+        # once, and less than the prefix query it replaces). A prefix that a tag may start
+        # (tags are words of the tags column) is counted per column (twice the work); any
+        # other from the cheaper per-row list, where every word is a word of the text.
+        if self._tag_may_start(prefix):
+            sql = "SELECT term, doc FROM temp.search_cols WHERE term >= ? AND term < ? "
+            sql += "AND col = 'body'"
+        else:
+            sql = "SELECT term, doc FROM temp.search_rows WHERE term >= ? AND term < ?"
+        rows = self._all(sql, (prefix, prefix + _TOP))
+        rows.sort(key=lambda row: (-row[1], row[0]))
+        found = (tuple(row[0] for row in rows[:PREFIX_WORDS]), len(rows))
+        if len(self._prefixes) >= _PREFIXES_KEPT:
+            self._prefixes.clear()
+        self._prefixes[prefix] = found
+        return found
 
     def _ranked(self, rowids: list[int], match: str, limit: int) -> list[int]:
         """The best `limit` of these matching rows by BM25 (k1 1.2, b 0.75, as FTS5's bm25),
@@ -2050,6 +2171,33 @@ _COUNTED = 1000
 # brackets and column names are not phrases.
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"\s*(\*?)|([^\s"(){}:*^+,-]+)\s*(\*?)(\s*:)?')
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+# A query in pieces: "strings", barewords, runs of space, and single characters of syntax.
+_QUERY_PIECE = re.compile(r'"(?:[^"]|"")*"|[^\s"(){}:*^+,-]+|\s+|.', re.DOTALL)
+_SYNTAX = frozenset("(){}:*^+,-") | frozenset(" \t\n\r\f\v")
+# A prefix is searched as at most this many words, those in the most entries: an OR of
+# common words with a filter costs ~0.7 ms a word at 100k (docs/benchmarks.md).
+PREFIX_WORDS = 10
+# Prefixes whose words a snapshot keeps (it lives until the next reload).
+_PREFIXES_KEPT = 1024
+
+
+def _next_solid(pieces: list[str], i: int) -> int | None:
+    """The index of the next piece after `i` that is not space."""
+    for j in range(i + 1, len(pieces)):
+        if not pieces[j].isspace():
+            return j
+    return None
+
+
+def _last_solid(out: list[str]) -> str | None:
+    """The last piece written that is not space."""
+    return next((p for p in reversed(out) if not p.isspace()), None)
+
+
+def _last_word(out: list[str]) -> str | None:
+    """The last piece written that is not space, if it is a bareword."""
+    last = _last_solid(out)
+    return last if last is not None and last[0] not in _SYNTAX and last[0] != '"' else None
 
 
 def _folded(text: str) -> str:

@@ -149,9 +149,12 @@ def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
 
 class SearchHits(list[tuple[BriefHead, Hit]]):
     """Search hits with their briefs, best first; `ranked`: the bound past which matches are
-    shown newest first instead of ranked, when it was passed (0: all were ranked)."""
+    shown newest first instead of ranked, when it was passed (0: all were ranked);
+    `narrowed`: each prefix that starts more words than were searched, as (the prefix as
+    typed, the words searched, how many words start with it)."""
 
     ranked: int = 0
+    narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
 
 
 class BriefList(Sequence[Brief]):
@@ -523,6 +526,7 @@ class Library:
         hits: Hits = self._snapshot.search(query, **options)
         found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
         found.ranked = hits.ranked
+        found.narrowed = hits.narrowed
         return found
 
     # -- digests and feeds ----------------------------------------------------------------

@@ -91,9 +91,10 @@ def _provenance(brief: Brief) -> str:
     return "\n".join(lines)
 
 
-# /briefs lists this many, newest first, and says how many older ones there are: past a few
-# hundred a paged list is not read, and building it grew with the corpus (docs/benchmarks.md).
-LIST_LIMIT = 500
+# /briefs lists this many, newest first (about three pages on Discord; a LIMIT in SQL), and says
+# how many older ones there are and how to find them: a long paged list is not read, and
+# building 500 cost ~3 ms of every /briefs (docs/benchmarks.md).
+LIST_LIMIT = 50
 
 
 def list_briefs(library: Library) -> Reply:
@@ -120,7 +121,8 @@ def list_briefs(library: Library) -> Reply:
             Section(
                 "More",
                 body=f"… and {plural(total - len(items), 'older brief')}: find them with "
-                "/search, /topic or /quotes.",
+                "/search (words, a speaker, a topic, or since: and until: dates), /topic or "
+                "/quotes.",
             )
         )
     return Reply(

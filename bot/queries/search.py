@@ -107,12 +107,18 @@ def search(
         )
         if x
     )
+    narrowed = "".join(
+        f" {shown(typed)} starts {total:,} words: only the {len(words)} in the most entries "
+        f"were searched ({', '.join(words)}); type more of the word to reach the others."
+        for typed, words, total in dict.fromkeys(hits.narrowed)  # a prefix typed twice: once
+    )
     if not hits:
         return Reply(
             "No matches",
             Status.NOT_FOUND,
             description=f"Nothing in the briefs matches {shown(query)}"
             + (f" {scope}." if scope else ".")
+            + narrowed
             + ' Try fewer words, a prefix (minera*) or a "phrase".',
             private=True,
         )
@@ -148,7 +154,8 @@ def search(
         f"Search: {query.strip()}"[:200],
         description=f"{plural(len(hits), 'match', 'matches')}{more}, {order}"
         + (f", {scope}." if scope else ".")
-        + bounded,
+        + bounded
+        + narrowed,
         sections=(Section("Matches", tuple(items)),),
         footer='Words, "phrases" and prefixes (minera*) work; options narrow the search.',
     )

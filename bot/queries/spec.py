@@ -59,7 +59,7 @@ TOPIC = CommandSpec(
     "Everything on a topic across all briefs, newest first",
     (OptionSpec("name", "Topic name or alias, e.g. minerals", True, Completion.TOPIC),),
 )
-BRIEFS = CommandSpec("briefs", "List every brief, newest first")
+BRIEFS = CommandSpec("briefs", "List the newest briefs and count the rest")
 SEARCH = CommandSpec(
     "search",
     "Search titles, summaries, key points, quotes and claims; best match first",

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 
 from bot import limits
-from bot.adapters.discord.embeds import render_pages
+from bot.adapters.discord.embeds import paginate
 from bot.adapters.discord.views import Pager
 from bot.reply import Choice, Reply
 from bot.text import clip
@@ -27,7 +27,8 @@ async def send_reply(
     interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None
 ) -> None:
     """Answer with a reply, first response or follow-up, whichever is still possible."""
-    pages = render_pages(reply)
+    # Only the first page is drawn now; the pager draws the others when they are shown.
+    pages = paginate(reply)
     private = reply.private if ephemeral is None else ephemeral
     view = Pager(pages, interaction.user.id, timeout=PAGER_TIMEOUT) if len(pages) > 1 else None
     if _thinking(interaction):

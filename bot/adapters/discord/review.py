@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol, Self, cast
 
 import discord
 
-from bot.adapters.discord.embeds import render_pages
+from bot.adapters.discord.embeds import paginate, render_pages
 from bot.adapters.discord.respond import NO_MENTIONS, send_reply, send_text
 from bot.reply import Reply
 from bot.review.preview import DESCRIBE, Preview
@@ -59,8 +60,8 @@ def member_of(interaction: discord.Interaction[Any]) -> Member:
     )
 
 
-def _page(preview: Preview, page: int) -> tuple[list[discord.Embed], int]:
-    pages = render_pages(preview.reply)
+def _page(preview: Preview, page: int) -> tuple[Sequence[discord.Embed], int]:
+    pages = paginate(preview.reply)  # only the page shown is drawn
     return pages, max(0, min(page, len(pages) - 1))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import discord
 
@@ -10,9 +11,12 @@ log = logging.getLogger(__name__)
 
 
 class Pager(discord.ui.View):
-    """Flip through pages of embeds."""
+    """Flip through pages of embeds; each page is asked of `pages` when it is shown, so a lazy
+    sequence (`embeds.Pages`) draws only the pages someone looks at."""
 
-    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float = 300) -> None:
+    def __init__(
+        self, pages: Sequence[discord.Embed], owner_id: int, *, timeout: float = 300
+    ) -> None:
         super().__init__(timeout=timeout)
         self.pages = pages
         self.owner_id = owner_id

@@ -10,7 +10,14 @@ import discord
 import pytest
 
 from bot import limits
-from bot.adapters.discord.embeds import _CONTROL, clean, render_pages
+from bot.adapters.discord.embeds import (
+    _CONTROL,
+    _plain,
+    _section_fields,
+    clean,
+    paginate,
+    render_pages,
+)
 from bot.reply import Item, Reply, Section, Status
 from tests.shared import discord_limit
 
@@ -139,6 +146,53 @@ def test_plain_text_shortcut_escapes_exactly_what_discord_py_would() -> None:
         expected = _CONTROL.sub("", unicodedata.normalize("NFC", text))
         expected = discord.utils.escape_mentions(discord.utils.escape_markdown(expected))
         assert clean(text) == expected, repr(text)
+
+
+def test_a_section_checked_whole_shows_exactly_what_cleaning_each_piece_shows() -> None:
+    # A section's text is checked in one go and, if nothing in it needs cleaning, shown as it
+    # is: the fields must equal those of cleaning every label, text and detail on its own.
+    rng = random.Random(20261129)
+    plain = [*"abc de fgh ij", " 2025-06-22 ", "·", "“quoted”", " — ", "\u00e9t\u00e9", ".\n"]
+    hostile = ["- ", "\n- ", "# ", "\n> ", "[a](https://e.com/x)", "@everyone", "<@&12>", "e\u0301"]
+    hostile += [*"_*~|`\\[>#@\t"] + [c for c in map(chr, range(0x2070)) if _CONTROL.match(c)]
+    seen_plain = seen_hostile = 0
+    for _ in range(2000):
+        # At most one kind of trouble per section, so each is the only reason to clean.
+        trouble = rng.choice(hostile) if rng.random() < 0.7 else ""
+        alphabet = [*plain * 6, trouble] if trouble else plain
+
+        def text(low: int, high: int, alphabet: list[str] = alphabet) -> str:
+            return "".join(rng.choices(alphabet, k=rng.randint(low, high)))
+
+        items = tuple(
+            Item(
+                text(1, 100),
+                label=text(0, 10) or None,
+                detail=text(0, 15) or None,
+                marks=((0, 1),) if rng.random() < 0.1 else (),
+            )
+            for _ in range(rng.randint(1, 12))
+        )
+        lead = trouble if rng.random() < 0.2 else ""  # trouble at the very start
+        section = Section(text(1, 8), items, body=lead + text(0, 60) or None)
+        whole = [x for i in items for x in (i.label or "", i.detail or "", i.text)]
+        if _plain("\n".join([section.body or "", *whole])):
+            seen_plain += 1
+        else:
+            seen_hostile += 1
+        assert _section_fields(section) == _section_fields(section, batch=False), section
+    assert seen_plain > 300 and seen_hostile > 300  # both paths were taken
+
+
+def test_pages_are_drawn_when_asked_and_match_the_whole_rendering() -> None:
+    reply = huge_reply()
+    pages = paginate(reply)
+    every = render_pages(reply)
+    assert len(pages) == len(every) > 2
+    assert pages[-1].to_dict() == every[-1].to_dict()
+    assert [p.to_dict() for p in pages] == [p.to_dict() for p in every]
+    with pytest.raises(IndexError):
+        pages[len(every)]
 
 
 def test_only_the_roles_a_reply_names_itself_show_as_roles() -> None:

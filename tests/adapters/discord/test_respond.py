@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord import respond
+from bot.adapters.discord.embeds import render_pages
 from bot.adapters.discord.respond import send_reply, send_text
 from bot.reply import Item, Reply, Section
 from tests.fakediscord import FakeDiscord, run_client
@@ -23,6 +24,12 @@ LONG_REPLY = Reply(
     "Many points",
     sections=(Section("Points", tuple(Item(f"point {i} " + "x" * 900) for i in range(20))),),
 )
+# Eight pages of five points; each point says which it is.
+MANY_PAGES = Reply(
+    "Forty points",
+    sections=(Section("Points", tuple(Item(f"point {i:02d} " + "y" * 900) for i in range(40))),),
+    footer="newest first",
+)
 SHOUT = "@everyone " + "a" * 2500
 
 
@@ -31,6 +38,12 @@ async def slow(interaction: discord.Interaction) -> None:
     """Think first, then send several pages."""
     await interaction.response.defer(thinking=True)
     await send_reply(interaction, LONG_REPLY)
+
+
+@app_commands.command(name="many", description="Answer with an eight-page reply")
+async def many(interaction: discord.Interaction) -> None:
+    """Send eight pages at once (no deferral)."""
+    await send_reply(interaction, MANY_PAGES)
 
 
 @app_commands.command(name="shout", description="Answer with an overlong plain text")
@@ -56,7 +69,7 @@ class ReplyBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Register the commands (the test syncs them)."""
-        for command in (slow, shout, shout_later):
+        for command in (slow, many, shout, shout_later):
             self.tree.add_command(command)
 
 
@@ -100,6 +113,36 @@ async def test_deferred_long_reply_arrives_paged_and_its_buttons_expire(
             timeout=5,
         )
     assert [b["disabled"] for b in buttons(expired.json)] == [True, True]
+    assert not fake_discord.warnings
+
+
+async def test_page_seven_after_six_presses_shows_its_own_points(
+    fake_discord: FakeDiscord,
+) -> None:
+    # Pages are drawn when they are shown: what a press shows must be exactly the page an
+    # up-front rendering of the whole reply has at that place.
+    every_page = [page.to_dict() for page in render_pages(MANY_PAGES)]
+    assert len(every_page) == 8
+    async with run_client(ReplyBot(), fake_discord) as bot:
+        await bot.tree.sync()
+        body = await fake_discord.invoke("many")
+        assert body["type"] == 4
+        assert body["data"]["embeds"] == [every_page[0]]
+        message = fake_discord.interactions()[-1].original
+        assert message is not None
+        previous, following = (b["custom_id"] for b in buttons(body["data"]))
+        for _ in range(6):
+            turned = await fake_discord.click(message, following)
+        shown = turned["data"]["embeds"][0]
+        assert shown == every_page[6]
+        assert shown["footer"]["text"] == "newest first · Page 7/8"
+        assert [f["value"][:8] for f in shown["fields"]] == [f"point {i}" for i in range(30, 35)]
+        assert [b["disabled"] for b in buttons(turned["data"])] == [False, False]
+        last = await fake_discord.click(message, following)
+        assert last["data"]["embeds"] == [every_page[7]]
+        assert [b["disabled"] for b in buttons(last["data"])] == [False, True]
+        back = await fake_discord.click(message, previous)
+        assert back["data"]["embeds"] == [every_page[6]]
     assert not fake_discord.warnings
 
 
