@@ -6,6 +6,9 @@ Nothing here touches a database; `bot.store.sqlite` reads and writes these.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -95,3 +98,21 @@ class Slot:
     attempts: int
     claimed_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (a server down or a connection lost)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who holds a claim: the host, the process id and a random token of this process's start."""
+
+    host: str
+    pid: int
+    token: str
+
+    @classmethod
+    def current(cls) -> Owner:
+        """This process."""
+        return cls(socket.gethostname(), os.getpid(), secrets.token_hex(8))

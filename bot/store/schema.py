@@ -78,3 +78,12 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
+
+# The data tables, parents before children: the order `briefbot db copy` writes them in (and
+# clears them in reverse). A new table goes here too; one missing is copied after these.
+DATA_TABLES: tuple[str, ...] = ("subscriptions", "digest_slots", "sent_briefs")
+
+
+def ordered_tables(names: set[str] | frozenset[str]) -> list[str]:
+    """`names` in copying order: DATA_TABLES' order first, any others after, by name."""
+    return [t for t in DATA_TABLES if t in names] + sorted(set(names) - set(DATA_TABLES))

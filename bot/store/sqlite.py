@@ -8,8 +8,9 @@ One SQLite file through aiosqlite. The schema is built by numbered migrations tr
 `PRAGMA user_version`; a database written by a newer briefbot is refused, not guessed at.
 Timestamps are stored as UTC ISO 8601 strings; local dates as YYYY-MM-DD.
 
-The schema is `bot.store.schema`; the records it returns are `bot.store.records`. When a second
-backend (PostgreSQL) arrives, the interface both share is derived from what the features use.
+The schema is `bot.store.schema`; the records it returns are `bot.store.records`; the interface
+it shares with the PostgreSQL store is `bot.store.base.Store`. (`Store` in this module is the
+SQLite class under its old name, kept so existing callers of `Store.open(path)` keep working.)
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def _claim(row: Any) -> SlotClaim:
     )
 
 
-class Store:
-    """The SQLite store; open with `await Store.open(path)`."""
+class SqliteStore:
+    """The SQLite store; open with `await SqliteStore.open(path)`."""
+
+    backend = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._db = db
@@ -133,11 +136,17 @@ class Store:
         # land inside another task's open transaction.
         self._lock = asyncio.Lock()
         self._closed = False
+        self._next_send = 0.0  # loop time of the next free send turn (one process)
+
+    @property
+    def where(self) -> str:
+        """The database file."""
+        return f"SQLite file {self.path}"
 
     @classmethod
     async def open(
         cls, path: str | Path, *, clock: Clock | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
-    ) -> Store:
+    ) -> SqliteStore:
         """Open (creating if need be) and migrate the database at `path`."""
         path = Path(path)
         if str(path) != ":memory:":
@@ -495,3 +504,89 @@ class Store:
                 (channel_id, state.value),
             )
         return _slot(row) if row else None
+
+    # ------------------------------------------------------------------ several processes
+
+    async def renew_claims(self) -> int:
+        """Claims carry no lease on SQLite yet (the hardening branch adds them): nothing."""
+        return 0
+
+    async def release_claims(self) -> int:
+        """Claims carry no lease on SQLite yet: nothing to release."""
+        return 0
+
+    async def reserve_send(self, per_second: float) -> float:
+        """The next send turn; kept in this process until SQLite gets the shared budget table."""
+        if per_second <= 0:
+            raise ValueError(f"per_second must be positive, got {per_second}")
+        now = asyncio.get_running_loop().time()
+        turn = max(now, self._next_send)
+        self._next_send = turn + 1.0 / per_second
+        return turn - now
+
+    # ------------------------------------------------------------------ db commands
+
+    async def table_names(self) -> list[str]:
+        """The data tables, parents first."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        return schema.ordered_tables({str(r[0]) for r in rows})
+
+    async def table_columns(self, table: str) -> list[str]:
+        """The columns of a table, in order."""
+        async with self._lock:
+            rows = await self._fetchall(f'PRAGMA table_info("{_known(table)}")')
+        return [str(r["name"]) for r in rows]
+
+    async def count_rows(self, table: str) -> int:
+        """How many rows a table holds."""
+        async with self._lock:
+            row = await self._fetchone(f'SELECT count(*) FROM "{_known(table)}"')
+        return int(row[0])
+
+    async def read_rows(self, table: str, columns: Sequence[str]) -> list[tuple[object, ...]]:
+        """Every row of a table, as stored (ISO text for times and dates, 0/1 for flags)."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        async with self._lock:
+            rows = await self._fetchall(f'SELECT {names} FROM "{_known(table)}"')
+        return [tuple(row) for row in rows]
+
+    async def write_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+    ) -> None:
+        """Insert rows of portable values, written the way this store writes them."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        converted = [tuple(_to_sqlite(v) for v in row) for row in rows]
+        async with self._lock, self._transaction() as db:
+            await db.executemany(
+                f'INSERT INTO "{_known(table)}" ({names}) VALUES ({marks})', converted
+            )
+
+    async def clear_tables(self, tables: Sequence[str]) -> None:
+        """Delete every row of these tables (children first), in one transaction."""
+        async with self._lock, self._transaction() as db:
+            for table in reversed(schema.ordered_tables(set(tables))):
+                await db.execute(f'DELETE FROM "{_known(table)}"')
+
+
+Store = SqliteStore
+
+
+def _known(table: str) -> str:
+    # Table names come from the database's own catalogue, never from a user.
+    if not table.replace("_", "").isalnum():
+        raise StoreError(f"not a table name: {table!r}")
+    return table
+
+
+def _to_sqlite(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return _stamp(value.astimezone(UTC))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value

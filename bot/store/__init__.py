@@ -1,0 +1,59 @@
+"""The store: one interface (`Store`), two backends, chosen by BRIEFBOT_DATABASE.
+
+`postgresql://…` (or `postgres://…`) opens the PostgreSQL store; a path or `sqlite:///path`
+opens the SQLite store (the default). Features type against `Store` and open it here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.store.base import Store
+from bot.store.records import Owner
+
+__all__ = ["Store", "is_postgres", "open_store", "sqlite_path"]
+
+DEFAULT_LEASE = dt.timedelta(seconds=60)
+
+
+def is_postgres(database: str | Path) -> bool:
+    """Whether a BRIEFBOT_DATABASE value names a PostgreSQL database."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(database: str | Path) -> Path:
+    """The file of a SQLite BRIEFBOT_DATABASE value (a path or sqlite:///path)."""
+    text = str(database)
+    if text.startswith("sqlite:///"):
+        return Path(text.removeprefix("sqlite://"))  # keeps the path's leading slash
+    if text.startswith("sqlite://"):
+        return Path(text.removeprefix("sqlite://"))
+    return Path(text)
+
+
+def describe(database: str | Path) -> str:
+    """Where a BRIEFBOT_DATABASE value points, for messages (no password)."""
+    if is_postgres(database):
+        from bot.store.postgres import describe_url
+
+        return f"PostgreSQL at {describe_url(str(database))}"
+    return f"SQLite file {sqlite_path(database)}"
+
+
+async def open_store(
+    database: str | Path,
+    *,
+    clock: Clock | None = None,
+    owner: Owner | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> Store:
+    """Open (and migrate) the store a BRIEFBOT_DATABASE value names."""
+    if is_postgres(database):
+        from bot.store.postgres import PostgresStore  # asyncpg only when it is used
+
+        return await PostgresStore.open(str(database), clock=clock, owner=owner, lease=lease)
+    from bot.store.sqlite import SqliteStore
+
+    return await SqliteStore.open(sqlite_path(database), clock=clock)

@@ -1,0 +1,351 @@
+"""What only the PostgreSQL store has: schema_migrations from every earlier version, claims
+with owners and leases shared by several processes, the shared send budget, and a server
+that is down or goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+
+import asyncpg
+import pytest
+
+from bot.store import open_store, pg_schema
+from bot.store.postgres import PostgresStore, describe_url
+from bot.store.records import (
+    History,
+    Owner,
+    SchemaTooNewError,
+    SlotState,
+    StoreError,
+    StoreUnavailable,
+)
+from tests.digest.clock import FakeClock
+from tests.pgcluster import PgCluster
+from tests.store.helpers import CUTOFF, DAY, subscribe
+
+LEASE = dt.timedelta(seconds=30)
+HERE = Owner("host-a", os.getpid(), "token-a")
+ELSEWHERE = Owner("host-b", 4242, "token-b")
+THIRD = Owner("host-c", 4343, "token-c")
+
+
+async def raw(url: str, sql: str, *args: object) -> list[tuple[object, ...]]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(r) for r in await conn.fetch(sql, *args)]
+    finally:
+        await conn.close()
+
+
+async def opened(url: str, clock: FakeClock, owner: Owner) -> PostgresStore:
+    return await PostgresStore.open(url, clock=clock, owner=owner, lease=LEASE)
+
+
+# ---------------------------------------------------------------------------- migrations
+
+
+async def test_fresh_database_is_migrated_once_and_versions_are_recorded(
+    pg_url: str, clock: FakeClock
+) -> None:
+    async with await open_store(pg_url, clock=clock) as store:
+        assert store.backend == "postgresql"
+        assert await store.schema_version() == pg_schema.SCHEMA_VERSION
+    async with await open_store(pg_url, clock=clock):
+        pass
+    rows = await raw(pg_url, "SELECT version FROM schema_migrations ORDER BY version")
+    assert rows == [(n,) for n in range(1, pg_schema.SCHEMA_VERSION + 1)]
+
+
+async def test_three_processes_starting_together_migrate_once(
+    pg_url: str, clock: FakeClock
+) -> None:
+    stores = await asyncio.gather(*(open_store(pg_url, clock=clock) for _ in range(3)))
+    for store in stores:
+        assert await store.schema_version() == pg_schema.SCHEMA_VERSION
+        await store.close()
+    assert await raw(pg_url, "SELECT count(*) FROM schema_migrations") == [
+        (pg_schema.SCHEMA_VERSION,)
+    ]
+
+
+async def make_version(url: str, version: int) -> None:
+    """A database as an older briefbot left it: migrations 1…version, with data in it."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for number, statements in pg_schema.MIGRATIONS[:version]:
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", number)
+        now = dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC)
+        await conn.execute(
+            "INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics, "
+            "created_by, updated_by, created_at, updated_at) "
+            "VALUES (1, 111, '08:30', 'UTC', '[\"budget\"]', 7, 7, $1, $1)",
+            now,
+        )
+        await conn.execute(
+            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            "message_id, attempts, claimed_at, finished_at) "
+            "VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b2\"]', 500, 1, $1, $1)",
+            now,
+        )
+        # Interrupted while sending: claimed, no owner (versions before 3 had none).
+        await conn.execute(
+            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            "attempts, claimed_at) "
+            "VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b3\"]', 1, $1)",
+            now,
+        )
+        await conn.executemany(
+            "INSERT INTO sent_briefs (channel_id, brief_id, sent_at) VALUES (1, $1, $2)",
+            [(f"b{n}", now) for n in range(3)],
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("version", range(pg_schema.SCHEMA_VERSION))
+async def test_every_earlier_version_with_data_migrates_and_keeps_working(
+    pg_cluster: PgCluster, clock: FakeClock, version: int
+) -> None:
+    url = await pg_cluster.create_database()
+    if version:
+        await make_version(url, version)
+    async with await opened(url, clock, HERE) as store:
+        assert await store.schema_version() == pg_schema.SCHEMA_VERSION
+        if not version:
+            assert await store.list_enabled() == []
+            return
+        sub = await store.get(1)
+        assert sub is not None and sub.topics == ("budget",) and sub.enabled
+        assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2"}))
+        last = await store.last_sent(1)
+        assert last is not None and (last.message_id, last.brief_ids) == (500, ("b2",))
+        # The interrupted claim (no owner) is resumed with its nonce and completed.
+        [claim] = await store.open_claims()
+        resumed = await store.claim_slot(1, claim.local_date, "other-nonce")
+        assert resumed is not None and resumed.nonce == "d1-20260305" and resumed.resumed
+        assert await store.complete_slot(1, claim.local_date, 501, ("b3",))
+        assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2", "b3"}))
+        await subscribe(store, 2)
+        await store.claim_slot(2, DAY, "n", ("b3",))
+        assert await store.complete_slot(2, DAY, 502, ("b3",), CUTOFF)
+        assert await store.history(2) == History(CUTOFF, frozenset({"b3"}))
+
+
+async def test_database_from_a_newer_briefbot_is_refused(pg_url: str, clock: FakeClock) -> None:
+    async with await open_store(pg_url, clock=clock):
+        pass
+    newer = pg_schema.SCHEMA_VERSION + 5
+    await raw(pg_url, f"INSERT INTO schema_migrations (version) VALUES ({newer})")
+    with pytest.raises(SchemaTooNewError) as caught:
+        await open_store(pg_url, clock=clock)
+    message = str(caught.value)
+    assert f"version {newer}" in message and "upgrade briefbot" in message
+    assert describe_url(pg_url) in message
+
+
+async def test_a_failing_migration_leaves_the_database_as_it_was(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await open_store(pg_url, clock=clock) as store:
+        await subscribe(store, 1)
+    latest = pg_schema.SCHEMA_VERSION
+    broken = (
+        *pg_schema.MIGRATIONS,
+        (latest + 1, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL")),
+    )
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", latest + 1)
+    with pytest.raises(StoreError, match=f"schema version {latest + 1} failed"):
+        await open_store(pg_url, clock=clock)
+    assert await raw(pg_url, "SELECT max(version) FROM schema_migrations") == [(latest,)]
+    assert await raw(pg_url, "SELECT to_regclass('extra') IS NULL") == [(True,)]
+    assert await raw(pg_url, "SELECT channel_id FROM subscriptions") == [(1,)]
+
+
+async def test_cutoff_columns_are_checked(pg_url: str, clock: FakeClock) -> None:
+    async with await open_store(pg_url, clock=clock) as store:
+        await subscribe(store, 1)
+    with pytest.raises(asyncpg.CheckViolationError):
+        await raw(pg_url, "UPDATE subscriptions SET archive_id = 'a'")  # an id without a date
+    with pytest.raises(asyncpg.CheckViolationError):
+        await raw(pg_url, "UPDATE subscriptions SET local_time = '8:30'")
+
+
+# ---------------------------------------------------------------------------- claims
+
+
+async def test_a_live_claim_of_another_process_is_never_taken_over(
+    pg_url: str, clock: FakeClock
+) -> None:
+    async with (
+        await opened(pg_url, clock, HERE) as here,
+        await opened(pg_url, clock, ELSEWHERE) as there,
+    ):
+        await subscribe(here, 1)
+        claim = await there.claim_slot(1, DAY, "nonce-1", ("a",))
+        assert claim is not None and not claim.resumed
+        assert await here.claim_slot(1, DAY, "nonce-x") is None
+        # Not skipped behind its back either (a late pass on another process).
+        assert not await here.skip_slot(1, DAY, "missed")
+        # The owner renews its lease while sending: still not taken after the first lease.
+        await clock.advance(LEASE - dt.timedelta(seconds=1))
+        assert await there.renew_claims() == 1
+        await clock.advance(dt.timedelta(seconds=2))
+        assert await here.claim_slot(1, DAY, "nonce-x") is None
+        slot = await here.get_slot(1, DAY)
+        assert slot is not None and slot.state is SlotState.CLAIMED and slot.attempts == 1
+
+
+async def test_an_expired_claim_is_resumed_with_the_same_nonce_by_exactly_one(
+    pg_url: str, clock: FakeClock
+) -> None:
+    async with (
+        await opened(pg_url, clock, ELSEWHERE) as dead,
+        await opened(pg_url, clock, HERE) as here,
+        await opened(pg_url, clock, THIRD) as third,
+    ):
+        await subscribe(here, 1)
+        assert await dead.claim_slot(1, DAY, "nonce-1", ("a", "b")) is not None
+        await clock.advance(LEASE + dt.timedelta(seconds=1))  # it died; nobody renewed
+        taken = await asyncio.gather(
+            here.claim_slot(1, DAY, "nonce-2"), third.claim_slot(1, DAY, "nonce-3")
+        )
+        [claim] = [c for c in taken if c is not None]
+        assert (claim.nonce, claim.brief_ids, claim.attempts) == ("nonce-1", ("a", "b"), 2)
+        assert await dead.claim_slot(1, DAY, "nonce-1") is None  # it is someone else's now
+
+
+async def test_a_claim_of_a_dead_process_on_this_host_is_resumed_at_once(
+    pg_url: str, clock: FakeClock
+) -> None:
+    # A pid that is certainly not running: a child that has exited.
+    proc = await asyncio.create_subprocess_exec("true")
+    await proc.wait()
+    gone = Owner("host-a", proc.pid, "token-gone")
+    async with (
+        await opened(pg_url, clock, gone) as crashed,
+        await opened(pg_url, clock, HERE) as here,
+        await opened(pg_url, clock, ELSEWHERE) as there,
+    ):
+        await subscribe(here, 1)
+        assert await crashed.claim_slot(1, DAY, "nonce-1") is not None
+        # Another host cannot tell that process is gone: it waits for the lease.
+        assert await there.claim_slot(1, DAY, "nonce-2") is None
+        claim = await here.claim_slot(1, DAY, "nonce-3")
+        assert claim is not None and claim.nonce == "nonce-1" and claim.resumed
+
+
+async def test_a_graceful_stop_releases_its_claims(pg_url: str, clock: FakeClock) -> None:
+    async with (
+        await opened(pg_url, clock, ELSEWHERE) as stopping,
+        await opened(pg_url, clock, HERE) as here,
+    ):
+        await subscribe(here, 1)
+        await subscribe(here, 2)
+        assert await stopping.claim_slot(1, DAY, "n1") is not None
+        assert await stopping.claim_slot(2, DAY, "n2") is not None
+        assert await stopping.complete_slot(2, DAY, 77, ())
+        assert await stopping.release_claims() == 1  # the sent one is not a claim any more
+        claim = await here.claim_slot(1, DAY, "other")
+        assert claim is not None and claim.nonce == "n1"
+
+
+async def test_three_processes_claim_each_of_many_slots_exactly_once(
+    pg_url: str, clock: FakeClock
+) -> None:
+    owners = [Owner(f"host-{n}", 1000 + n, f"token-{n}") for n in range(3)]
+    stores = [await opened(pg_url, clock, owner) for owner in owners]
+    try:
+        for channel in range(1, 61):
+            await subscribe(stores[0], channel)
+
+        async def claim_all(store: PostgresStore) -> list[int]:
+            got = []
+            for channel in range(1, 61):
+                if await store.claim_slot(channel, DAY, f"n{channel}") is not None:
+                    got.append(channel)
+            return got
+
+        results = await asyncio.gather(*(claim_all(s) for s in stores))
+    finally:
+        for store in stores:
+            await store.close()
+    claimed = [ch for got in results for ch in got]
+    assert sorted(claimed) == list(range(1, 61))
+
+
+# ---------------------------------------------------------------------------- send budget
+
+
+async def test_the_send_budget_spaces_every_process_turns(pg_url: str, clock: FakeClock) -> None:
+    stores = [await opened(pg_url, clock, Owner(f"h{n}", n, f"t{n}")) for n in range(3)]
+    try:
+        # 1 per second: 30 turns taken at once, 10 by each process, must be 0, 1, … 29 s away.
+        waits = await asyncio.gather(
+            *(store.reserve_send(1.0) for store in stores for _ in range(10))
+        )
+    finally:
+        for store in stores:
+            await store.close()
+    for expected, wait in enumerate(sorted(waits)):
+        assert expected - 0.5 < wait <= expected + 0.01
+
+
+async def test_an_idle_budget_sends_at_once(pg_url: str, clock: FakeClock) -> None:
+    async with await opened(pg_url, clock, HERE) as store:
+        assert await store.reserve_send(1000.0) == 0.0
+        await asyncio.sleep(0.01)
+        assert await store.reserve_send(1000.0) == 0.0  # its turn has passed: no wait
+
+
+# ---------------------------------------------------------------------------- availability
+
+
+async def test_an_unreachable_server_is_named_in_one_clear_error(clock: FakeClock) -> None:
+    url = "postgresql://briefbot@127.0.0.1:9/briefbot"  # the discard port: nothing listens
+    with pytest.raises(StoreUnavailable) as caught:
+        await open_store(url, clock=clock)
+    assert "cannot reach PostgreSQL at 127.0.0.1:9/briefbot" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+async def test_dropped_connections_are_replaced_without_an_error(
+    pg_url: str, clock: FakeClock
+) -> None:
+    async with await opened(pg_url, clock, HERE) as store:
+        await subscribe(store, 1)
+        # Several pooled connections, all of which the server is about to drop.
+        await asyncio.gather(*(store.list_enabled() for _ in range(5)))
+        await raw(
+            pg_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'briefbot' AND pid <> pg_backend_pid()",
+        )
+        for _ in range(6):
+            assert [s.channel_id for s in await store.list_enabled()] == [1]
+
+
+async def test_a_server_that_goes_away_is_unavailable_until_it_is_back(clock: FakeClock) -> None:
+    cluster = PgCluster(durable=True)  # its own server: this one is stopped and started again
+    try:
+        await asyncio.to_thread(cluster.start)
+        url = await cluster.create_database()
+        async with await opened(url, clock, HERE) as store:
+            await subscribe(store, 1)
+            await asyncio.to_thread(cluster.halt)
+            for _ in range(2):  # the pooled connection is dead, and a new one is refused
+                with pytest.raises(StoreUnavailable) as caught:
+                    await store.list_enabled()
+                assert describe_url(url) in str(caught.value)
+            await asyncio.to_thread(cluster.resume)
+            assert [s.channel_id for s in await store.list_enabled()] == [1]
+    finally:
+        await asyncio.to_thread(cluster.stop)
