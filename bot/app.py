@@ -20,7 +20,8 @@ from bot.digest.scheduler import DigestScheduler
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
 from bot.settings import Settings
-from bot.store.sqlite import Store
+from bot.store import Store, open_store
+from bot.store.records import StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
             message = f"That value is not valid for /{command}: {error.value!r}."
+        elif isinstance(getattr(error, "original", None), StoreUnavailable):
+            log.warning("/%s: %s", command, getattr(error, "original", error))
+            message = (
+                f"/{command} is temporarily unavailable: the bot cannot reach its database. "
+                "Please try again in a minute."
+            )
         else:
             log.error("error in /%s", command, exc_info=error)
             message = (
@@ -168,9 +175,12 @@ class BriefBot(commands.Bot):
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(self),
+                DiscordPoster(
+                    self, per_second=self.settings.send_rate, budget=self.store.reserve_send
+                ),
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
+                renew_every=self.settings.claim_lease / 3,
             )
             extensions = (*extensions, DIGEST_EXTENSION)
         for extension in extensions:
@@ -250,6 +260,11 @@ class BriefBot(commands.Bot):
             await self.ops.stop()
 
 
+class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
+    """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
+    token); everything else is BriefBot's."""
+
+
 def _focused(options: object) -> str:
     """The name of the option being typed in an autocomplete payload (subcommands nest it)."""
     if not isinstance(options, list):
@@ -287,15 +302,40 @@ def load_briefs(settings: Settings) -> LiveLibrary:
     return library
 
 
+def make_bot(
+    settings: Settings, library: LiveLibrary, store: Store | None, clock: Clock | None = None
+) -> BriefBot:
+    """BriefBot; sharded over `settings.shard_ids` of `settings.shard_count` when given."""
+    if settings.shard_count is None:
+        return BriefBot(settings=settings, library=library, store=store, clock=clock)
+    ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedBriefBot(
+        settings=settings,
+        library=library,
+        store=store,
+        shard_count=settings.shard_count,
+        shard_ids=ids,
+        clock=clock,
+    )
+
+
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
-    library = load_briefs(settings)
-    # What startup built lives as long as the bot: keep the collector from walking it again
-    # and again (a full collection over 10k briefs stalls the event loop for a second).
-    gc.freeze()
-    async with await Store.open(settings.database) as store:
-        log.info("subscriptions database: %s", settings.database)
-        async with BriefBot(settings=settings, library=library, store=store) as bot:
+    # The database first: a start-up problem with it is one line, before Discord is touched.
+    store = await open_store(settings.database, lease=settings.claim_lease)
+    async with store:
+        log.info("subscriptions database: %s", store.where)
+        library = load_briefs(settings)
+        # What startup built lives as long as the bot: keep the collector from walking it again
+        # and again (a full collection over 10k briefs stalls the event loop for a second).
+        gc.freeze()
+        if settings.shard_count is not None:
+            log.info(
+                "running shards %s of %d",
+                ",".join(map(str, settings.shard_ids or range(settings.shard_count))),
+                settings.shard_count,
+            )
+        async with make_bot(settings, library, store) as bot:
             await bot.start(settings.token)
 
 
@@ -308,6 +348,9 @@ def run(settings: Settings) -> int:
         asyncio.run(_start(settings))
     except KeyboardInterrupt:
         log.info("stopped")
+    except StoreError as exc:
+        print(f"briefbot: {exc}")
+        return 1
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
         return 1
@@ -324,7 +367,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
     library = load_briefs(settings)
     async with (
-        await Store.open(settings.database) as store,
+        await open_store(settings.database, lease=settings.claim_lease) as store,
         BriefBot(settings=settings, library=library, store=store) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
@@ -346,6 +389,9 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
+    except StoreError as exc:
+        print(f"briefbot: {exc}")
+        return 1
     except discord.LoginFailure:
         print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
         return 1

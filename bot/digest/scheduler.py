@@ -35,8 +35,8 @@ from bot.clock import Clock, require_aware
 from bot.digest.content import DEFAULT_CAP, Digest, build_digest
 from bot.digest.due import Due, latest_due, next_due, slot_at
 from bot.reply import Reply
-from bot.store.records import ArchiveCutoff, History, SlotState, Subscription
-from bot.store.sqlite import Store
+from bot.store import Store
+from bot.store.records import ArchiveCutoff, History, SlotState, StoreError, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ IDLE_WAKE = dt.timedelta(days=1)
 MIN_WAKE = dt.timedelta(seconds=1)
 RETRY_FIRST = dt.timedelta(minutes=1)
 RETRY_MAX = dt.timedelta(minutes=15)
+# With several processes, how often one looks again at claims other processes hold: a claim
+# whose process died is resumed soon after its lease ends (or at once, from the same host).
+CLAIM_POLL = dt.timedelta(seconds=5)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -144,8 +147,13 @@ class DigestScheduler:
         cap: int = DEFAULT_CAP,
         concurrency: int = 8,
         topic_labels: Callable[[], Mapping[str, str]] | None = None,
+        renew_every: dt.timedelta | None = None,
     ) -> None:
+        """`renew_every`: how often this process renews the leases of its open claims (a
+        third of the lease; None: never, as one process on SQLite needs)."""
         self._store = store
+        self._renew_every = renew_every
+        self._renewer: asyncio.Task[None] | None = None
         self._clock = clock
         self._briefs = briefs_provider
         self._poster = poster
@@ -172,20 +180,44 @@ class DigestScheduler:
             return
         self._task = asyncio.create_task(self._loop(), name="digest-scheduler")
         self._task.add_done_callback(self._finished)
+        if self._renew_every is not None and self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew(), name="digest-claim-renewer")
 
     async def stop(self) -> None:
-        """Stop the background task and wait for it to end."""
+        """Stop the background tasks, and hand this process's open claims to the others."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            # Our own cancellation must propagate; the task's is the expected end.
-            if current is not None and current.cancelling():
-                raise
+        renewer, self._renewer = self._renewer, None
+        for waited in (task, renewer):
+            if waited is None:
+                continue
+            waited.cancel()
+            try:
+                await waited
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                # Our own cancellation must propagate; the task's is the expected end.
+                if current is not None and current.cancelling():
+                    raise
+        if task is not None and self._renew_every is not None:
+            # A claim whose send was cut short may have reached Discord: whoever resumes it
+            # uses the same nonce, so Discord drops a repeat.
+            try:
+                released = await self._store.release_claims()
+            except StoreError as exc:
+                log.warning("could not release open digest claims: %s", exc)
+            else:
+                if released:
+                    log.info("released %d open digest claims to the other processes", released)
+
+    async def _renew(self) -> None:
+        """Keep this process's claims alive while it sends them."""
+        assert self._renew_every is not None
+        while True:
+            await asyncio.sleep(self._renew_every.total_seconds())
+            try:
+                await self._store.renew_claims()
+            except StoreError as exc:
+                log.warning("could not renew digest claims: %s", exc)
 
     def poke(self) -> None:
         """Subscriptions changed: recompute the next wake-up now."""
@@ -401,6 +433,9 @@ class DigestScheduler:
                 wake = min(wake, (await self._next_slot(sub, tz, now)).at)
         for failure in self._failures.values():
             wake = min(wake, failure.retry_at)
+        if self._renew_every is not None and await self._store.open_claims():
+            # Another process is sending (or died sending): look again soon.
+            wake = min(wake, now + min(self._renew_every, CLAIM_POLL))
         # Never wake for a time already past: whatever was due has been handled by the pass
         # just run, so this floor only guards against a spin should that ever be untrue.
         return max(wake, now + MIN_WAKE)

@@ -23,7 +23,7 @@ from bot.digest.schedule import (
 )
 from bot.digest.scheduler import DigestScheduler
 from bot.reply import Choice, Reply
-from bot.store.sqlite import Store
+from bot.store import Store
 
 
 class DigestService:

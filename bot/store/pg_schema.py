@@ -98,3 +98,13 @@ assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrat
 
 # Tables that hold this process's or this moment's state, not the bot's data: not copied.
 RUNTIME_TABLES = frozenset({"send_budget", "schema_migrations"})
+# Columns that say which live process holds a claim: meaningless in another database, so a
+# copy to a backend without them leaves them behind.
+RUNTIME_COLUMNS = frozenset(
+    {
+        ("digest_slots", "owner_host"),
+        ("digest_slots", "owner_pid"),
+        ("digest_slots", "owner_token"),
+        ("digest_slots", "lease_until"),
+    }
+)

@@ -10,9 +10,12 @@ does) plus a short ``guild_ready_timeout``. Configuration comes from the environ
 ==========================  =====================================================
 ``BOTPROC_BASE_URL``        the fake's REST base (``FakeDiscord.base_url``)
 ``BOTPROC_GATEWAY_URL``     the fake's gateway (``FakeDiscord.gateway_url``)
-``BOTPROC_DATABASE``        the SQLite file
+``BOTPROC_DATABASE``        the SQLite file, or a postgresql:// URL
 ``BOTPROC_BRIEFS_DIR``      the briefs directory
 ``BOTPROC_DEV_GUILD_ID``    optional: sync the commands to this guild at start
+``BOTPROC_SHARDS``          optional: ``IDS/COUNT``, e.g. ``1/3`` (AutoShardedBot)
+``BOTPROC_SEND_RATE``       optional: digest messages/s for all processes together
+``BOTPROC_LEASE``           optional: claim lease in seconds
 ==========================  =====================================================
 
 Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is about.
@@ -21,6 +24,7 @@ Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is a
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
@@ -31,10 +35,10 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.app import BriefBot, load_briefs
+from bot.app import load_briefs, make_bot
 from bot.clock import SystemClock
 from bot.settings import Settings
-from bot.store.sqlite import Store
+from bot.store import is_postgres, open_store
 
 log = logging.getLogger("botproc")
 
@@ -61,25 +65,36 @@ async def _main() -> None:
     base_url = _local_only(_env("BOTPROC_BASE_URL"))
     gateway_url = _local_only(_env("BOTPROC_GATEWAY_URL"))
     guild = os.environ.get("BOTPROC_DEV_GUILD_ID", "").strip()
+    database = _env("BOTPROC_DATABASE")
+    shards = os.environ.get("BOTPROC_SHARDS", "").strip()
     settings = Settings(
         token=TOKEN,
         dev_guild_id=int(guild) if guild else None,
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
-        database=Path(_env("BOTPROC_DATABASE")),
+        database=database if is_postgres(database) else Path(database),
         reload_seconds=0,  # no briefs watcher: nothing edits them here
+        send_rate=float(os.environ.get("BOTPROC_SEND_RATE") or 48),
+        claim_lease=dt.timedelta(seconds=float(os.environ.get("BOTPROC_LEASE") or 60)),
     )
+    if shards:
+        ids, _, count = shards.partition("/")
+        settings = settings.with_shards(ids, int(count))
     Route.BASE = base_url
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
     library = load_briefs(settings)
     clock = SystemClock()
-    async with await Store.open(settings.database, clock=clock) as store:
-        bot = BriefBot(settings=settings, library=library, store=store, clock=clock)
+    async with await open_store(
+        settings.database, clock=clock, lease=settings.claim_lease
+    ) as store:
+        bot = make_bot(settings, library, store, clock)
+        # Lets a test's fake Discord tell this process's requests from another's.
+        bot.http.user_agent += f" botproc/{os.getpid()}"
         bot._connection.guild_ready_timeout = GUILD_READY_TIMEOUT
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
-            log.info("botproc %d starting on %s", os.getpid(), settings.database)
+            log.info("botproc %d starting on %s", os.getpid(), store.where)
             await bot.start(TOKEN)
     log.info("botproc %d stopped", os.getpid())
 

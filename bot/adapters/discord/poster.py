@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # Pacing digests a little under the limit leaves room for the bot's other requests and for
 # jitter in when requests reach Discord, and costs nothing in throughput.
 DIGEST_REQUESTS_PER_SECOND = 48.0
+# How often a send woken late gives up its turn for a new one before it goes anyway.
+LATE_RETRIES = 3
 
 
 class Pacer:
@@ -53,14 +55,56 @@ class Pacer:
             await self._sleep(turn - now)
 
 
+class SharedPacer:
+    """Paces through a send budget every process shares (the store's `reserve_send`)."""
+
+    def __init__(
+        self,
+        per_second: float,
+        reserve: Callable[[float], Awaitable[float]],
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError(f"per_second must be positive, got {per_second}")
+        self.per_second = per_second
+        self._reserve = reserve
+        self._sleep = sleep
+
+    async def wait(self) -> None:
+        """Return at this caller's turn among every process's sends."""
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / self.per_second
+        for _ in range(LATE_RETRIES):
+            delay = await self._reserve(self.per_second)
+            turn = loop.time() + delay
+            if delay > 0:
+                await self._sleep(delay)
+            # Woken well after its turn (a busy loop): sending now would crowd the turns of
+            # the sends after it, so take a new turn and leave this one empty.
+            if loop.time() - turn <= interval:
+                return
+        # Late again and again: this process is too busy to keep time; send (paced by the
+        # turns it gave up) rather than never.
+
+
 class DiscordPoster:
     """Posts digests with a nonce Discord deduplicates; names failures the scheduler acts on."""
 
-    def __init__(self, client: discord.Client, *, per_second: float | None = None) -> None:
-        """`per_second` defaults to DIGEST_REQUESTS_PER_SECOND; 0 sends unpaced."""
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        per_second: float | None = None,
+        budget: Callable[[float], Awaitable[float]] | None = None,
+    ) -> None:
+        """`per_second` defaults to DIGEST_REQUESTS_PER_SECOND; 0 sends unpaced. `budget`
+        (the store's `reserve_send`) shares the pace with every other process."""
         self.client = client
         rate = DIGEST_REQUESTS_PER_SECOND if per_second is None else per_second
-        self.pacer = Pacer(rate) if rate > 0 else None
+        self.pacer: Pacer | SharedPacer | None = None
+        if rate > 0:
+            self.pacer = SharedPacer(rate, budget) if budget is not None else Pacer(rate)
 
     async def post(self, channel_id: int, reply: Reply, nonce: str) -> int:
         """Send the digest; return the id of its (first) message."""

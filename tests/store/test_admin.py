@@ -1,0 +1,176 @@
+"""`briefbot db copy|check|backup`: SQLite ↔ PostgreSQL with every table and its count."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store, open_store, pg_schema, schema
+from bot.store.admin import CopyError, copy_database
+from bot.store.records import ArchiveCutoff, History
+from tests.conftest import REPO
+from tests.digest.clock import FakeClock
+from tests.pgcluster import PgCluster
+from tests.store.helpers import DAY, subscribe
+
+CLI_TIMEOUT = 60
+
+
+async def fill(store: Store) -> None:
+    """Subscriptions (one paused, one with a cutoff), slots in every state, sent briefs."""
+    await subscribe(store, 1, "07:15", "America/New_York", ("budget",))
+    await subscribe(store, 2)
+    await subscribe(store, 3)
+    await store.claim_slot(1, DAY, "d1-20260306", ("a", "b"))
+    await store.complete_slot(1, DAY, 555, ("a", "b"), ArchiveCutoff(dt.date.min, "undated"))
+    await store.claim_slot(2, DAY, "d2-20260306", ("c",))  # interrupted: still claimed
+    await store.skip_slot(3, DAY, "nothing new")
+    await store.mark_sent(3, ["z"])
+    await store.disable(3, "no permission: Missing Access")
+
+
+async def snapshot(store: Store) -> dict[str, object]:
+    """Everything a user could notice, read through the store interface."""
+    return {
+        "subs": [await store.get(c) for c in (1, 2, 3)],
+        "history": [await store.history(c) for c in (1, 2, 3)],
+        "slots": [await store.get_slot(c, DAY) for c in (1, 2, 3)],
+        "open": await store.open_claims(),
+    }
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+
+
+async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg_url: str) -> None:
+    clock = FakeClock(dt.datetime(2026, 3, 5, 12, tzinfo=dt.UTC))
+    source = tmp_path / "source.sqlite3"
+    async with await open_store(source, clock=clock) as store:
+        await fill(store)
+        before = await snapshot(store)
+    said: list[str] = []
+    results = await copy_database(source, pg_url, say=said.append)
+    assert [(r.table, r.copied, r.in_target) for r in results] == [
+        ("subscriptions", 3, 3),
+        ("digest_slots", 3, 3),
+        ("sent_briefs", 3, 3),
+    ]
+    assert "  digest_slots: 3 rows copied, 3 in target" in said
+    async with await open_store(pg_url, clock=clock) as store:
+        assert await snapshot(store) == before
+        # The copied interrupted claim is resumed with its nonce on PostgreSQL.
+        claim = await store.claim_slot(2, DAY, "other")
+        assert claim is not None and claim.nonce == "d2-20260306" and claim.resumed
+    back = tmp_path / "back.sqlite3"
+    await copy_database(pg_url, back, say=said.append)
+    async with await open_store(back, clock=clock) as store:
+        after = await snapshot(store)
+    # The same, but for the claim resumed on PostgreSQL in between (one more attempt).
+    assert after["subs"] == before["subs"] and after["history"] == before["history"]
+    assert [c.attempts for c in after["open"]] == [2]  # type: ignore[attr-defined]
+
+
+async def test_every_table_of_the_schema_is_copied(tmp_path: Path, pg_url: str) -> None:
+    source = tmp_path / "source.sqlite3"
+    async with await open_store(source) as store:
+        tables = await store.table_names()
+    assert set(tables) == set(schema.DATA_TABLES)
+    async with await open_store(pg_url) as store:
+        pg_tables = await store.table_names()
+    assert set(pg_tables) == set(schema.DATA_TABLES)  # bookkeeping tables aside
+    assert pg_schema.RUNTIME_TABLES.isdisjoint(pg_tables)
+
+
+async def test_a_non_empty_target_is_refused_unless_forced(tmp_path: Path, pg_url: str) -> None:
+    source = tmp_path / "source.sqlite3"
+    async with await open_store(source) as store:
+        await fill(store)
+    async with await open_store(pg_url) as store:
+        await subscribe(store, 99)
+    with pytest.raises(CopyError, match=r"not empty .*subscriptions 1.*--force"):
+        await copy_database(source, pg_url, say=lambda _: None)
+    async with await open_store(pg_url) as store:
+        assert [s.channel_id for s in await store.list_enabled()] == [99]  # untouched
+    await copy_database(source, pg_url, force=True, say=lambda _: None)
+    async with await open_store(pg_url) as store:
+        assert [s.channel_id for s in await store.list_enabled()] == [1, 2]
+        assert await store.get(99) is None
+        assert await store.history(3) == History(None, frozenset({"z"}))
+
+
+def test_db_copy_command_prints_counts_and_refuses_a_second_copy(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    source = tmp_path / "source.sqlite3"
+
+    async def prepare() -> str:
+        async with await open_store(source) as store:
+            await fill(store)
+        return await pg_cluster.create_database()
+
+    url = asyncio.run(prepare())
+    done = run_cli("db", "copy", str(source), url)
+    assert done.returncode == 0, done.stderr
+    assert "subscriptions: 3 rows copied, 3 in target" in done.stdout
+    assert "copy verified" in done.stdout
+    again = run_cli("db", "copy", str(source), url)
+    assert again.returncode == 1
+    assert "is not empty" in again.stderr and "--force" in again.stderr
+
+    checked = run_cli("db", "check", url)
+    assert checked.returncode == 0, checked.stderr
+    assert f"schema version {pg_schema.SCHEMA_VERSION}" in checked.stdout
+    assert "subscriptions: 3 rows" in checked.stdout and "pg_dump" in checked.stdout
+    backup = run_cli("db", "backup", str(tmp_path / "b.dump"), "--database", url)
+    assert backup.returncode == 1 and "pg_dump --format=custom" in backup.stderr
+    assert not (tmp_path / "b.dump").exists()
+
+
+def test_db_backup_of_sqlite_is_a_working_copy(tmp_path: Path) -> None:
+    source = tmp_path / "source.sqlite3"
+
+    async def prepare() -> None:
+        async with await open_store(source) as store:
+            await fill(store)
+
+    asyncio.run(prepare())
+    target = tmp_path / "copy.sqlite3"
+    done = run_cli("db", "backup", str(target), "--database", str(source))
+    assert done.returncode == 0, done.stderr
+
+    async def read() -> list[int]:
+        async with await open_store(target) as store:
+            return [s.channel_id for s in await store.list_enabled()]
+
+    assert asyncio.run(read()) == [1, 2]
+    refused = run_cli("db", "backup", str(target), "--database", str(source))
+    assert refused.returncode == 1 and "exists" in refused.stderr
+
+
+def test_run_with_postgresql_down_says_which_host_in_one_line(tmp_path: Path) -> None:
+    done = run_cli(
+        "run",
+        env={
+            "DISCORD_TOKEN": "fake-token",
+            "BRIEFBOT_DATABASE": "postgresql://briefbot@127.0.0.1:9/briefbot",
+            "BRIEFBOT_BRIEFS_DIR": str(tmp_path),
+        },
+    )
+    assert done.returncode == 1
+    [line] = done.stdout.strip().splitlines()
+    assert line.startswith("briefbot: cannot reach PostgreSQL at 127.0.0.1:9/briefbot")
