@@ -118,7 +118,11 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                         await store.mark_sent(channel, old)
                 subscribe_s = time.perf_counter() - started
                 settings = Settings(
-                    briefs_dir=root, dev_guild_id=fake.guild_id, reload_seconds=0, database=db
+                    briefs_dir=root,
+                    dev_guild_id=fake.guild_id,
+                    reload_seconds=0,
+                    database=db,
+                    send_rate=args.pace,
                 )
                 bot = BriefBot(settings=settings, library=live, store=store, clock=clock)
                 async with run_client(bot, fake):
@@ -219,8 +223,6 @@ def main() -> int:
 
     root = corpus(args.briefs, args.corpus, args.speakers, args.topics)
     live = LiveLibrary(root)
-    # The bot builds its poster in setup_hook, from this default.
-    poster.DIGEST_REQUESTS_PER_SECOND = args.pace
     result = asyncio.run(run(args, root, live))
 
     rate = result["messages"] / result["pass_s"] if result["pass_s"] else 0.0

@@ -42,7 +42,7 @@ class Settings:
     # How long a digest claim is held without renewal before another process may resume it.
     claim_lease: dt.timedelta = dt.timedelta(seconds=60)
     # Digest messages per second for all processes together (Discord allows 50 per token).
-    send_rate: float = 48.0
+    send_rate: float = 46.0
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
@@ -90,7 +90,7 @@ class Settings:
                     get("BRIEFBOT_CLAIM_LEASE_SECONDS") or "60", "BRIEFBOT_CLAIM_LEASE_SECONDS"
                 )
             ),
-            send_rate=_send_rate(get("BRIEFBOT_SEND_RATE") or "48"),
+            send_rate=_send_rate(get("BRIEFBOT_SEND_RATE") or "46"),
         )
 
     def with_shards(self, shard_ids: str | None, shard_count: int | None) -> Settings:

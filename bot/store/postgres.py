@@ -15,11 +15,13 @@ tracked in `schema_migrations`). What several processes need on top of one proce
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)  # also bot.store.DEFAULT_LEASE
 CONNECT_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0
 # Any number: the lock that serialises migrations of processes starting together.
 _MIGRATION_LOCK = 0x62726965
 _BUDGET = "discord"
@@ -214,7 +217,14 @@ class PostgresStore:
         """Close the pool; safe to call twice."""
         if not self._closed:
             self._closed = True
-            await self._pool.close()
+            try:
+                # Graceful: waits for connections in use to come back to the pool.
+                await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT)
+            except TimeoutError:
+                log.warning(
+                    "%s: connections still busy after %ss; closing them", self.where, CLOSE_TIMEOUT
+                )
+                self._pool.terminate()
 
     async def __aenter__(self) -> Self:
         return self
@@ -675,20 +685,22 @@ class PostgresStore:
         if per_second <= 0:
             raise ValueError(f"per_second must be positive, got {per_second}")
         async with self._conn() as conn:
-            wait = await conn.fetchval(
+            turn = await conn.fetchval(
                 """
                 INSERT INTO send_budget AS b (name, next_at)
                 VALUES ($1, clock_timestamp() + make_interval(secs => $2))
                 ON CONFLICT (name) DO UPDATE SET
                     next_at = greatest(b.next_at, clock_timestamp())
                               + make_interval(secs => $2)
-                RETURNING extract(epoch FROM
-                    b.next_at - make_interval(secs => $2) - clock_timestamp())::float8
+                RETURNING extract(epoch FROM b.next_at - make_interval(secs => $2))::float8
                 """,
                 _BUDGET,
                 1.0 / per_second,
             )
-        return max(0.0, float(wait))
+        # The turn is an instant (the database's clock), not a delay: however long the answer
+        # took to arrive, every process sends at its own turn, so turns do not bunch up.
+        # (Hosts keep their clocks in step with NTP; a few ms apart cost nothing here.)
+        return max(0.0, float(turn) - time.time())
 
     # ------------------------------------------------------------------ db commands
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 # 10,000 invalid requests in 10 minutes), and a send that meets five 429s in a row fails.
 # Pacing digests a little under the limit leaves room for the bot's other requests and for
 # jitter in when requests reach Discord, and costs nothing in throughput.
-DIGEST_REQUESTS_PER_SECOND = 48.0
+DIGEST_REQUESTS_PER_SECOND = 46.0  # the default of BRIEFBOT_SEND_RATE
 # How often a send woken late gives up its turn for a new one before it goes anyway.
 LATE_RETRIES = 3
 
