@@ -127,10 +127,14 @@ async def check_database(database: str | Path) -> Check:
 
 def pg_dump_advice(database: str) -> str:
     """How to back up a PostgreSQL database (pg_dump's job, not briefbot's)."""
+    from bot.store.postgres import describe_url
+
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    # The URL itself may hold a password: name the variable, never print it.
     return (
-        "PostgreSQL is backed up with its own tool, which takes a consistent snapshot while "
-        f"the bots run:\n  pg_dump --format=custom --file=briefbot-{stamp}.dump '{database}'\n"
+        f"PostgreSQL at {describe_url(database)} is backed up with its own tool, which takes a "
+        "consistent snapshot while the bots run:\n"
+        f'  pg_dump --format=custom --file=briefbot-{stamp}.dump "$BRIEFBOT_DATABASE"\n'
         "and restored with pg_restore (or `briefbot db copy` it into a SQLite file)."
     )
 

@@ -138,6 +138,7 @@ def test_db_copy_command_prints_counts_and_refuses_a_second_copy(
     assert "subscriptions: 3 rows" in checked.stdout and "pg_dump" in checked.stdout
     backup = run_cli("db", "backup", str(tmp_path / "b.dump"), "--database", url)
     assert backup.returncode == 1 and "pg_dump --format=custom" in backup.stderr
+    assert url not in backup.stderr  # a URL may hold a password: never printed
     assert not (tmp_path / "b.dump").exists()
 
 
