@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.store.base import Store
 from bot.store.records import Owner
 
-__all__ = ["Store", "is_postgres", "open_store", "sqlite_path"]
+__all__ = ["Store", "describe", "is_postgres", "open_store", "sqlite_path"]
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 
