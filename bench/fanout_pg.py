@@ -84,7 +84,7 @@ def spawn(
         "BOTPROC_BRIEFS_DIR": str(briefs),
         "BOTPROC_SHARDS": f"{shard}/{count}",
         "BOTPROC_SEND_RATE": str(rate),
-        "BOTPROC_LEASE": "10",
+        "BOTPROC_LEASE_SECONDS": "10",
     }
     with log.open("wb") as out:
         return subprocess.Popen(

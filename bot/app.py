@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import gc
 import logging
+import signal
+import sys
 import time
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.poster import DiscordPoster
-from bot.adapters.discord.respond import send_text
+from bot import limits
+from bot.adapters.discord.feeds import review_queue
+from bot.adapters.discord.poster import (
+    DiscordPoster,
+    digest_rate_limit_trace,
+)
+from bot.adapters.discord.respond import Refused, send_text
+from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
-from bot.digest.scheduler import DigestScheduler
+from bot.digest.scheduler import DigestScheduler, SharedPacer
+from bot.feeds.draft import EngineDrafter
+from bot.feeds.loop import FeedLoop
+from bot.feeds.poller import FeedPoller
+from bot.feeds.queue import PublishedLinks
+from bot.feeds.service import FeedService
+from bot.ingest.fetch import Fetcher
+from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.reply import Reply
+from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
-from bot.store import Store, open_store
+from bot.store import open_store
 from bot.store.records import StoreError, StoreUnavailable
+from bot.store.sqlite import Store
+from bot.store.timing import instrument
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +52,15 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.commands.briefs",
     "bot.commands.admin",
 )
-# Loaded only when the bot has a subscription store.
+# Loaded only when the bot has a store.
 DIGEST_EXTENSION = "bot.commands.digest"
+FEEDS_EXTENSION = "bot.commands.feeds"
+REVIEW_EXTENSION = "bot.commands.brief"
+# How often drafts past their expiry are deleted (a press on one refuses it at any time).
+EXPIRY_SWEEP_SECONDS = 3600.0
 
-# What the bot needs in a channel: see it, post, and post embeds (for digests).
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# What the bot needs in every kind of channel a digest goes to (bot/limits.py).
+PERMISSIONS = discord.Permissions(limits.invite_permissions())
 SCOPES = ("bot", "applications.commands")
 
 
@@ -73,10 +99,12 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
         command = interaction.command.qualified_name if interaction.command else "?"
         interaction.extras["outcome"] = outcome_of(error)
         if isinstance(error, app_commands.MissingPermissions):
-            perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            perms = ", ".join(limits.permission_label(p) for p in error.missing_permissions)
             message = f"You need the {perms} permission to use /{command}."
         elif isinstance(error, app_commands.NoPrivateMessage):
             message = f"/{command} works only in a server channel."
+        elif isinstance(error, Refused):
+            message = str(error)
         elif isinstance(error, app_commands.CheckFailure):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
@@ -110,10 +138,16 @@ class BriefBot(commands.Bot):
         clock: Clock | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         metrics: Metrics | None = None,
+        serve: bool = True,
         **options: object,
     ) -> None:
+        """`serve=False` builds the commands at login and nothing else (`briefbot doctor`):
+        no sync, no metrics server, no background task."""
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no privileged intents
+        metrics = metrics or Metrics()
+        # 429s are handled inside discord.py's HTTP client; a trace counts the digests' ones.
+        options.setdefault("http_trace", digest_rate_limit_trace(metrics.digest_rate_limited.inc))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -127,10 +161,19 @@ class BriefBot(commands.Bot):
         self.store = store
         self.clock = clock or SystemClock()
         self.scheduler: DigestScheduler | None = None
+        self.feeds: FeedService | None = None
+        self.feed_loop: FeedLoop | None = None
+        self._fetcher: Fetcher | None = None
+        self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics
         self.ops: OpsServer | None = None
+        self._started = time.monotonic()
+        self._serve = serve
+        library.on_reload = metrics.observe_reload
+        if store is not None:
+            instrument(store, metrics.observe_db)
 
     def observe(
         self, interaction: discord.Interaction[BriefBot], outcome: str, took: float
@@ -167,34 +210,48 @@ class BriefBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load extensions, sync the dev guild, start watching briefs and the digest scheduler."""
-        await self._start_ops()
+        if self._serve:
+            await self._start_ops()
         extensions = self._extensions
         if self.store is not None:
             live = self.library
+            # Every process on the database shares Discord's global budget through it.
+            shared = SharedPacer(self.store, self.settings.send_rate)
+            poster = DiscordPoster(self, shared=shared.wait)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
                 lambda: live.current().briefs,
-                DiscordPoster(
-                    self, per_second=self.settings.send_rate, budget=self.store.reserve_send
-                ),
+                poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,
-                renew_every=self.settings.claim_lease / 3,
+                notifier=poster,
+                events=self.metrics,
             )
-            extensions = (*extensions, DIGEST_EXTENSION)
+            self.review = review_service(self.settings, self.store, live)
+            await self._setup_feeds(self.store, self.review)
+            extensions = (*extensions, DIGEST_EXTENSION, FEEDS_EXTENSION, REVIEW_EXTENSION)
+            # Review controls are persistent: a preview drawn before a restart still works.
+            self.add_dynamic_items(*REVIEW_ITEMS)
+            self.start_background(self._sweep_drafts())
         for extension in extensions:
             await self.load_extension(extension)
+        if not self._serve:
+            return
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        # A start that served the index as it was checks the files at once (then the watcher).
+        self.start_background(self.library.catch_up())
         if self.settings.reload_seconds > 0:
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
             self.start_background(self._start_scheduler())
+        if self.feed_loop is not None:
+            self.start_background(self._start_feeds())
         if self.application_id is not None:
             log.info("invite: %s", invite_url(self.application_id))
 
@@ -209,6 +266,44 @@ class BriefBot(commands.Bot):
             return
         self.ops = OpsServer(self.metrics, self.readiness_checks())
         await self.ops.start(*self.settings.metrics_addr)
+
+    async def about(self) -> Reply:
+        """The /about reply: version, uptime, gateway, briefs, digests, database."""
+        library = self.library.current()
+        facts = AboutFacts(
+            version=version(),
+            uptime=dt.timedelta(seconds=time.monotonic() - self._started),
+            briefs=len(library.briefs),
+            broken=len(library.errors),
+            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            gateway_latency=self.latency,
+            shards=self.shard_count or 1,
+            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+        )
+        if self.store is None:
+            return about_reply(facts)
+        subscriptions = await self.store.list_all()
+        active = sum(1 for s in subscriptions if s.enabled)
+        scheduler = self.scheduler
+        report = scheduler.last_pass if scheduler is not None else None
+        return about_reply(
+            dataclasses.replace(
+                facts,
+                active=active,
+                paused=len(subscriptions) - active,
+                next_due=await scheduler.next_due() if scheduler is not None else None,
+                last_pass=LastPass(
+                    finished=report.finished,
+                    sent=report.sent,
+                    skipped=report.skipped,
+                    failed=report.failed,
+                    paused=report.paused,
+                    rate_limited=report.rate_limited,
+                )
+                if report is not None
+                else None,
+            )
+        )
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """What /readyz requires: gateway connected, database reachable, briefs loaded."""
@@ -237,20 +332,78 @@ class BriefBot(commands.Bot):
             checks["database"] = database
         return checks
 
+    async def _sweep_drafts(self) -> None:
+        while True:
+            assert self.store is not None
+            try:
+                expired = await self.store.expire_drafts()
+                if expired:
+                    log.info("deleted %d expired drafts", expired)
+            except Exception:  # the sweep must outlive a bad moment of the database
+                log.exception("deleting expired drafts failed")
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+
     async def _start_scheduler(self) -> None:
         # Digests go out once the gateway is up: a post before READY would race the login.
         await self.wait_until_ready()
         assert self.scheduler is not None
         self.scheduler.start()
 
+    async def _setup_feeds(self, store: Store, review: ReviewService) -> None:
+        """The feed poller, its loop and the /feeds service (the loop starts once ready)."""
+        live = self.library
+        self._fetcher = await Fetcher(private_hosts=self.settings.fetch_private_hosts).__aenter__()
+        drafter = EngineDrafter(
+            lambda: live.current().vocabulary, lambda: {b.id for b in live.current().briefs}
+        )
+        poller = FeedPoller(
+            store,
+            self._fetcher,
+            review_queue(self, review),
+            clock=self.clock,
+            drafter=drafter,
+            burst=self.settings.feed_burst,
+            published_urls=PublishedLinks(live.current),
+        )
+        self.feed_loop = FeedLoop(poller, self.clock)
+
+        def resolve_topic(name: str) -> str | None:
+            topic = live.current().topic(name)
+            return topic.id if topic is not None else None
+
+        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+
+    async def _start_feeds(self) -> None:
+        # Drafts are posted to the review channel: wait for the gateway, as the digest does.
+        await self.wait_until_ready()
+        assert self.feed_loop is not None
+        await self.feed_loop.start_when_needed()
+
     def start_background(self, coro: object) -> None:
         """Run a service task for the bot's lifetime; cancelled on close."""
         self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
+
+    async def shutdown(self, grace: float) -> None:
+        """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`
+        seconds), then everything closes."""
+        log.info("stopping: finishing digests in flight (at most %g s)", grace)
+        if self.scheduler is not None:
+            await self.scheduler.drain(grace)
+        await self.close()
 
     async def close(self) -> None:
         """Stop background services, then disconnect."""
         if self.scheduler is not None:
             await self.scheduler.stop()
+            # A stop without drain() (an error, Ctrl-C) still hands the digests it has not
+            # begun to send to another process (drain() has released them already: 0 here).
+            released = await self.scheduler.release_unsent_claims()
+            if released:
+                log.info("released %d digest claims not begun", released)
+        if self.feed_loop is not None:
+            await self.feed_loop.stop()
+        if self._fetcher is not None:
+            await self._fetcher.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -258,11 +411,6 @@ class BriefBot(commands.Bot):
         await super().close()
         if self.ops is not None:
             await self.ops.stop()
-
-
-class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
-    """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
-    token); everything else is BriefBot's."""
 
 
 def _focused(options: object) -> str:
@@ -281,25 +429,50 @@ def _focused(options: object) -> str:
     return "?"
 
 
+def review_service(settings: Settings, store: Store, live: LiveLibrary) -> ReviewService:
+    """The review service for these settings."""
+    private_hosts = settings.fetch_private_hosts
+    return ReviewService(
+        store,
+        LibraryHandle(live.current, live.reload),
+        ReviewConfig(
+            briefs_dir=settings.briefs_dir,
+            editor_role_id=settings.editor_role_id,
+            review_channel_id=settings.review_channel_id,
+            editor_guild_ids=settings.editor_guild_ids,
+            dev_guild_id=settings.dev_guild_id,
+            draft_lifetime=dt.timedelta(days=settings.draft_days),
+        ),
+        lambda: Fetcher(private_hosts=private_hosts),
+    )
+
+
 def invite_url(application_id: int) -> str:
     """The link a server admin opens to add the bot with the scopes and permissions it needs."""
     return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
-NO_TOKEN = """\
-briefbot: no Discord token. Set DISCORD_TOKEN in the environment or in .env
-(copy .env.example to .env and fill it in; the README says how to get a token).
-To try the bot without Discord, ask it offline:  briefbot ask "/quotes speaker:Dar"
-"""
+NO_TOKEN = (
+    "no Discord token: set DISCORD_TOKEN in the environment or in .env (copy .env.example; "
+    "the README says how to get a token); to try "
+    'the bot without Discord, ask it offline: briefbot ask "/quotes speaker:Dar"'
+)
 
 
-def load_briefs(settings: Settings) -> LiveLibrary:
-    """The live library, with every brief error logged."""
-    library = LiveLibrary(settings.briefs_dir, cache=settings.brief_cache)
-    for error in library.current().errors:
-        log.warning("brief error: %s", error)
-    log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
-    return library
+def fail(message: str, token: str | None = None) -> int:
+    """Report a start-up problem as one line on stderr (the traceback only at DEBUG); exit 1."""
+    line = " ".join(message.split())
+    if token:
+        line = line.replace(token, "***")  # the token never reaches a message
+    print(f"briefbot: {line}", file=sys.stderr)
+    if sys.exc_info()[0] is not None:
+        log.debug("start-up failed", exc_info=True)
+    return 1
+
+
+class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
+    """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
+    token); everything else is BriefBot's."""
 
 
 def make_bot(
@@ -319,15 +492,23 @@ def make_bot(
     )
 
 
+def load_briefs(settings: Settings) -> LiveLibrary:
+    """The live library, with every brief error logged."""
+    library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
+    for error in library.current().errors:
+        log.warning("brief error: %s", error)
+    log.info("%d briefs loaded from %s", len(library.current().briefs), settings.briefs_dir)
+    return library
+
+
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
-    # The database first: a start-up problem with it is one line, before Discord is touched.
-    store = await open_store(settings.database, lease=settings.claim_lease)
-    async with store:
+    # The database first: a problem with it is found before the briefs are loaded.
+    async with await open_store(settings.database, lease=settings.digest_lease) as store:
         log.info("subscriptions database: %s", store.where)
         library = load_briefs(settings)
-        # What startup built lives as long as the bot: keep the collector from walking it again
-        # and again (a full collection over 10k briefs stalls the event loop for a second).
+        # What startup built lives as long as the bot: keep the collector from walking it
+        # again and again (a full collection over 10k briefs stalls the event loop a second).
         gc.freeze()
         if settings.shard_count is not None:
             log.info(
@@ -336,38 +517,80 @@ async def _start(settings: Settings) -> None:
                 settings.shard_count,
             )
         async with make_bot(settings, library, store) as bot:
-            await bot.start(settings.token)
+            await serve(bot, settings.token, settings.stop_seconds)
+    log.info("stopped")
+
+
+async def serve(bot: BriefBot, token: str, stop_seconds: float) -> None:
+    """Run the bot until it closes, or until SIGTERM/SIGINT, which stop it gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    running = asyncio.create_task(bot.start(token), name="briefbot-gateway")
+    stopping = asyncio.create_task(stop.wait(), name="briefbot-stop")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            log.info("stop signal received")
+            # A second signal while stopping is not an emergency exit: the stop is bounded.
+            await bot.shutdown(stop_seconds)
+        await running  # raises what ended the bot, if it was not the stop
+    finally:
+        stopping.cancel()
+        for number in signals:
+            loop.remove_signal_handler(number)
+
+
+_UNREACHABLE = (
+    "cannot reach Discord ({exc}). Check the network, DNS, a proxy or firewall, then run it again."
+)
+
+
+def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
+    """Which host could not be reached, and why, for a one-line error (login happens once)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"{exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
+    return str(exc) or type(exc).__name__
 
 
 def run(settings: Settings) -> int:
-    """`briefbot run`: connect and serve until Ctrl-C."""
+    """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
+    a start-up problem is one line."""
     if not settings.token:
-        print(NO_TOKEN, end="")
+        fail(NO_TOKEN)
         return 2
     try:
         asyncio.run(_start(settings))
     except KeyboardInterrupt:
         log.info("stopped")
-    except StoreError as exc:
-        print(f"briefbot: {exc}")
-        return 1
-    except discord.LoginFailure:
-        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
-        return 1
-    except OpsServerError as exc:
-        print(f"briefbot: {exc}")
-        return 1
-    except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
-        print("briefbot: Discord refused the intents requested.")
-        return 1
+    except Exception as exc:  # noqa: BLE001 - every start-up problem is one line, not a trace
+        return fail(problem(exc), settings.token)
     return 0
+
+
+def problem(exc: Exception) -> str:
+    """What went wrong at start-up, in one line naming the setting or path."""
+    if isinstance(exc, discord.LoginFailure):
+        return "Discord rejected the token: check DISCORD_TOKEN (see README)"
+    if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
+        return "Discord refused the intents requested"
+    if isinstance(exc, (StoreError, OpsServerError)):
+        return str(exc)
+    if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
+        return _UNREACHABLE.format(exc=_connection_target(exc))
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return f"could not start: {type(exc).__name__}: {exc} (BRIEFBOT_LOG_LEVEL=DEBUG shows where)"
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
     library = load_briefs(settings)
     async with (
-        await open_store(settings.database, lease=settings.claim_lease) as store,
+        await open_store(settings.database, lease=settings.digest_lease) as store,
         BriefBot(settings=settings, library=library, store=store) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
@@ -385,13 +608,11 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 def sync(settings: Settings, guild_id: int | None) -> int:
     """`briefbot sync`: publish the slash commands, globally unless a guild is given."""
     if not settings.token:
-        print(NO_TOKEN, end="")
+        fail(NO_TOKEN)
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
-    except StoreError as exc:
-        print(f"briefbot: {exc}")
-        return 1
     except discord.LoginFailure:
-        print("briefbot: Discord rejected the token. Check DISCORD_TOKEN (see README).")
-        return 1
+        return fail("Discord rejected the token: check DISCORD_TOKEN (see README)")
+    except (StoreError, aiohttp.ClientConnectionError) as exc:
+        return fail(problem(exc), settings.token)

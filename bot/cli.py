@@ -1,15 +1,22 @@
-"""The `briefbot` command line: check briefs, ask offline, run or sync the Discord bot."""
+"""The `briefbot` command line: check briefs, ask offline, run or sync the Discord bot, and
+check or back up its database."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import logging
+import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import load_library
+from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
@@ -30,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
     console = sub.add_parser("console", help="answer commands offline at an interactive prompt")
     console.add_argument("--briefs", type=Path, help="briefs directory (default: briefs/)")
+    ingest = sub.add_parser("ingest", help="draft briefs from articles (.txt, .html, - for stdin)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or -")
+    ingest.add_argument("--out", type=Path, help="where drafts are written (default: drafts/)")
+    ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
+    ingest.add_argument("--force", action="store_true", help="replace existing draft files")
     run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     run.add_argument(
         "--shards", help="gateway shards this process runs, e.g. 0,1 (BRIEFBOT_SHARD_IDS)"
@@ -37,21 +49,39 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--shard-count", type=int, help="shards in all, over every process (BRIEFBOT_SHARD_COUNT)"
     )
-    db = sub.add_parser("db", help="the database: copy between SQLite and PostgreSQL, check")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
-    copy = db_sub.add_parser(
-        "copy", help="copy every table from SRC to DST (a SQLite path or a postgresql:// URL)"
+    sub.add_parser(
+        "doctor",
+        help="check the token, commands, channel permissions, database and briefs; "
+        "non-zero on any problem",
     )
-    copy.add_argument("source", metavar="SRC")
-    copy.add_argument("target", metavar="DST")
-    copy.add_argument("--force", action="store_true", help="replace what a non-empty DST holds")
-    db_check = db_sub.add_parser("check", help="connect, show the schema version and counts")
-    db_check.add_argument("database", nargs="?", help="default: BRIEFBOT_DATABASE")
-    backup = db_sub.add_parser("backup", help="a consistent copy of the SQLite database")
-    backup.add_argument("destination", type=Path, help="the new file")
-    backup.add_argument("--database", help="default: BRIEFBOT_DATABASE")
+    feeds = sub.add_parser("feeds", help="feeds: poll once from the command line")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    poll = feeds_sub.add_parser(
+        "poll", help="poll URL (or every feed in the database) once; drafts go to drafts/"
+    )
+    poll.add_argument("url", nargs="?", help="a feed to try (default: every feed not paused)")
+    poll.add_argument("--drafts", type=Path, help="where drafts are written (default: drafts/)")
+    poll.add_argument("--topics", default="", help="topic ids to suggest, comma-separated")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
+    db = sub.add_parser("db", help="check, back up, or copy the database (SQLite ↔ PostgreSQL)")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_check = db_sub.add_parser("check", help="integrity report; exit non-zero on any problem")
+    db_check.add_argument(
+        "path",
+        nargs="?",
+        help="the database, a path or postgresql:// URL (default: BRIEFBOT_DATABASE)",
+    )
+    db_copy = db_sub.add_parser(
+        "copy", help="copy every table from SRC to DST (a SQLite path or a postgresql:// URL)"
+    )
+    db_copy.add_argument("source", metavar="SRC")
+    db_copy.add_argument("target", metavar="DST")
+    db_copy.add_argument("--force", action="store_true", help="replace what a non-empty DST holds")
+    db_backup = db_sub.add_parser("backup", help="copy the live database to PATH, verified")
+    db_backup.add_argument("target", type=Path, metavar="PATH", help="where the copy goes")
+    db_backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    db_backup.add_argument("--database", help="the database to copy (default: BRIEFBOT_DATABASE)")
     return parser
 
 
@@ -60,29 +90,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        if args.command == "run":
-            settings = settings.with_shards(args.shards, args.shard_count)
     except SettingsError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format, secrets=[settings.token])
-    offline = {
-        "check": lambda: check(args.dir or settings.briefs_dir),
-        "ask": lambda: ask(args.line, args.briefs or settings.briefs_dir),
-        "console": lambda: console(args.briefs or settings.briefs_dir),
-        "db": lambda: db_command(args, settings),
-    }
-    if args.command in offline:
-        return offline[args.command]()
+    if args.command in {"check", "ingest", "feeds", "ask", "console", "db"}:
+        return _offline(args, settings)
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir)
-    from bot.app import run, sync  # Discord is only imported for the commands that need it
+        return console(settings.briefs_dir, settings.index_path)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return doctor(settings)
+    from bot.app import sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
-        return run(settings)
+        return _run(settings, args)
     return sync(settings, args.guild)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """`briefbot run [--shards 0,1 --shard-count 4]`."""
+    from bot.app import run
+
+    try:
+        sharded = settings.with_shards(args.shards, args.shard_count)
+    except SettingsError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
+    return run(sharded)
+
+
+def _offline(args: argparse.Namespace, settings: Settings) -> int:
+    """The commands that need no Discord."""
+    if args.command == "check":
+        return check(args.dir or settings.briefs_dir)
+    if args.command == "db":
+        return db(args, settings)
+    if args.command == "ingest":
+        from bot.ingest.run import run_ingest
+
+        return run_ingest(
+            args.paths,
+            args.out or settings.drafts_dir,
+            args.brief_id,
+            force=args.force,
+            vocabulary=settings.briefs_dir / "topics.yaml",
+        )
+    if args.command == "feeds":
+        return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
+    root = args.briefs or settings.briefs_dir
+    if args.command == "ask" and _BRIEF_COMMAND.match(args.line):
+        return ask_brief(args.line, settings.database)
+    # The shared index serves the configured folder; another folder gets a private one.
+    same = root.resolve() == settings.briefs_dir.resolve()
+    index = settings.index_path if same else None
+    return ask(args.line, root, index) if args.command == "ask" else console(root, index)
 
 
 def check(root: Path) -> int:
@@ -99,14 +164,65 @@ def check(root: Path) -> int:
     return 1 if library.errors else 0
 
 
-def ask(line: str, root: Path) -> int:
+# `/brief …` lives in the database, not the briefs folder: the console answers its read-only part.
+_BRIEF_COMMAND = re.compile(r"^\s*/?brief(?:\s|$)", re.IGNORECASE)
+_HISTORY = re.compile(r"^\s*/?brief\s+history(?:\s+(?:brief:)?(?P<brief>\S+))?\s*$", re.I)
+
+
+def ask_brief(line: str, database: str | Path) -> int:
+    """`/brief history [brief]` offline, reading the database without changing it."""
+    from bot.review.service import history
+    from bot.store import is_postgres
+    from bot.store.records import StoreError
+    from bot.store.sqlite import Store
+
+    match = _HISTORY.match(line)
+    if match is None:
+        print(
+            "briefbot: only /brief history [brief:<id>] works offline; drafting and publishing "
+            "happen on Discord",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def answer() -> int:
+        try:
+            if is_postgres(database):
+                from bot.store.postgres import PostgresStore
+
+                store: Store = await PostgresStore.open(str(database), migrate=False)
+            else:
+                store = await Store.open_read_only(database)
+        except StoreError as exc:
+            print(f"briefbot: {exc}", file=sys.stderr)
+            return 1
+        async with store:
+            reply = await history(store, match["brief"])
+        sys.stdout.write(render(reply))
+        return 0 if reply.ok else 1
+
+    return asyncio.run(answer())
+
+
+def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    if line.strip().casefold() in {"/about", "about"}:
+        # The bot's /about, offline: version and briefs (no gateway, no database).
+        started = time.monotonic()
+        library = load_library(root, index)
+        uptime = dt.timedelta(seconds=time.monotonic() - started)
+        sys.stdout.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
+        return 0
     try:
         parsed = parse_command_line(line)
     except ParseError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        message = escape_controls(str(exc))
+        if message.startswith("unknown command"):
+            # The parser knows the brief commands; ask answers these two besides.
+            message += "; offline also: /about, /brief history"
+        print(f"briefbot: {message}", file=sys.stderr)
         return 2
-    library = load_library(root)
+    library = load_library(root, index)
     for error in library.errors:
         log.warning("%s", error)
     reply = dispatch.run(library, parsed.name, parsed.options)
@@ -114,53 +230,157 @@ def ask(line: str, root: Path) -> int:
     return 0 if reply.ok else 1
 
 
+def db(args: argparse.Namespace, settings: Settings) -> int:
+    """`briefbot db check|backup|copy`."""
+    from bot.store import is_postgres, sqlite_path
+
+    if args.db_command == "copy":
+        return db_copy(args.source, args.target, force=args.force)
+    database = (args.path if args.db_command == "check" else args.database) or settings.database
+    if is_postgres(database):
+        return db_postgres(args.db_command, str(database))
+    if args.db_command == "check":
+        return db_check(sqlite_path(database))
+    return db_backup(sqlite_path(database), args.target, force=args.force)
+
+
+def db_copy(source: str, target: str, *, force: bool) -> int:
+    """`briefbot db copy SRC DST`: every table, counts printed and verified."""
+    from bot.store.admin import copy_database
+    from bot.store.records import StoreError
+
+    try:
+        asyncio.run(copy_database(source, target, force=force))
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print("copy verified: every table's count matches")
+    return 0
+
+
+def db_postgres(command: str, database: str) -> int:
+    """`db check` on PostgreSQL: connectivity, schema version, counts; `db backup`: pg_dump."""
+    from bot.store.admin import check_database, pg_dump_advice
+    from bot.store.records import StoreError
+
+    if command == "backup":
+        print(f"briefbot: {pg_dump_advice(database)}", file=sys.stderr)
+        return 1
+    try:
+        found = asyncio.run(check_database(database))
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"{found.where}: reachable, schema version {found.version}")
+    for table, count in found.counts.items():
+        print(f"  {table}: {count} rows")
+    print(pg_dump_advice(database))
+    if found.version < found.latest:
+        print(
+            f"schema version {found.version} is older than {found.latest}: "
+            "`briefbot run` migrates it"
+        )
+    if found.version > found.latest:
+        print(f"briefbot: written by a newer briefbot (version {found.version})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def db_check(path: Path) -> int:
+    """`briefbot db check`: print the integrity report; 1 on any problem."""
+    from bot.store import maintenance
+    from bot.store.records import StoreError
+
+    try:
+        report = maintenance.check(path)
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def db_backup(source: Path, target: Path, *, force: bool) -> int:
+    """`briefbot db backup PATH`: a verified online copy; refuses to overwrite without --force."""
+    from bot.store import maintenance
+    from bot.store.records import StoreError
+
+    try:
+        result = maintenance.backup(source, target, force=force)
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {source} to {result.path} ({result.size} bytes, quick_check ok)")
+    return 0
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def console(root: Path) -> int:
+def console(root: Path, index: Path | None = None) -> int:
     """`briefbot console`: the same answers as `ask`, at a prompt with history and Tab."""
     from bot.adapters.console import main as run_console
 
-    return run_console(root, history=Path.home() / ".briefbot_history")
+    return run_console(root, history=Path.home() / ".briefbot_history", index=index)
 
 
-def db_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`briefbot db copy|check|backup`."""
+def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -> int:
+    """One poll from the command line: print what each feed did; non-zero if any failed."""
     import asyncio
 
-    from bot.store import is_postgres
-    from bot.store.admin import backup_sqlite, check_database, copy_database, pg_dump_advice
-    from bot.store.records import StoreError
+    from bot.feeds.draft import EngineDrafter
+    from bot.feeds.files import poll_once, published_links
+    from bot.ingest.fetch import Fetcher
 
-    try:
-        if args.db_command == "copy":
-            asyncio.run(copy_database(args.source, args.target, force=args.force))
-            print("copy verified: every table's count matches")
-            return 0
-        database = str(getattr(args, "database", None) or settings.database)
-        if args.db_command == "check":
-            found = asyncio.run(check_database(database))
-            print(f"{found.where}: reachable, schema version {found.version}")
-            for table, count in found.counts.items():
-                print(f"  {table}: {count} rows")
-            if is_postgres(database):
-                print(pg_dump_advice(database))
-            if found.version < found.latest:
-                print(
-                    f"schema version {found.version} is older than this briefbot's "
-                    f"{found.latest}: `briefbot run` migrates it"
-                )
-            if found.version > found.latest:
-                print(f"briefbot: written by a newer briefbot (version {found.version})")
-                return 1
-            return 0
-        if is_postgres(database):
-            print(f"briefbot: {pg_dump_advice(database)}", file=sys.stderr)
-            return 1
-        size = asyncio.run(backup_sqlite(database, args.destination))
-        print(f"backed up to {args.destination} ({size} bytes)")
-        return 0
-    except StoreError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
-        return 1
+    library = load_library(settings.briefs_dir, settings.index_path)
+    vocabulary = library.vocabulary
+    # The index keeps the last good vocabulary; a draft needs the one on disk now.
+    if not vocabulary.topics or not (settings.briefs_dir / "topics.yaml").is_file():
+        print(
+            f"briefbot feeds poll: cannot read the topic vocabulary in {settings.briefs_dir} "
+            "(topics.yaml); drafts need it",
+            file=sys.stderr,
+        )
+        return 2
+    topic_ids: list[str] = []
+    for name in (t.strip() for t in topics.split(",")):
+        if not name:
+            continue
+        topic = vocabulary.resolve(name)
+        if topic is None:
+            print(
+                f"briefbot feeds poll: --topics: unknown topic {name!r}; try one of: "
+                + ", ".join(vocabulary.suggest(name)),
+                file=sys.stderr,
+            )
+            return 2
+        topic_ids.append(topic.id)
+    published = published_links(b.source.url for b in library.briefs)
+    ids = frozenset(b.id for b in library.briefs)
+    drafter = EngineDrafter(lambda: vocabulary, lambda: ids)
+
+    async def go() -> int:
+        async with Fetcher(private_hosts=settings.fetch_private_hosts) as fetcher:
+            reports, sink = await poll_once(
+                database=settings.database,
+                drafts=drafts,
+                url=url,
+                topics=topic_ids,
+                fetcher=fetcher,
+                drafter=drafter,
+                burst=settings.feed_burst,
+                published=published,
+            )
+        if not reports:
+            print("no feeds to poll (add one with /feeds add, or give a URL)")
+        for report in reports:
+            print(f"{report.url}: {'' if report.ok else 'failed: '}{report.summary}")
+        for path in sink.written:
+            print(f"  wrote {path}")
+        for notice in sink.notices:
+            print(notice, file=sys.stderr)
+        return 0 if all(r.ok for r in reports) else 1
+
+    return asyncio.run(go())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +26,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     dev_guild_id: int | None = None
     briefs_dir: Path = Path("briefs")
+    # Holds the default database and the brief index (derived data: deleting it is safe).
+    data_dir: Path = Path("data")
     # A SQLite path (or sqlite:///path), or a postgresql:// URL.
     database: str | Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
@@ -32,65 +35,99 @@ class Settings:
     # Where /metrics, /healthz and /readyz are served; None: not served.
     metrics_addr: tuple[str, int] | None = None
     reload_seconds: float = 5.0
+    # A graceful stop (SIGTERM, Ctrl-C) waits at most this long for digests being sent.
+    stop_seconds: float = 30.0
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
-    # Validated briefs kept between runs for a quicker start; None: no cache.
-    brief_cache: Path | None = None
+    # How long a digest slot claim holds without renewal (several processes on one database).
+    digest_lease: dt.timedelta = dt.timedelta(seconds=60)
+    # Digest messages per second for all processes together (Discord allows 50 per token).
+    send_rate: float = 48.0
     # Gateway shards this process runs, and how many there are in all (several processes
     # share one token); None: one process, unsharded, as Discord recommends for small bots.
     shard_ids: tuple[int, ...] | None = None
     shard_count: int | None = None
-    # How long a digest claim is held without renewal before another process may resume it.
-    claim_lease: dt.timedelta = dt.timedelta(seconds=60)
-    # Digest messages per second for all processes together (Discord allows 50 per token).
-    send_rate: float = 46.0
+    # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
+    # `briefbot ingest` write drafts.
+    feed_burst: int = 20
+    drafts_dir: Path = Path("drafts")
+    # Hosts the fetcher may reach on non-public addresses (an intranet; the tests' server).
+    fetch_private_hosts: tuple[str, ...] = ()
+    # Review and publish: defaults for guilds that set nothing (design.md, "Guilds, editors,
+    # notices"); a guild's own settings override the first two.
+    editor_role_id: int | None = None
+    review_channel_id: int | None = None
+    # Guilds whose editors publish to the shared library; None: the dev guild, else every guild.
+    editor_guild_ids: frozenset[int] | None = None
+    draft_days: float = 7.0
+
+    @property
+    def index_path(self) -> Path:
+        """The on-disk brief index (derived from the brief files; deleting it is safe)."""
+        return self.data_dir / "briefs.index.sqlite3"
 
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
         """Read BRIEFBOT_* variables; real environment variables beat `.env`."""
         values: dict[str, str | None] = {}
         if env_file is not None and env_file.is_file():
-            values.update(dotenv_values(env_file))
+            try:
+                values.update(dotenv_values(env_file))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{env_file} cannot be read: {exc}") from None
         values.update(os.environ)
 
         def get(name: str) -> str | None:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
-        database_value = get("BRIEFBOT_DATABASE") or "data/briefbot.sqlite3"
+        data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
+        # BRIEFBOT_DATABASE is an explicit override of the file in the data folder.
+        database_value = get("BRIEFBOT_DATABASE")
         database: str | Path = (
-            database_value if is_postgres(database_value) else sqlite_path(database_value)
+            database_value
+            if database_value is not None and is_postgres(database_value)
+            else sqlite_path(database_value or data_dir / "briefbot.sqlite3")
         )
-        # A URL has no folder to put the cache beside: it goes to data/ then.
-        cache_dir = Path("data") if isinstance(database, str) else database.parent
-        cache = get("BRIEFBOT_BRIEF_CACHE")
         shard_count = _int(get("BRIEFBOT_SHARD_COUNT"), "BRIEFBOT_SHARD_COUNT")
         shard_ids = _shards(get("BRIEFBOT_SHARD_IDS"), shard_count)
         return cls(
             token=get("DISCORD_TOKEN"),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
+            data_dir=data_dir,
             database=database,
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
             log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
             metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),
             reload_seconds=_float(get("BRIEFBOT_RELOAD_SECONDS") or "5", "BRIEFBOT_RELOAD_SECONDS"),
+            stop_seconds=_float(get("BRIEFBOT_STOP_SECONDS") or "30", "BRIEFBOT_STOP_SECONDS"),
             digest_grace=dt.timedelta(
                 hours=_float(
-                    get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3", "BRIEFBOT_DIGEST_GRACE_HOURS"
+                    get("BRIEFBOT_DIGEST_GRACE_HOURS") or "3",
+                    "BRIEFBOT_DIGEST_GRACE_HOURS",
+                    unit=3600,
                 )
             ),
-            # Beside the database unless set; "off" turns it off.
-            brief_cache=None
-            if cache is not None and cache.lower() == "off"
-            else Path(cache or cache_dir / "briefs-cache.jsonl"),
+            digest_lease=dt.timedelta(
+                seconds=_positive(
+                    get("BRIEFBOT_DIGEST_LEASE_SECONDS") or "60", "BRIEFBOT_DIGEST_LEASE_SECONDS"
+                )
+            ),
+            send_rate=_send_rate(get("BRIEFBOT_SEND_RATE") or "48"),
             shard_ids=shard_ids,
             shard_count=shard_count,
-            claim_lease=dt.timedelta(
-                seconds=_positive(
-                    get("BRIEFBOT_CLAIM_LEASE_SECONDS") or "60", "BRIEFBOT_CLAIM_LEASE_SECONDS"
-                )
+            editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
+            review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
+            feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
+            editor_guild_ids=_ids(get("BRIEFBOT_EDITOR_GUILD_IDS"), "BRIEFBOT_EDITOR_GUILD_IDS"),
+            draft_days=_float(
+                get("BRIEFBOT_DRAFT_DAYS") or "7", "BRIEFBOT_DRAFT_DAYS", unit=86400, positive=True
             ),
-            send_rate=_send_rate(get("BRIEFBOT_SEND_RATE") or "46"),
+            fetch_private_hosts=tuple(
+                h.strip()
+                for h in (get("BRIEFBOT_FETCH_PRIVATE_HOSTS") or "").split(",")
+                if h.strip()
+            ),
         )
 
     def with_shards(self, shard_ids: str | None, shard_count: int | None) -> Settings:
@@ -113,14 +150,45 @@ def _int(value: str | None, name: str) -> int | None:
     return int(value)
 
 
-def _float(value: str, name: str) -> float:
+def _ids(value: str | None, name: str) -> frozenset[int] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    return frozenset(i for p in parts if (i := _int(p, name)) is not None)
+
+
+# A year: far beyond any sensible wait, and well inside what timedelta and asyncio can hold.
+_MAX_SECONDS = 365 * 24 * 3600.0
+
+
+def _float(value: str, name: str, unit: float = 1.0, positive: bool = False) -> float:
+    """A finite, non-negative number of units (seconds per unit in `unit`), at most a year."""
     try:
         number = float(value)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {value!r}") from None
-    if number < 0:
-        raise SettingsError(f"{name} must not be negative")
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, got {value!r}")
+    if number < 0 or (positive and number == 0):
+        raise SettingsError(f"{name} must be {'more than 0' if positive else 'not negative'}")
+    if number * unit > _MAX_SECONDS:
+        raise SettingsError(f"{name} must be at most a year, got {value!r}")
     return number
+
+
+def _positive(value: str, name: str) -> float:
+    number = _float(value, name)
+    if number <= 0:
+        raise SettingsError(f"{name} must be more than 0, got {value!r}")
+    return number
+
+
+def _burst(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
+    return int(value)
 
 
 def _level(value: str) -> str:
@@ -148,13 +216,6 @@ def _address(value: str | None, name: str) -> tuple[str, int] | None:
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
     return host, int(port)
-
-
-def _positive(value: str, name: str) -> float:
-    number = _float(value, name)
-    if number <= 0:
-        raise SettingsError(f"{name} must be more than 0, got {value!r}")
-    return number
 
 
 def _send_rate(value: str) -> float:

@@ -7,6 +7,10 @@ tests/commands/test_briefs_e2e.py and tests/commands/test_digest_e2e.py.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +21,7 @@ from discord import app_commands
 from bot.app import BriefBot, invite_url, load_briefs
 from bot.briefs.reloader import LiveLibrary
 from bot.settings import Settings
+from tests.conftest import REPO
 from tests.fakediscord import FakeDiscord, run_client
 
 EPHEMERAL = 1 << 6
@@ -91,15 +96,22 @@ async def test_a_failing_command_gets_a_private_answer(
         assert errors == []
 
 
-def test_invite_link_asks_for_the_bot_and_its_commands_and_three_permissions() -> None:
+def test_invite_link_asks_for_the_bot_and_its_commands_and_the_digest_permissions() -> None:
     url = urlsplit(invite_url(123456789012345678))
     assert (url.scheme, url.netloc, url.path) == ("https", "discord.com", "/oauth2/authorize")
     query = parse_qs(url.query)
     assert query["client_id"] == ["123456789012345678"]
     assert sorted(query["scope"][0].split()) == ["applications.commands", "bot"]
     granted = discord.Permissions(int(query["permissions"][0]))
-    # The README's list: View Channel, Send Messages, Embed Links, and nothing more.
-    assert granted == discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+    # The README's list: what a digest needs in a text channel, thread, forum or announcement
+    # channel, and nothing more.
+    assert granted == discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        send_messages_in_threads=True,
+        read_message_history=True,
+    )
 
 
 def test_startup_logs_each_broken_brief_and_still_loads_the_rest(
@@ -112,3 +124,32 @@ def test_startup_logs_each_broken_brief_and_still_loads_the_rest(
     logged = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
     assert logged[0].startswith(f"brief error: {briefs_dir / 'broken.yaml'}:3: (file): YAML")
     assert logged[-1] == f"1 briefs loaded from {briefs_dir}"
+
+
+@pytest.mark.parametrize("command", ["run", "sync"])
+def test_discord_out_of_reach_is_one_line_not_a_traceback(tmp_path: Path, command: str) -> None:
+    """No network or a firewall: the operator reads why it stopped, in one line, exit 1."""
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))},
+        "PYTHONPATH": str(REPO),
+        "BOTPROC_BASE_URL": f"http://127.0.0.1:{port}/api/v10",
+        "BOTPROC_GATEWAY_URL": f"ws://127.0.0.1:{port}/",
+        "DISCORD_TOKEN": "fake-token",
+        "BRIEFBOT_DATABASE": str(tmp_path / "data" / "briefbot.sqlite3"),
+        "BRIEFBOT_BRIEFS_DIR": str(REPO / "briefs"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.robustness.runcli", command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"briefbot: cannot reach Discord (127.0.0.1:{port}: " in result.stderr

@@ -55,6 +55,8 @@ def test_ask_unknown_command_lists_valid_ones(tmp_path: Path) -> None:
     result = briefbot("ask", "/quote speaker:Dar")
     assert result.returncode == 2
     assert "valid commands: /summary, /quotes, /topic, /briefs" in result.stderr
+    # ask answers these two as well (README, Operations and Publishing): say so.
+    assert "offline also: /about, /brief history" in result.stderr
 
 
 def test_ask_unknown_option_lists_valid_ones() -> None:
@@ -66,8 +68,9 @@ def test_ask_unknown_option_lists_valid_ones() -> None:
 def test_run_without_token_points_to_env_example_and_ask(tmp_path: Path) -> None:
     result = briefbot("run", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no Discord token" in result.stdout
-    assert ".env.example" in result.stdout and 'briefbot ask "/quotes speaker:Dar"' in result.stdout
+    [line] = result.stderr.splitlines()  # one line
+    assert line.startswith("briefbot: no Discord token")
+    assert ".env.example" in line and 'briefbot ask "/quotes speaker:Dar"' in line
 
 
 def test_bad_setting_is_named(tmp_path: Path) -> None:
@@ -99,3 +102,22 @@ def test_done_when_misspelled_speaker_suggests_ishaq_dar() -> None:
     assert result.returncode == 1
     assert "No one called 'Darr' appears in any brief." in result.stdout
     assert "Did you mean\n  - Ishaq Dar" in result.stdout
+
+
+def test_check_and_ask_name_a_fifo_and_never_wait_on_it(tmp_path: Path) -> None:
+    root = write_briefs(tmp_path / "b")
+    os.mkfifo(root / "pipe.yaml")  # reading it would block forever: it is never opened
+    check = briefbot("check", str(root))  # the helper's time limit fails a hang
+    assert check.returncode == 1
+    assert f"{root / 'pipe.yaml'}: (file): a FIFO (named pipe), not a regular file" in check.stderr
+    assert "ok  council-budget" in check.stdout
+    ask = briefbot("ask", "/quotes speaker:Doe", "--briefs", str(root))
+    assert ask.returncode == 0 and "Quotes by Jane Doe" in ask.stdout
+
+
+def test_ask_prints_what_the_user_typed_escaped() -> None:
+    result = briefbot("ask", "/quotes speaker:\x1b[2J\x1b[HDar")
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\\x1b[2J\\x1b[HDar" in result.stdout + result.stderr
+    bad = briefbot("ask", "/quo\x1b[31mtes x")
+    assert bad.returncode == 2 and "unknown command" in bad.stderr and "\x1b" not in bad.stderr

@@ -43,6 +43,14 @@ def test_token_never_appears_in_repr(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("BRIEFBOT_RELOAD_SECONDS", "soon"),
         ("BRIEFBOT_DIGEST_GRACE_HOURS", "-1"),
         ("BRIEFBOT_LOG_LEVEL", "loud"),
+        # Not finite or beyond what a duration can hold: a one-line error, not a traceback
+        # at start (timedelta overflows) or a reload loop that never sleeps (nan).
+        ("BRIEFBOT_DIGEST_GRACE_HOURS", "inf"),
+        ("BRIEFBOT_RELOAD_SECONDS", "nan"),
+        ("BRIEFBOT_STOP_SECONDS", "nan"),
+        ("BRIEFBOT_DRAFT_DAYS", "1e10"),
+        # Drafts deleted as soon as they are made would make review impossible.
+        ("BRIEFBOT_DRAFT_DAYS", "0"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -53,15 +61,27 @@ def test_bad_value_names_the_variable(
         Settings.from_env(tmp_path / "missing.env")
 
 
-def test_brief_cache_sits_beside_the_database_unless_set(
+def test_the_data_dir_holds_the_index_and_the_default_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "state" / "bot.sqlite3"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "state" / "briefs-cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", str(tmp_path / "cache.jsonl"))
-    assert Settings.from_env(None).brief_cache == tmp_path / "cache.jsonl"
-    monkeypatch.setenv("BRIEFBOT_BRIEF_CACHE", "off")
-    assert Settings.from_env(None).brief_cache is None
+    monkeypatch.delenv("BRIEFBOT_DATABASE", raising=False)
+    monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "state"))
+    settings = Settings.from_env(None)
+    assert settings.index_path == tmp_path / "state" / "briefs.index.sqlite3"
+    assert settings.database == tmp_path / "state" / "briefbot.sqlite3"
+    monkeypatch.setenv("BRIEFBOT_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
+    assert Settings.from_env(None).index_path == tmp_path / "state" / "briefs.index.sqlite3"
+
+
+def test_the_digest_lease_is_a_positive_number_of_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings.from_env(None).digest_lease.total_seconds() == 60
+    monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "2.5")
+    assert Settings.from_env(None).digest_lease.total_seconds() == 2.5
+    monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "0")
+    with pytest.raises(SettingsError, match="BRIEFBOT_DIGEST_LEASE_SECONDS must be more than 0"):
+        Settings.from_env(None)
 
 
 @pytest.mark.parametrize(
@@ -83,9 +103,6 @@ def test_database_is_a_postgresql_url_or_a_sqlite_path(
     monkeypatch.setenv("BRIEFBOT_DATABASE", value)
     settings = Settings.from_env(tmp_path / "missing.env")
     assert settings.database == expected
-    # The brief cache goes beside a SQLite file, and to data/ for a URL.
-    folder = expected.parent if isinstance(expected, Path) else Path("data")
-    assert settings.brief_cache == folder / "briefs-cache.jsonl"
 
 
 def test_shards_from_the_environment_and_the_command_line(
@@ -111,7 +128,6 @@ def test_shards_from_the_environment_and_the_command_line(
         ({"BRIEFBOT_SHARD_IDS": "2", "BRIEFBOT_SHARD_COUNT": "2"}, "do not fit"),
         ({"BRIEFBOT_SHARD_COUNT": "two"}, "BRIEFBOT_SHARD_COUNT must be"),
         ({"BRIEFBOT_SEND_RATE": "60"}, "at most 50"),
-        ({"BRIEFBOT_CLAIM_LEASE_SECONDS": "0"}, "more than 0"),
     ],
 )
 def test_bad_scale_settings_are_named(

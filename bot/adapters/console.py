@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,9 @@ from types import ModuleType
 from typing import TextIO
 
 from bot.adapters.text import render
+from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import Library, load_library
+from bot.ops.about import offline_about
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.queries.spec import COMMANDS, CommandSpec, find
@@ -136,7 +140,7 @@ class Completer:
         return found
 
     def _values(self, command: str, option: str, typed: str) -> list[Candidate]:
-        choices = dispatch.complete_option(self.library(), command, option, typed)
+        choices = dispatch.option_choices(self.library(), command, option, typed)
         return [Candidate(_quoted(c.value) + " ", c.name) for c in choices]
 
     @staticmethod
@@ -160,7 +164,7 @@ class Completer:
         """Complete `speaker:Ishaq D`: the value began words ago; replace it from its start."""
         parts = [words[first].text.split(":", 1)[1], *(w.text for w in words[first + 1 :])]
         typed = " ".join([*parts, word.text]).strip()
-        choices = dispatch.complete_option(self.library(), command, option, typed)
+        choices = dispatch.option_choices(self.library(), command, option, typed)
         # Unquoted, as the user is typing it: readline keeps what precedes its own word.
         found = [Candidate(f"{option}:{c.value} ", c.name) for c in choices]
         return words[first].start, found
@@ -169,7 +173,7 @@ class Completer:
 class Console:
     """Reads commands, answers them through the same query layer as Discord, until Ctrl-D."""
 
-    LOCAL = ("help", "reload", "exit")
+    LOCAL = ("help", "reload", "about", "exit")
 
     def __init__(
         self,
@@ -178,12 +182,15 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         history: Path | None = None,
+        index: Path | None = None,
     ) -> None:
         self.root = root
+        self.index = index
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.history = history
-        self.library = load_library(root)
+        self.library = load_library(root, index)
+        self._started = time.monotonic()
         self.completer = Completer(lambda: self.library, self.LOCAL)
         self._matches: list[Candidate] = []
         self._shown: list[str] = []
@@ -234,8 +241,12 @@ class Console:
         if word in {"help", "?"}:
             self.write(render(help_reply()))
         elif word == "reload":
-            self.library = load_library(self.root)
+            self.library = load_library(self.root, self.index)
             self.write(self._loaded() + "\n")
+        elif word in {"about", "/about"}:
+            uptime = dt.timedelta(seconds=time.monotonic() - self._started)
+            library = self.library
+            self.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
         else:
             try:
                 parsed = parse_command_line(text)
@@ -247,7 +258,8 @@ class Console:
 
     def write(self, text: str) -> None:
         """Print and flush: the prompt must follow the answer at once."""
-        self.stdout.write(text)
+        # Escaped: what a brief or the user typed never drives the terminal.
+        self.stdout.write(escape_controls(text))
         self.stdout.flush()
 
     def _loaded(self) -> str:
@@ -324,7 +336,10 @@ def help_reply() -> Reply:
         "Console",
         (
             Item("Tab completes commands, option names and values; ↑/↓ recall earlier lines."),
-            Item("reload reads the briefs again; exit or Ctrl-D leaves."),
+            Item(
+                "reload reads the briefs again; about shows the version and briefs; exit or "
+                "Ctrl-D leaves."
+            ),
         ),
     )
     return Reply(
@@ -335,6 +350,6 @@ def help_reply() -> Reply:
     )
 
 
-def main(root: Path, history: Path | None = None) -> int:
+def main(root: Path, history: Path | None = None, index: Path | None = None) -> int:
     """`briefbot console`: serve the console on this terminal."""
-    return Console(root, history=history).run()
+    return Console(root, history=history, index=index).run()

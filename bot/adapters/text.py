@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
-from bot.reply import Reply, Status
+from bot.briefs.excerpt import escape_controls
+from bot.clock import Zone
+from bot.reply import Reply, Status, render_timestamps
 
 _WIDTH = 100
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> str:
     lines = []
-    for paragraph in text.splitlines() or [""]:
+    # Escaped before wrapping, so an escaped control character counts in the width.
+    for paragraph in escape_controls(text).splitlines() or [""]:
         lines.append(
             textwrap.fill(
                 paragraph,
@@ -24,6 +28,13 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _marked(text: str, marks: tuple[tuple[int, int], ...]) -> str:
+    """Marked spans (a search match) between ** as in Markdown."""
+    for start, end in reversed(marks):
+        text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+    return text
+
+
 def render(reply: Reply) -> str:
     """The whole reply as text; nothing is paged or cut in the console."""
     out = [reply.title, "=" * min(len(reply.title), _WIDTH)]
@@ -34,11 +45,12 @@ def render(reply: Reply) -> str:
         if section.body:
             out.append(_wrap(section.body, "  "))
         for item in section.items:
+            text = _marked(item.text, item.marks)
             if item.label:
                 out.append(_wrap(item.label, "  "))
-                out.append(_wrap(item.text, "    "))
+                out.append(_wrap(text, "    "))
             else:
-                out.append(_wrap(item.text, "    ", first="  - "))
+                out.append(_wrap(text, "    ", first="  - "))
             if item.detail:
                 out.append(_wrap(f"— {item.detail}", "      "))
         out.append("")
@@ -48,4 +60,12 @@ def render(reply: Reply) -> str:
         out.append(f"Link: {reply.url}")
     if reply.footer:
         out.append(reply.footer)
-    return "\n".join(out).rstrip() + "\n"
+    # Brief text may hold what a terminal obeys (escape sequences): printed escaped, visibly.
+    text = escape_controls("\n".join(out)).rstrip() + "\n"
+    # Timestamps print in the reply's zone (a channel's), else UTC.
+    zone = Zone.stored(reply.zone).rules if reply.zone else None
+    return render_timestamps(text, zone or Zone.named("UTC").rules or _utc())
+
+
+def _utc() -> dt.tzinfo:
+    return dt.UTC

@@ -15,6 +15,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.briefs.excerpt import escape_controls, excerpt, first_control, one_line
+from bot.briefs.files import BriefsFolder, FileRefused
+
 try:  # The C parser is several times faster; fall back to pure Python where libyaml is missing.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -29,6 +32,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 40
 
+# The longest YAML problem phrase quoted: it may hold a tag or alias name from the file.
+_PROBLEM_WIDTH = 100
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*): (.*)$", re.DOTALL)
 
 
@@ -44,7 +49,8 @@ class LoadError:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.field or '(file)'}: {self.message}"
+        # Escaped here too (defence in depth): an error is printed to terminals and logs.
+        return escape_controls(f"{where}: {self.field or '(file)'}: {self.message}")
 
 
 class BriefFileError(Exception):
@@ -56,16 +62,11 @@ class BriefFileError(Exception):
 
 
 def read_text(path: Path) -> str:
-    """The file's text, refusing oversize, binary and non-UTF-8 files."""
+    """The file's text, refusing unsafe (see files.py), oversize, binary and non-UTF-8 files."""
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BriefFileError([LoadError(path, f"cannot read file: {exc.strerror}")]) from exc
-    if size > MAX_FILE_BYTES:
-        raise BriefFileError(
-            [LoadError(path, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
-        )
-    raw = path.read_bytes()
+        raw = BriefsFolder(path.parent).read(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise BriefFileError([LoadError(path, exc.reason)]) from exc
     if b"\x00" in raw:
         raise BriefFileError([LoadError(path, "binary file (contains NUL bytes), not YAML")])
     try:
@@ -89,17 +90,20 @@ def parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             return loader.construct_document(node), node
         except (ValueError, OverflowError) as exc:  # e.g. the date 2026-02-30
             bad = _unreadable_scalar(loader, node)
+            why = one_line(str(exc), _PROBLEM_WIDTH)
             if bad is None:
-                raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
-            message = f"YAML error: {bad.value!r} is not a valid value ({exc})"
+                raise BriefFileError([LoadError(path, f"YAML error: {why}")]) from exc
+            message = f"YAML error: {excerpt(bad.value)} is not a valid value ({why})"
             line = bad.start_mark.line + 1
             raise BriefFileError([LoadError(path, message, line=line)]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
+        # Never str(exc): PyYAML's message quotes the offending line. Problem and context are
+        # short phrases, but may quote a tag or alias of any length: clipped.
+        problem = one_line(exc.problem or "cannot parse", _PROBLEM_WIDTH)
         if exc.context:
             started = f" (started on line {exc.context_mark.line + 1})" if exc.context_mark else ""
-            problem = f"{exc.context}{started}: {problem}"
+            problem = f"{one_line(exc.context, _PROBLEM_WIDTH)}{started}: {problem}"
         raise BriefFileError(
             [
                 LoadError(
@@ -111,7 +115,8 @@ def parse_located(path: Path, text: str) -> tuple[Any, yaml.Node | None]:
             ]
         ) from exc
     except yaml.YAMLError as exc:
-        raise BriefFileError([LoadError(path, f"YAML error: {exc}")]) from exc
+        why = one_line(str(exc), _PROBLEM_WIDTH)
+        raise BriefFileError([LoadError(path, f"YAML error: {why}")]) from exc
     finally:
         loader.dispose()
 
@@ -171,9 +176,9 @@ def _check_shape(path: Path, root: yaml.Node) -> None:
                             [
                                 LoadError(
                                     path,
-                                    f"duplicate key {key.value!r} "
+                                    f"duplicate key {excerpt(str(key.value))} "
                                     f"(first on line {seen[key.value]})",
-                                    field=str(key.value),
+                                    field=one_line(str(key.value), 40),
                                     line=key.start_mark.line + 1,
                                     column=key.start_mark.column + 1,
                                 )
@@ -207,6 +212,8 @@ def validation_errors(path: Path, node: yaml.Node | None, exc: ValidationError) 
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_pattern_mismatch" and isinstance(err["input"], str):
+            message = _pattern_message(err["input"], message)
         # Cross-field checks run on the whole model; they name their field as "a.0.b: message".
         match = _FIELD_PREFIX.match(message)
         if match and not loc:
@@ -217,9 +224,22 @@ def validation_errors(path: Path, node: yaml.Node | None, exc: ValidationError) 
             LoadError(
                 path,
                 message,
-                field=".".join(str(p) for p in loc) or None,
+                # A location may hold a key from the file (an unknown field): kept short.
+                field=".".join(one_line(str(p), 40) for p in loc) or None,
                 line=target.start_mark.line + 1 if target is not None else None,
                 column=target.start_mark.column + 1 if target is not None else None,
             )
         )
     return errors
+
+
+def _pattern_message(value: str, message: str) -> str:
+    """A pattern mismatch in words: a control character is named, escaped, with its place."""
+    found = first_control(value)
+    if found is None:
+        return message
+    position, control = found
+    return (
+        f"contains the control character {control} (character {position + 1}); "
+        "brief text must be plain text"
+    )

@@ -7,18 +7,14 @@ result identical, and says what it buys:
   file it cannot vouch for goes down the full, located path (`bot.briefs.errors`), so errors
   keep their line and field. Parsing is ~60 % of a cold load. tests/briefs/test_fast_path.py
   shows it builds what the full path builds.
-* `compact` lets frozen models share their `__pydantic_fields_set__` sets (24 per brief
-  otherwise, the largest single part of a loaded brief).
 * `load_files` parses and validates in forked worker processes past `PARALLEL_MIN_FILES`
   files (10k briefs cold: 9.7 s in one process, 5.9 s on two cores); what they send back is
   validated again here. tests/briefs/test_fast_path.py shows they load what one process loads.
-* `read_cache` / `write_cache` keep validated briefs between runs (`BRIEFBOT_BRIEF_CACHE`),
-  keyed by each file's, the vocabulary's and the source's size and mtime and by this code's
-  version; files always win (10k briefs warm: 3.4 s). tests/briefs/test_cache.py.
+* The validated cache that once lived here (`BRIEFBOT_BRIEF_CACHE`) is replaced by the
+  on-disk index (`bot.briefs.index`), which keys what it stores by `_code_fingerprint`.
 * `gc_paused` holds off the cyclic collector during a bulk load whose objects all survive.
 
-Process-wide state, on purpose: `_PLAIN_STR` (plain scalars known to resolve to str, bounded)
-and `_FIELD_SETS` (one set per combination of field names: a handful).
+Process-wide state, on purpose: `_PLAIN_STR` (plain scalars known to resolve to str, bounded).
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ import contextlib
 import functools
 import gc
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -60,9 +55,9 @@ log = logging.getLogger(__name__)
 
 # Past this many files to parse, the work is spread over worker processes (one per core).
 PARALLEL_MIN_FILES = 500
-CACHE_FORMAT = "briefbot-validated-cache/1"
-# The modules the cache's validity depends on, besides pydantic's and PyYAML's versions.
-_CACHE_CODE = ("errors.py", "fast.py", "loader.py", "models.py")
+CODE_FORMAT = "briefbot-validated/1"
+# The modules stored briefs depend on, besides pydantic's and PyYAML's versions.
+_CACHE_CODE = ("errors.py", "excerpt.py", "fast.py", "files.py", "loader.py", "models.py")
 
 _T = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ = _T + "str", _T + "map", _T + "seq"
@@ -212,37 +207,6 @@ def parse_fast(text: str) -> dict[str, Any]:  # noqa: PLR0912, PLR0915 - see abo
         loader.dispose()
 
 
-# -- shared field sets ------------------------------------------------------------------------
-
-# One set object per distinct set of field names, shared by every model that has it.
-_FIELD_SETS: dict[frozenset[str], set[str]] = {}
-
-
-def compact(brief: Brief) -> Brief:
-    """Let the brief's models share their `__pydantic_fields_set__` sets, and return it.
-
-    Pydantic gives every model instance its own set of the names of the fields it was given:
-    24 sets per brief, 200-400 bytes each, the largest single part of a loaded brief. They
-    only ever hold a few combinations of names, and on frozen models nothing changes them in
-    place (model_copy copies first), so one set per combination serves them all.
-    """
-    shared = _FIELD_SETS
-    models: list[Any] = [brief, brief.date, brief.source, *brief.key_points, *brief.people]
-    models += brief.quotes
-    for claim in brief.claims:
-        models.append(claim)
-        models += claim.figures
-    for model in models:
-        fields = model.__pydantic_fields_set__
-        key = frozenset(fields)
-        common = shared.get(key)
-        if common is None:
-            shared[key] = fields
-        elif common is not fields:
-            object.__setattr__(model, "__pydantic_fields_set__", common)
-    return brief
-
-
 # -- worker processes -------------------------------------------------------------------------
 
 # This worker process's file loader, set by its initializer (empty in the main process).
@@ -311,7 +275,7 @@ def load_files(
                 try:
                     # The same models validate the worker's brief again here: what arrives
                     # is data, never trusted objects.
-                    brief = compact(Brief.model_validate_json(result, context=context))
+                    brief = Brief.model_validate_json(result, context=context)
                 except ValidationError:  # pragma: no cover - a round trip never fails
                     log.warning("loading %s again here: its worker result did not validate", path)
                     yield path, load(path)
@@ -319,13 +283,13 @@ def load_files(
                 yield path, (stamp, brief)
 
 
-# -- the validated cache ---------------------------------------------------------------------
+# -- what stored results depend on ----------------------------------------------------------
 
 
 @functools.cache
 def _code_fingerprint() -> str | None:
-    """What the cache's validity depends on besides the files: this code and its libraries."""
-    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    """What stored briefs depend on besides the files: this code and its libraries."""
+    digest = hashlib.sha256(CODE_FORMAT.encode())
     here = Path(__file__).parent
     for name in _CACHE_CODE:
         try:
@@ -335,95 +299,6 @@ def _code_fingerprint() -> str | None:
     for version in (pydantic.VERSION, yaml.__version__):
         digest.update(version.encode())
     return digest.hexdigest()
-
-
-def _cache_header(root: Path) -> dict[str, Any] | None:
-    fingerprint = _code_fingerprint()
-    if fingerprint is None:
-        return None
-    return {"format": CACHE_FORMAT, "code": fingerprint, "root": str(root.resolve())}
-
-
-def read_cache(
-    cache: Path,
-    root: Path,
-    context: dict[str, Any],
-    wanted: dict[str, Path],
-    unchanged: Callable[[Stamp, Path, str | None], bool],
-) -> tuple[dict[Path, tuple[Brief, Stamp]], dict[str, Stamp]]:
-    """Cached briefs for the wanted files whose stamps still match, and every stamp it holds.
-
-    The cache is read line by line and only matching entries are validated (fully, by the same
-    models). A cache for other code or another directory, or a corrupt one, reads as empty.
-    """
-    header = _cache_header(root)
-    hits: dict[Path, tuple[Brief, Stamp]] = {}
-    held: dict[str, Stamp] = {}
-    try:
-        with cache.open("rb") as lines:
-            try:
-                found = json.loads(lines.readline(64 * 1024))
-            except ValueError:
-                found = None
-            if header is None or found != header:
-                log.info("ignoring brief cache %s: made for other code or another folder", cache)
-                return {}, {}
-            for number, line in enumerate(lines, start=2):
-                try:
-                    meta, data = line.rstrip(b"\n").split(b"\t", 1)
-                    info = json.loads(meta)
-                    name, source = info["name"], info["source"]
-                    stamp = tuple((int(m), int(s)) for m, s in info["stamp"])
-                    if not isinstance(name, str) or not isinstance(source, str | None):
-                        raise TypeError("name or source is not a string")
-                except (ValueError, TypeError, KeyError) as exc:
-                    log.warning(
-                        "ignoring brief cache %s: line %d is corrupt (%s)", cache, number, exc
-                    )
-                    return {}, {}
-                held[name] = stamp
-                path = wanted.get(name)
-                if path is None or not unchanged(stamp, path, source):
-                    continue
-                try:
-                    brief = compact(Brief.model_validate_json(data, context=context))
-                except ValidationError:
-                    log.warning("ignoring the cached copy of %s: it does not validate", path)
-                    continue
-                if brief.source.text == source:
-                    hits[path] = (brief, stamp)
-    except FileNotFoundError:
-        return {}, {}
-    except OSError as exc:
-        log.warning("ignoring brief cache %s: %s", cache, exc)
-        return {}, {}
-    return hits, held
-
-
-def write_cache(
-    cache: Path, root: Path, live: Sequence[tuple[Path, Brief, Stamp]], held: dict[str, Stamp]
-) -> None:
-    """Rewrite the cache atomically if it should hold other briefs than it does."""
-    wanted = {path.name: (brief, stamp) for path, brief, stamp in live if stamp}
-    if held == {name: stamp for name, (_, stamp) in wanted.items()}:
-        return
-    header = _cache_header(root)
-    if header is None:
-        return
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as out:
-            out.write(json.dumps(header).encode() + b"\n")
-            for name, (brief, stamp) in wanted.items():
-                meta = {"name": name, "source": brief.source.text, "stamp": stamp}
-                data = brief.__pydantic_serializer__.to_json(brief)
-                out.write(json.dumps(meta).encode() + b"\t" + data + b"\n")
-        tmp.replace(cache)
-    except OSError as exc:
-        log.warning("could not write brief cache %s: %s", cache, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 # -- the garbage collector ------------------------------------------------------------------

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from bot.briefs.models import Brief, DateStatus
+from typing import Protocol
+
+from bot.briefs.models import BriefDate, DateStatus
 
 
-def brief_date(brief: Brief) -> str:
+class Dated(Protocol):
+    """Anything that names a brief: a brief, or just its head."""
+
+    @property
+    def title(self) -> str:
+        """The brief's title."""
+
+    @property
+    def date(self) -> BriefDate:
+        """The brief's date."""
+
+
+def brief_date(brief: Dated) -> str:
     """The brief's date as a reader should see it, honest about inference."""
     date = brief.date
     if date.value is None:
@@ -14,6 +28,6 @@ def brief_date(brief: Brief) -> str:
     return f"{text} (inferred)" if date.status is DateStatus.INFERRED else text
 
 
-def brief_ref(brief: Brief) -> str:
+def brief_ref(brief: Dated) -> str:
     """A short provenance line: title and date."""
     return f"{brief.title} · {brief_date(brief)}"

@@ -7,6 +7,7 @@ and one for topics (ids, labels, aliases). Labels are folded (`bot.text.fold`) b
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -48,6 +49,20 @@ class LabelIndex(Generic[T]):
     def containing(self, key: str) -> Iterator[str]:
         """The labels that contain the folded `key`, each once, in order."""
         return self._scan.containing(key)
+
+    def partial(self, key: str) -> tuple[T, ...]:
+        """The values with a label that starts with the folded `key`, or holds it as whole
+        words (`india` in "india–pakistan relations"), each once."""
+        if not key.strip():
+            return ()
+        found: dict[T, None] = {}
+        for label in self.with_prefix(key):
+            found.update(dict.fromkeys(self._values[label]))
+        bounded = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)")
+        for label in self.containing(key):
+            if bounded.search(label):
+                found.update(dict.fromkeys(self._values[label]))
+        return tuple(found)
 
     def like(self, key: str, n: int) -> list[str]:
         """Up to `n` labels that look like the folded `key` (did-you-mean), best first."""

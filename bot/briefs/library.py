@@ -1,45 +1,73 @@
-"""An immutable snapshot of all loaded briefs, with the indexes every query uses."""
+"""The briefs as the commands see them: a consistent view of the on-disk index.
+
+Briefs, quotes, topics and labels are read from the index (`bot.briefs.index`) when asked, so
+memory does not grow with the corpus. Kept in memory, because every keystroke of autocomplete
+needs them and they grow with people and topics, not briefs: the vocabulary, the speakers with
+their labels, and topic usage.
+"""
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+import datetime as dt
+import difflib
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, overload
 
 from bot.briefs.errors import LoadError
-from bot.briefs.fast import gc_paused
+from bot.briefs.index import BriefIndex, Hit, Hits, Snapshot
 from bot.briefs.labels import LabelIndex
-from bot.briefs.loader import LoadedBrief, load_directory
 from bot.briefs.models import (
     Brief,
+    BriefDate,
     Claim,
+    Figure,
     KeyPoint,
-    Person,
     Quote,
+    QuoteKind,
+    SpeakerRef,
     Topic,
+    Unnamed,
     Vocabulary,
-    order_key,
 )
 from bot.text import fold
+
+__all__ = ["BriefHead", "Hit", "Library", "QuoteRef", "Speaker", "TopicEntries", "load_library"]
+
+# Decoded briefs kept per view: the ones just asked for are likely asked for again.
+_DECODED = 256
+# How many briefs one step of walking the whole list decodes at a time.
+_CHUNK = 200
 
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
-    """A person across all briefs, merged by canonical name."""
+    """A person or organisation across all briefs, merged by canonical name."""
 
     name: str
     labels: tuple[str, ...]  # every folded name, alias and surname that finds them
     role: str | None
     quote_count: int
+    organisation: bool = False  # found by name and alias only: no surname, no partial word
+
+
+@dataclass(frozen=True, slots=True)
+class BriefHead:
+    """What a reply needs to name a brief: its id, title and date."""
+
+    id: str
+    title: str
+    date: BriefDate
 
 
 @dataclass(frozen=True, slots=True)
 class QuoteRef:
     """A quote and the brief it belongs to."""
 
-    brief: Brief
+    brief: BriefHead
     quote: Quote
 
 
@@ -47,104 +75,226 @@ class QuoteRef:
 class TopicEntries:
     """Everything on one topic, each list newest first."""
 
-    briefs: tuple[Brief, ...]
-    points: tuple[tuple[Brief, KeyPoint], ...]
+    brief_count: int
+    points: tuple[tuple[BriefHead, KeyPoint], ...]
     quotes: tuple[QuoteRef, ...]
-    claims: tuple[tuple[Brief, Claim], ...]
+    claims: tuple[tuple[BriefHead, Claim], ...]
+    # How many there are in all (the lists above may hold only the newest of them).
+    point_count: int = 0
+    quote_count: int = 0
+    claim_count: int = 0
 
 
-_WORD = re.compile(r"\w+")
-_EMPTY = TopicEntries((), (), (), ())
+@functools.lru_cache(maxsize=4096)
+def _date(text: str) -> BriefDate:
+    return BriefDate.model_validate_json(text)
+
+
+def _head(row: Sequence[Any]) -> BriefHead:
+    return BriefHead(row[0], row[1], _date(row[2]))
+
+
+def _topic_ids(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _who(name: str | None, unnamed: str | None) -> SpeakerRef:
+    """A stored speaker: the canonical name, or an unnamed speaker's description."""
+    if name is not None:
+        return name
+    return Unnamed.model_construct(unnamed=unnamed or "")
+
+
+def _quote(row: Sequence[Any]) -> QuoteRef:
+    # Rows were written from validated briefs: no need to validate them again.
+    _, _, _, _, _, body, speaker, context, extra, topics, unnamed = row
+    quote = Quote.model_construct(
+        speaker=_who(speaker, unnamed),
+        text=body,
+        context=context,
+        kind=QuoteKind(extra),
+        topics=_topic_ids(topics),
+    )
+    return QuoteRef(_head(row), quote)
+
+
+def _point(row: Sequence[Any]) -> tuple[BriefHead, KeyPoint]:
+    return _head(row), KeyPoint.model_construct(text=row[5], topics=_topic_ids(row[9]))
+
+
+def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
+    _, _, _, _, _, body, claimant, context, extra, topics, unnamed = row
+    figures = tuple(Figure.model_construct(value=v, description=d) for v, d in json.loads(extra))
+    claim = Claim.model_construct(
+        claimant=_who(claimant, unnamed),
+        text=body,
+        context=context,
+        figures=figures,
+        topics=_topic_ids(topics),
+    )
+    return _head(row), claim
+
+
+class SearchHits(list[tuple[BriefHead, Hit]]):
+    """Search hits with their briefs, best first; `ranked`: how many matches were ranked when
+    not all of them were (0: all were)."""
+
+    ranked: int = 0
+
+
+class BriefList(Sequence[Brief]):
+    """Every brief, newest first, decoded from the index as it is read."""
+
+    def __init__(self, library: Library, count: int) -> None:
+        self._library = library
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> Brief: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Brief]: ...
+    def __getitem__(self, i: int | slice) -> Brief | Sequence[Brief]:
+        if isinstance(i, slice):
+            start, stop, step = i.indices(self._count)
+            if step != 1:
+                return [self[j] for j in range(start, stop, step)]
+            return self._library._page(start, max(0, stop - start))
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        return self._library._page(i, 1)[0]
+
+    def __iter__(self) -> Iterator[Brief]:
+        for start in range(0, self._count, _CHUNK):
+            yield from self._library._page(start, _CHUNK)
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+
+class BriefLabels:
+    """Folded brief ids and titles, looked up in the index (a LabelIndex's methods)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def get(self, label: str) -> tuple[str, ...]:
+        """Ids of the briefs a folded id or title names, smallest first."""
+        return tuple(self._snapshot.brief_ids_for_label(label))
+
+    def with_prefix(self, key: str, limit: int = 500) -> Iterator[str]:
+        """Labels that start with `key`, in order."""
+        return iter(self._snapshot.brief_labels_with_prefix(key, limit))
+
+    def containing(self, key: str, limit: int = 500) -> Iterator[str]:
+        """Labels that contain `key` (three characters or more), in order."""
+        return iter(self._snapshot.brief_labels_containing(key, limit))
+
+    def like(self, key: str, n: int) -> list[str]:
+        """Up to `n` labels that look like `key`: a shortlist from the index, ranked by difflib."""
+        shortlist = self._snapshot.brief_labels_like(key, 60)
+        return difflib.get_close_matches(key, shortlist, n=n, cutoff=0.6)
 
 
 class Library:
-    """All briefs, newest first, indexed by id, speaker and topic. Built once; never mutated."""
+    """One consistent view of the briefs: read from the index, never mutated."""
 
     def __init__(
-        self,
-        loaded: Iterable[LoadedBrief],
-        vocabulary: Vocabulary,
-        errors: Iterable[LoadError] = (),
+        self, index: BriefIndex, snapshot: Snapshot, errors: Sequence[LoadError] = ()
     ) -> None:
-        items = sorted(loaded, key=lambda lb: order_key(lb.brief), reverse=True)
-        self.vocabulary = vocabulary
-        self.errors: tuple[LoadError, ...] = tuple(errors)
-        self.files: dict[Path, LoadedBrief] = {lb.path: lb for lb in items}
-        self.briefs: tuple[Brief, ...] = tuple(lb.brief for lb in items)
-        self._by_id = {b.id: b for b in self.briefs}
-        self._position = {b.id: i for i, b in enumerate(self.briefs)}
-        # One QuoteRef per quote, shared by the speaker, mention and topic indexes.
-        refs = [tuple(QuoteRef(brief, quote) for quote in brief.quotes) for brief in self.briefs]
-        self._build_speakers(refs)
-        self._build_topics(refs)
-        # Each folded id and title with the ids of the briefs it names, smallest id first.
-        self.brief_index: LabelIndex[str] = LabelIndex(
-            sorted({(fold(label), b.id) for b in self.briefs for label in (b.id, b.title)})
-        )
+        self.index = index
+        self._snapshot = snapshot
+        self.root = index.root
+        vocabulary = snapshot.vocabulary()
+        self.vocabulary = vocabulary or Vocabulary.model_construct(topics=())
+        self.errors: tuple[LoadError, ...] = (*index.folder_errors, *errors)
+        count = snapshot.count()
+        self.briefs: BriefList = BriefList(self, count)
+        self._decoded: dict[str, Brief] = {}
+        self.brief_index = BriefLabels(snapshot)
+        self._build_speakers()
+        self._build_topics()
+
+    def close(self) -> None:
+        """Let the index move on past this view."""
+        self._snapshot.close()
 
     # -- briefs ---------------------------------------------------------------------------
 
+    def _decode(self, brief_id: str, text: str) -> Brief:
+        brief = self._decoded.get(brief_id)
+        if brief is None:
+            brief = Brief.model_validate_json(text)
+            if len(self._decoded) >= _DECODED:
+                self._decoded.pop(next(iter(self._decoded)))
+            self._decoded[brief_id] = brief
+        return brief
+
+    def _page(self, start: int, count: int) -> list[Brief]:
+        if count <= 0:
+            return []
+        return [self._decode(i, t) for i, t in self._snapshot.briefs_json(start, count)]
+
     def get(self, brief_id: str) -> Brief | None:
         """The brief with this id."""
-        return self._by_id.get(brief_id)
+        brief = self._decoded.get(brief_id)
+        if brief is not None:
+            return brief
+        text = self._snapshot.brief_json(brief_id)
+        return self._decode(brief_id, text) if text is not None else None
 
     def find_brief(self, text: str) -> Brief | None:
         """The brief with this id or title (case-insensitive)."""
-        brief = self._by_id.get(text.strip())
+        brief = self.get(text.strip())
         if brief is not None:
             return brief
         ids = self.brief_index.get(fold(text))
-        return self._by_id[ids[0]] if ids else None
+        return self.get(ids[0]) if ids else None
+
+    def heads(self, start: int = 0, count: int = 1 << 62) -> list[tuple[BriefHead, str, int]]:
+        """(head, summary, quote count) of briefs newest first, without decoding them."""
+        return [
+            (BriefHead(i, t, _date(d)), summary, quotes)
+            for i, t, d, summary, quotes in self._snapshot.heads(start, count)
+        ]
 
     def position(self, brief_id: str) -> int:
         """Where a brief stands in newest-first order (0 is the newest)."""
-        return self._position[brief_id]
+        return self._snapshot.position(brief_id)
 
     def brief_id_for_label(self, label: str) -> str:
         """The brief a folded id or title names (the greatest id, if several share a title)."""
         return self.brief_index.get(label)[-1]
+
+    def newest_first(self, ids: Sequence[str]) -> list[str]:
+        """The given brief ids that exist, newest first."""
+        return self._snapshot.newest_first(ids) if ids else []
+
+    def head(self, brief_id: str) -> BriefHead | None:
+        """Id, title and date of a brief, without decoding it."""
+        row = self._snapshot.head(brief_id)
+        return _head(row) if row is not None else None
 
     @property
     def latest(self) -> Brief | None:
         """The newest brief."""
         return self.briefs[0] if self.briefs else None
 
+    def first_seen(self, brief_id: str) -> dt.datetime | None:
+        """When this brief was first seen (its file's time, for the briefs of a first build)."""
+        seen = self._snapshot.first_seen(brief_id)
+        return dt.datetime.fromisoformat(seen) if seen else None
+
     # -- speakers -------------------------------------------------------------------------
 
-    def _build_speakers(self, refs: list[tuple[QuoteRef, ...]]) -> None:
-        quotes: dict[str, list[QuoteRef]] = defaultdict(list)
-        people: dict[str, Person] = {}
-        labels: dict[str, set[str]] = defaultdict(set)
-        # Per distinct (name, aliases): the tests that find the person named in a quote.
-        checks_of: dict[tuple[str, tuple[str, ...]], list[_Check]] = {}
-        brief_checks: list[list[_Check]] = []
-        # Newest first, so each list below is newest first too.
-        for brief, brief_refs in zip(self.briefs, refs, strict=True):
-            checks: list[_Check] = []
-            for person in brief.people:
-                people.setdefault(person.name, person)
-                key = (person.name, person.aliases)
-                found = checks_of.get(key)
-                if found is None:  # a person not seen before (else: same labels as then)
-                    found = checks_of[key] = _name_checks(person)
-                    names = (person.name, *person.aliases)
-                    labels[person.name].update(fold(n) for n in names)
-                    # People type surnames: "Dar", "Rubio".
-                    labels[person.name].add(fold(person.name.split()[-1]))
-                checks += found
-            brief_checks.append(checks)
-            for ref in brief_refs:
-                quotes[ref.quote.speaker].append(ref)
-        self._quotes = {name: tuple(found) for name, found in quotes.items()}
-        self._mentions = self._build_mentions(refs, brief_checks)
+    def _build_speakers(self) -> None:
         self.speakers: dict[str, Speaker] = {
-            name: Speaker(
-                name=name,
-                labels=tuple(sorted(labels[name])),
-                role=person.role,
-                quote_count=len(self._quotes.get(name, ())),
-            )
-            for name, person in people.items()
+            name: Speaker(name, tuple(labels), role, count, organisation)
+            for name, role, count, labels, organisation in self._snapshot.speakers()
         }
         # Each folded name, alias and surname with the canonical names it stands for, sorted.
         self.speaker_index: LabelIndex[str] = LabelIndex(
@@ -159,81 +309,38 @@ class Library:
         """Canonical names matching a name, alias or surname exactly (case-insensitive)."""
         return self.speaker_index.get(fold(text))
 
-    def _build_mentions(
-        self, refs: list[tuple[QuoteRef, ...]], brief_checks: list[list[_Check]]
-    ) -> dict[str, tuple[QuoteRef, ...]]:
-        """Quotes that name a person but are someone else's words (a readout about them)."""
-        mentions: dict[str, list[QuoteRef]] = defaultdict(list)
-        for brief_refs, checks in zip(refs, brief_checks, strict=True):
-            if not brief_refs:
-                continue
-            # First sift per brief: a name none of the brief's quotes contains goes no further.
-            said_here = "\n".join([ref.quote.text for ref in brief_refs]).casefold()
-            named = [check for check in checks if check[0] in said_here]
-            if not named:
-                continue
-            for ref in brief_refs:
-                text = ref.quote.text.casefold()
-                said: set[str] | None = None
-                last = ""  # a person's checks stand together: count them once
-                for longest, name, words in named:
-                    if longest not in text or name in (ref.quote.speaker, last):
-                        continue
-                    if said is None:
-                        said = set(_WORD.findall(text))
-                    # Whole words only: "Dar" must not match "standard".
-                    if words <= said:
-                        last = name
-                        mentions[name].append(ref)
-        return {name: tuple(found) for name, found in mentions.items()}
+    def quotes_about(
+        self, name: str, brief_id: str | None = None, limit: int | None = None
+    ) -> tuple[QuoteRef, ...]:
+        """Quotes by others that name this person, newest brief first (the first `limit`)."""
+        rows = self._snapshot.quotes_about(name, brief_id, -1 if limit is None else limit)
+        return tuple(_quote(r) for r in rows)
 
-    def quotes_about(self, name: str) -> tuple[QuoteRef, ...]:
-        """Quotes by others that name this person, newest brief first."""
-        return self._mentions.get(name, ())
+    def quotes_by(
+        self, name: str, brief_id: str | None = None, limit: int | None = None
+    ) -> tuple[QuoteRef, ...]:
+        """The quotes by this canonical name, newest brief first (the first `limit`), of one
+        brief if given."""
+        rows = self._snapshot.quotes_by(name, brief_id, -1 if limit is None else limit)
+        return tuple(_quote(r) for r in rows)
 
-    def quotes_by(self, name: str) -> tuple[QuoteRef, ...]:
-        """Every quote by this canonical name, newest brief first."""
-        return self._quotes.get(name, ())
+    def count_quotes_by(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes this canonical name has (in one brief, if given)."""
+        return self._snapshot.count_quotes_by(name, brief_id)
+
+    def count_quotes_about(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes by others name this person (in one brief, if given)."""
+        return self._snapshot.count_quotes_about(name, brief_id)
 
     # -- topics ---------------------------------------------------------------------------
 
-    def _build_topics(self, refs: list[tuple[QuoteRef, ...]]) -> None:
-        briefs: dict[str, list[Brief]] = defaultdict(list)
-        points: dict[str, list[tuple[Brief, KeyPoint]]] = defaultdict(list)
-        quotes: dict[str, list[QuoteRef]] = defaultdict(list)
-        claims: dict[str, list[tuple[Brief, Claim]]] = defaultdict(list)
-        for brief, brief_refs in zip(self.briefs, refs, strict=True):
-            for topic in brief.topics:
-                briefs[topic].append(brief)
-            for point in brief.key_points:
-                if point.topics:
-                    pair = (brief, point)
-                    for topic in point.topics:
-                        points[topic].append(pair)
-            for ref in brief_refs:
-                for topic in ref.quote.topics:
-                    quotes[topic].append(ref)
-            for claim in brief.claims:
-                if claim.topics:
-                    claim_pair = (brief, claim)
-                    for topic in claim.topics:
-                        claims[topic].append(claim_pair)
-        ids = set(briefs) | set(points) | set(quotes) | set(claims)
-        self._topics = {
-            t: TopicEntries(
-                tuple(briefs.get(t, ())),
-                tuple(points.get(t, ())),
-                tuple(quotes.get(t, ())),
-                tuple(claims.get(t, ())),
-            )
-            for t in ids
-        }
-        usage = Counter({t: len(e.briefs) + len(e.points) for t, e in self._topics.items()})
+    def _build_topics(self) -> None:
+        usage = self._snapshot.topic_usage()
+        self._topic_usage = usage
         # Topics in use first (most used first), then the rest of the vocabulary.
         self.topics_ranked: tuple[Topic, ...] = tuple(
-            sorted(self.vocabulary.topics, key=lambda t: (-usage[t.id], t.id))
+            sorted(self.vocabulary.topics, key=lambda t: (-usage.get(t.id, 0), t.id))
         )
-        self._topic_usage = usage
         # Each folded id, label and alias with its topic (the vocabulary allows only one).
         self.topic_index: LabelIndex[Topic] = LabelIndex(self.vocabulary.labels().items())
         self._topic_by_id = {t.id: t for t in self.vocabulary.topics}
@@ -242,51 +349,77 @@ class Library:
 
     def topic(self, name: str) -> Topic | None:
         """The vocabulary topic with this id, label or alias."""
-        return self.vocabulary.resolve(name)
+        return self.vocabulary.resolve(name) if self.vocabulary.topics else None
 
     def topic_by_id(self, topic_id: str) -> Topic | None:
         """The vocabulary topic with exactly this id."""
         return self._topic_by_id.get(topic_id)
 
-    def on_topic(self, topic_id: str) -> TopicEntries:
-        """Everything filed under a topic id, newest first."""
-        return self._topics.get(topic_id, _EMPTY)
+    def on_topic(self, topic_id: str, limit: int | None = None) -> TopicEntries:
+        """What is filed under a topic id, newest first: the first `limit` of each kind, and
+        how many of each there are."""
+        snapshot = self._snapshot
+        n = -1 if limit is None else limit
+        return TopicEntries(
+            snapshot.topic_brief_count(topic_id),
+            tuple(_point(r) for r in snapshot.on_topic(topic_id, "point", n)),
+            tuple(_quote(r) for r in snapshot.on_topic(topic_id, "quote", n)),
+            tuple(_claim(r) for r in snapshot.on_topic(topic_id, "claim", n)),
+            point_count=snapshot.count_on_topic(topic_id, "point"),
+            quote_count=snapshot.count_on_topic(topic_id, "quote"),
+            claim_count=snapshot.count_on_topic(topic_id, "claim"),
+        )
 
     def topic_usage(self, topic_id: str) -> int:
         """How many briefs and key points carry this topic."""
-        return self._topic_usage[topic_id]
+        return self._topic_usage.get(topic_id, 0)
 
     def topic_for_label(self, label: str) -> Topic:
         """The topic a folded id, label or alias names."""
         return self.topic_index.get(label)[0]
 
+    # -- full text ------------------------------------------------------------------------
 
-# A test that a quote names a person: the longest word of one of their names (a quick
-# substring check: a word of the quote is also a substring of it), the person's name, and all
-# the words of that name, which must all be words of the quote.
-_Check = tuple[str, str, frozenset[str]]
+    def search(
+        self,
+        query: str,
+        *,
+        speaker: str | None = None,
+        topic: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        limit: int = 50,
+    ) -> SearchHits:
+        """Titles, summaries, key points, quotes and claims matching `query`, best first.
+
+        FTS5 syntax (phrases, prefixes, AND/OR/NOT) works; a query it cannot parse is searched
+        as plain words. Past `index.RANKED` matches only the most recently indexed are ranked
+        (`SearchHits.ranked` says how many then; 0 when every match was).
+        """
+        options: dict[str, Any] = {
+            "speaker": speaker,
+            "topic": topic,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "limit": limit,
+        }
+        hits: Hits = self._snapshot.search(query, **options)
+        found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
+        found.ranked = hits.ranked
+        return found
 
 
-def _name_checks(person: Person) -> list[_Check]:
-    """One check per name and alias of a person."""
-    checks = []
-    for label in (person.name, *person.aliases):
-        words = frozenset(_WORD.findall(label.casefold()))
-        checks.append((max(words, key=len, default=""), person.name, words))
-    return checks
+def open_library(index: BriefIndex) -> Library:
+    """A view of the index as it is now, with every file's errors."""
+    snapshot = index.snapshot()
+    return Library(index, snapshot, snapshot.errors(index.root))
 
 
-def load_library(root: Path, previous: Library | None = None, cache: Path | None = None) -> Library:
-    """Load a briefs directory into a library; errors are kept on `library.errors`.
+def load_library(root: Path, index_path: Path | None = None) -> Library:
+    """Sync the index of a briefs folder with its files and open a view of it.
 
-    `cache` names a file where validated briefs are kept between runs (see load_directory).
+    Without `index_path` the index is private to this process (a temporary file).
     """
-    with gc_paused():
-        report = load_directory(root, previous.files if previous is not None else None, cache)
-        vocabulary = report.vocabulary
-        if vocabulary is None:
-            if previous is not None:
-                # A broken vocabulary must not take every brief down: keep the last good set.
-                return Library(previous.files.values(), previous.vocabulary, report.errors)
-            vocabulary = Vocabulary.model_construct(topics=())
-        return Library(report.briefs, vocabulary, report.errors)
+    index = BriefIndex(root, index_path)
+    index.sync()
+    return open_library(index)

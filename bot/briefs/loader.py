@@ -10,10 +10,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
-import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,10 @@ from bot.briefs.errors import (
     read_text,
     validation_errors,
 )
+from bot.briefs.excerpt import excerpt, one_line
 from bot.briefs.fast import FileOutcome, Stamp, stat_pair
-from bot.briefs.models import Brief, Vocabulary
-from bot.text import clip
+from bot.briefs.files import BriefsFolder, FileRefused, iter_brief_paths
+from bot.briefs.models import Brief, Vocabulary, compile_excludes
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +91,11 @@ class _Run:
 
     root: Path
     vocabulary: Vocabulary
-    real_root: Path
     context: dict[str, Any]
     # The vocabulary's (mtime_ns, size), taken once before it was read: what reused briefs'
     # stamps are compared with.
     vocabulary_stamp: tuple[int, int] = (-1, -1)
-    real_dirs: dict[str, str] = field(default_factory=dict)
+    folder: BriefsFolder | None = None
 
     @classmethod
     def of(
@@ -105,7 +103,7 @@ class _Run:
     ) -> _Run:
         """The settings for loading briefs under `root` against `vocabulary`."""
         context = {"vocabulary": vocabulary, "topic_ids": vocabulary.exact_names()}
-        return cls(root, vocabulary, root.resolve(), context, vocabulary_stamp)
+        return cls(root, vocabulary, context, vocabulary_stamp, BriefsFolder(root))
 
     def unchanged(self, stamp: Stamp, path: Path, source_text: str | None) -> bool:
         """Whether a brief stamped `stamp` still matches its file, vocabulary and source."""
@@ -120,28 +118,6 @@ class _Run:
     def top(self) -> str:
         """The root as a string, for joining paths cheaply."""
         return str(self.root)
-
-    def real_source(self, source_text: str) -> str:
-        """`str((root / source_text).resolve())`, resolving each directory once per run."""
-        joined = os.path.join(self.top, source_text)  # noqa: PTH118 - hot path (file_stamp)
-        parent, name = os.path.split(joined)
-        if name not in ("", ".", ".."):
-            try:
-                is_link = stat.S_ISLNK(os.lstat(joined).st_mode)
-            except (OSError, ValueError):
-                is_link = True  # let resolve() decide, exactly as before
-            if not is_link:
-                real = self.real_dirs.get(parent)
-                if real is None:
-                    real = self.real_dirs[parent] = str(Path(parent).resolve())
-                return os.path.join(real, name)  # noqa: PTH118 - hot path (file_stamp)
-        return str(Path(joined).resolve())
-
-    def inside(self, real: str) -> bool:
-        """Whether a resolved path lies in the resolved root (`Path.is_relative_to`)."""
-        top = os.path.normcase(str(self.real_root))
-        real = os.path.normcase(real)
-        return real == top or real.startswith(os.path.join(top, ""))  # noqa: PTH118 - hot path
 
 
 def _load_one(path: Path, run: _Run) -> Brief:
@@ -182,23 +158,23 @@ Missing = list[tuple[tuple[int | str, ...], str, str]]
 
 def _grounding(brief: Brief, run: _Run) -> tuple[str | None, Missing]:
     """A problem with the source text itself, or the quotes and figures not found in it."""
-    assert brief.source.text is not None
+    assert brief.source.text is not None and run.folder is not None
+    # The one safe reader: contained, regular files only, at most 1 MiB whatever stat says.
     try:
-        source_path = run.real_source(brief.source.text)
-    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL in the name
-        return f"cannot read source text {brief.source.text}: {exc}", []
-    if not run.inside(source_path):
-        return "source text must lie inside the briefs directory", []
-    try:
-        source = Path(source_path)
-        if source.stat().st_size > MAX_FILE_BYTES:
+        text = run.folder.read(run.folder.resolve(brief.source.text), MAX_FILE_BYTES).decode()
+    except FileRefused as exc:
+        if exc.outside:
+            return "source text must lie inside the briefs directory", []
+        if exc.too_large:
             return "source text is larger than 1 MiB", []
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read source text {brief.source.text}: {exc}", []
+        return f"cannot read source text {one_line(brief.source.text)}: {exc.reason}", []
+    except UnicodeDecodeError as exc:
+        shown = one_line(brief.source.text)
+        return f"cannot read source text {shown}: not valid UTF-8 ({exc.reason})", []
     if brief.source.exclude_lines:
-        excluded = [re.compile(p) for p in brief.source.exclude_lines]
-        text = "\n".join(ln for ln in text.splitlines() if not any(p.search(ln) for p in excluded))
+        # RE2: linear time, whatever the pattern (validation refused what RE2 cannot run).
+        search = compile_excludes(brief.source.exclude_lines).search
+        text = "\n".join(ln for ln in text.splitlines() if not search(ln))
     # (Without exclusions, joining the lines again would change only whitespace, which
     # normalising folds away.)
     body = normalise_quote_text(text)
@@ -218,12 +194,13 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
         line = field_node.start_mark.line + 1 if field_node is not None else None
         return [LoadError(path, problem, "source.text", line)]
     errors = []
+    source = one_line(brief.source.text or "")
     for loc, needle, what in missing:
         target = locate(node, loc)
         errors.append(
             LoadError(
                 path,
-                f"{what} {clip(needle, 60)!r} does not appear verbatim in {brief.source.text}",
+                f"{what} {excerpt(needle)} does not appear verbatim in {source}",
                 ".".join(str(p) for p in loc),
                 target.start_mark.line + 1 if target is not None else None,
             )
@@ -233,7 +210,7 @@ def _ground(path: Path, node: yaml.Node | None, brief: Brief, run: _Run) -> list
 
 def _grounded_texts(brief: Brief) -> Iterator[tuple[tuple[int | str, ...], str, str]]:
     for i, quote in enumerate(brief.quotes):
-        yield ("quotes", i, "text"), quote.text, f"quote by {quote.speaker}"
+        yield ("quotes", i, "text"), quote.text, f"quote by {one_line(quote.said_by)}"
     for i, claim in enumerate(brief.claims):
         for j, figure in enumerate(claim.figures):
             yield ("claims", i, "figures", j, "value"), figure.value, "figure"
@@ -249,18 +226,8 @@ class LoadReport:
 
 
 def brief_files(root: Path) -> list[Path]:
-    """The brief files of a directory, in a stable order."""
-    return sorted(
-        (
-            p
-            for p in root.iterdir()
-            if p.suffix in {".yaml", ".yml"}
-            and p.name != VOCABULARY_FILE
-            and not p.name.startswith(".")
-        ),
-        # All in one directory: ordering by name is ordering by path, and much cheaper.
-        key=lambda p: os.path.normcase(p.name),
-    )
+    """The brief files of a directory, in a stable order; raises FileRefused (see files.py)."""
+    return iter_brief_paths(root)
 
 
 def _load_file(path: Path, run: _Run) -> FileOutcome:
@@ -272,35 +239,37 @@ def _load_file(path: Path, run: _Run) -> FileOutcome:
     except BriefFileError as exc:
         return (), exc.errors
     stamp = file_stamp(path, run.root, brief.source.text)
-    return (stamp if stamp[:2] == stamp_now else ()), fast.compact(brief)
+    return (stamp if stamp[:2] == stamp_now else ()), brief
 
 
-def load_directory(
-    root: Path, previous: dict[Path, LoadedBrief] | None = None, cache: Path | None = None
-) -> LoadReport:
+def load_directory(root: Path, previous: dict[Path, LoadedBrief] | None = None) -> LoadReport:
     """Load every brief under `root`; a broken file never stops the others.
 
     With `previous` (the last good brief of each file), a file that fails keeps its last good
-    version live, so a broken edit does not take a brief away from users. With `cache` (a file
-    path), validated briefs are also kept on disk and reused on the next start for every file
-    whose own, vocabulary and source stamps are unchanged; files always win over the cache.
+    version live, so a broken edit does not take a brief away from users. (The bot keeps its
+    briefs in the on-disk index, `bot.briefs.index`, which calls the same per-file loader.)
     """
     with fast.gc_paused():
-        return _load_directory(root, previous or {}, cache)
+        return _load_directory(root, previous or {})
 
 
-def _load_directory(
-    root: Path, previous: dict[Path, LoadedBrief], cache: Path | None
-) -> LoadReport:
+def _load_directory(root: Path, previous: dict[Path, LoadedBrief]) -> LoadReport:
     if not root.is_dir():
         return LoadReport(None, (), (LoadError(root, "briefs directory does not exist"),))
     vocabulary_stamp = stat_pair(str(root / VOCABULARY_FILE))
     try:
         vocabulary = load_vocabulary(root / VOCABULARY_FILE)
     except BriefFileError as exc:
-        return LoadReport(None, (), tuple(exc.errors))
+        # Every brief's topics resolve against the vocabulary: without it none can be checked.
+        # Say so once, rather than failing each brief (the library keeps what it had).
+        note = LoadError(root, f"no brief can load until {VOCABULARY_FILE} loads")
+        return LoadReport(None, (), (*exc.errors, note))
     run = _Run.of(root, vocabulary, vocabulary_stamp)
-    paths = brief_files(root)
+    try:
+        paths = brief_files(root)
+    except FileRefused as exc:
+        # No vocabulary in the report: a running bot keeps the briefs it has (load_library).
+        return LoadReport(None, (), (LoadError(root, exc.reason),))
     outcomes: dict[Path, LoadedBrief | list[LoadError]] = {}
     pending: dict[str, Path] = {}
     for path in paths:
@@ -309,18 +278,12 @@ def _load_directory(
             outcomes[path] = before
         else:
             pending[path.name] = path
-    held: dict[str, Stamp] = {}
-    if cache is not None:
-        hits, held = fast.read_cache(cache, root, run.context, pending, run.unchanged)
-        outcomes.update((path, LoadedBrief(b, path, s)) for path, (b, s) in hits.items())
     todo = [path for path in pending.values() if path not in outcomes]
     # `_load_file` is looked up per load, so a test can watch which files get parsed.
     load = functools.partial(_load_file, run=run)
     for path, (stamp, result) in fast.load_files(todo, load, run.context):
         outcomes[path] = LoadedBrief(result, path, stamp) if isinstance(result, Brief) else result
-    loaded, errors, live = _assemble(paths, outcomes, previous)
-    if cache is not None:
-        fast.write_cache(cache, root, [(lb.path, lb.brief, lb.stamp) for lb in live], held)
+    loaded, errors, _live = _assemble(paths, outcomes, previous)
     return LoadReport(vocabulary, tuple(loaded), tuple(errors))
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.briefs.errors import LoadError
-from bot.briefs.library import Library, load_library
-from bot.briefs.loader import VOCABULARY_FILE, brief_files
+from bot.briefs.files import FileRefused
+from bot.briefs.index import BriefIndex, IndexBusy
+from bot.briefs.library import Library, open_library
+from bot.briefs.loader import SOURCES_DIR, VOCABULARY_FILE, brief_files
 
 log = logging.getLogger(__name__)
 
-Signature = frozenset[tuple[str, int, int]]
+Signature = frozenset[tuple[str, int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,66 +29,90 @@ class ReloadReport:
     updated: tuple[str, ...]
     errors: tuple[LoadError, ...]
     total: int
+    seconds: float = 0.0  # how long the reload took
 
 
 class LiveLibrary:
-    """The current library; swapped whole on reload, so readers never see a half-built one."""
+    """The current library; swapped whole on reload, so readers never see a half-built one.
 
-    def __init__(
-        self, root: Path, library: Library | None = None, cache: Path | None = None
-    ) -> None:
+    The briefs live in the on-disk index (`index`: a path, or None for a private one); a
+    reload parses only the files that changed.
+    """
+
+    def __init__(self, root: Path, index: Path | None = None, *, serve_first: bool = False) -> None:
         self.root = root
-        # The validated-brief cache (see bot.briefs.fast): a quicker start, and kept current
-        # by every reload so the next start finds it so.
-        self.cache = cache
-        self._library = library if library is not None else load_library(root, cache=cache)
-        self._signature = self._scan()
+        self.index = BriefIndex(root, index)
+        # serve_first (the bot): a finished index is served at once, and `catch_up` then
+        # brings it in step with the files in the background; else (and with no index yet)
+        # the files are checked before anything is served.
+        self.behind = serve_first and self.index.ready()
+        self._signature = frozenset() if self.behind else self._scan()
+        if not self.behind:
+            self.index.sync()
+        self._library = open_library(self.index)
         self._lock = asyncio.Lock()
+        # Told how long each reload took (the ops metrics); None: nobody listens.
+        self.on_reload: Callable[[float], None] | None = None
 
     def current(self) -> Library:
         """The library as last loaded."""
         return self._library
 
     def _scan(self) -> Signature:
-        """A cheap fingerprint of the directory: names, sizes and mtimes."""
-        entries: set[tuple[str, int, int]] = set()
+        """A cheap fingerprint of the directory: names, sizes, mtimes and modes."""
+        # The mode too: a file made unreadable, or replaced by a FIFO, is a change to report.
+        entries: set[tuple[str, int, int, int]] = set()
         try:
             paths = [*brief_files(self.root), self.root / VOCABULARY_FILE]
-            sources = self.root / "sources"
+            sources = self.root / SOURCES_DIR
             if sources.is_dir():
                 paths += sorted(sources.iterdir())
-        except OSError:
+        except (OSError, FileRefused):  # an unlistable folder: the load reports it, located
             return frozenset()
         for path in paths:
             try:
                 st = path.stat()
             except OSError:
-                continue
-            entries.add((str(path), st.st_mtime_ns, st.st_size))
+                try:
+                    # A dangling link or a loop is a file to report: the index syncs it.
+                    st = path.lstat()
+                except OSError:
+                    continue
+            entries.add((str(path), st.st_mtime_ns, st.st_size, st.st_mode))
         return frozenset(entries)
 
     async def reload(self) -> ReloadReport:
-        """Load the directory again; broken files keep their last good version live."""
+        """Bring the index in step with the files; broken files keep their last good version."""
+        started = time.perf_counter()
         async with self._lock:
             old = self._library
             signature = await asyncio.to_thread(self._scan)
-            new = await asyncio.to_thread(load_library, self.root, old, self.cache)
+            names = self._changed_briefs(self._signature, signature)
+            try:
+                synced = await asyncio.to_thread(self.index.sync, parallel=False, names=names)
+            except IndexBusy as exc:
+                # Another process holds the index longer than we wait: serve what we have.
+                log.warning("brief index busy (%s): keeping the current library", exc)
+                return ReloadReport((), (), (), old.errors, len(old.briefs))
+            new = await asyncio.to_thread(open_library, self.index)
             self._library, self._signature = new, signature
-        old_ids = {b.id: b for b in old.briefs}
-        new_ids = {b.id: b for b in new.briefs}
+            old.close()
+        took = time.perf_counter() - started
+        if self.on_reload is not None:
+            self.on_reload(took)
         report = ReloadReport(
-            added=tuple(sorted(new_ids.keys() - old_ids.keys())),
-            removed=tuple(sorted(old_ids.keys() - new_ids.keys())),
-            updated=tuple(
-                sorted(i for i in new_ids.keys() & old_ids.keys() if new_ids[i] is not old_ids[i])
-            ),
+            added=synced.added,
+            removed=synced.removed,
+            updated=synced.updated,
             errors=new.errors,
             total=len(new.briefs),
+            seconds=took,
         )
         for error in new.errors:
             log.warning("brief error: %s", error)
         log.info(
-            "briefs reloaded: %d live, %d added, %d removed, %d updated, %d errors",
+            "briefs reloaded in %.2f s: %d live, %d added, %d removed, %d updated, %d errors",
+            took,
             report.total,
             len(report.added),
             len(report.removed),
@@ -93,8 +121,33 @@ class LiveLibrary:
         )
         return report
 
+    def _changed_briefs(self, before: Signature, after: Signature) -> set[str] | None:
+        """The brief files that differ between two scans; None when anything else changed (the
+        vocabulary, a source text) or nothing is known of the earlier state."""
+        if not before:
+            return None
+        changed = before ^ after
+        names = set()
+        for path, *_ in changed:
+            folder, _, name = path.rpartition("/")
+            if folder != str(self.root) or name == VOCABULARY_FILE:
+                return None
+            names.add(name)
+        return names
+
+    async def catch_up(self) -> None:
+        """After a start that served the index as it was: check the files now."""
+        if self.behind:
+            self.behind = False
+            try:
+                await self.reload()
+            except Exception:  # the index as it was stays served; the watcher tries again
+                log.exception("checking the brief files after start failed")
+
     async def changed(self) -> bool:
         """Whether anything on disk differs from what was last loaded."""
+        if self.index._moved_away():
+            return True
         return await asyncio.to_thread(self._scan) != self._signature
 
     async def watch(self, interval: float) -> None:

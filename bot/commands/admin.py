@@ -1,4 +1,4 @@
-"""Admin commands: /reload picks up edited briefs now and reports what is broken."""
+"""Admin commands: /reload picks up edited briefs now and reports what is broken; /about."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ class Admin(commands.Cog):
         """Reload every brief now."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         await send_reply(interaction, await reload.reload(self.bot.library), ephemeral=True)
+
+    @app_commands.command(
+        name="about", description="Version, uptime, briefs, digests and database of this bot"
+    )
+    async def about(self, interaction: discord.Interaction) -> None:
+        """How the bot is doing."""
+        await send_reply(interaction, await self.bot.about(), ephemeral=True)
 
 
 async def setup(bot: BriefBot) -> None:

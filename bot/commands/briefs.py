@@ -10,8 +10,8 @@ from discord.ext import commands
 
 from bot.adapters.discord.respond import send_reply, to_choices
 from bot.briefs.library import Library
-from bot.queries import briefs, complete, quotes, topics
-from bot.queries.spec import BRIEFS, QUOTES, SUMMARY, TOPIC
+from bot.queries import briefs, complete, quotes, search, topics
+from bot.queries.spec import BRIEFS, QUOTES, SEARCH, SUMMARY, TOPIC
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
@@ -31,7 +31,9 @@ class Briefs(commands.Cog):
     @app_commands.describe(brief=SUMMARY.options[0].description)
     async def summary(self, interaction: discord.Interaction, brief: str | None = None) -> None:
         """Summary and key points of a brief."""
-        await send_reply(interaction, briefs.summary(self._library, brief))
+        await send_reply(
+            interaction, await briefs.summary_published(self._library, self.bot.store, brief)
+        )
 
     @app_commands.command(name=QUOTES.name, description=QUOTES.description)
     @app_commands.describe(
@@ -54,6 +56,28 @@ class Briefs(commands.Cog):
         """Every brief, newest first."""
         await send_reply(interaction, briefs.list_briefs(self._library))
 
+    @app_commands.command(name=SEARCH.name, description=SEARCH.description)
+    @app_commands.describe(**{o.name: o.description for o in SEARCH.options})
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        speaker: str | None = None,
+        topic: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        """Full-text search over the briefs."""
+        reply = search.search(self._library, query, speaker, topic, since, until)
+        await send_reply(interaction, reply)
+
+    @search.autocomplete("since")
+    @search.autocomplete("until")
+    async def _date_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return to_choices(complete.dates(self._library, current))
+
     @summary.autocomplete("brief")
     @quotes.autocomplete("brief")
     async def _brief_autocomplete(
@@ -62,12 +86,14 @@ class Briefs(commands.Cog):
         return to_choices(complete.briefs(self._library, current))
 
     @quotes.autocomplete("speaker")
+    @search.autocomplete("speaker")
     async def _speaker_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return to_choices(complete.speakers(self._library, current))
 
     @topic.autocomplete("name")
+    @search.autocomplete("topic")
     async def _topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

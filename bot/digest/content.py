@@ -22,7 +22,11 @@ Rules:
   after the cutoff's date is delivered, one dated before it is archive, and on that very date
   the id decides, as it does in the library's order. So the archive is not drip-fed over the
   following days, and no per-brief record of it is kept.
-* Nothing eligible: no digest (None). An empty digest is never posted.
+* **First seen**: after the first digest, a brief first seen by the bot after the channel's
+  previous digest (`fresh`) is eligible even when it is ordered at or before the cutoff, so a
+  story about last month published today still reaches the next digest.
+* Nothing eligible: no digest (None). An empty digest is never posted; a subscription with
+  `quiet:false` posts `nothing_new` instead.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from dataclasses import dataclass
 
 from bot.briefs.format import brief_date
 from bot.briefs.models import Brief, OrderKey, order_key
-from bot.reply import Item, Reply, Section
+from bot.reply import Item, Reply, Section, timestamp
+from bot.store.records import Slot
 from bot.text import first_sentences, plural
 
 DEFAULT_CAP = 10
@@ -86,6 +91,7 @@ def build_digest(
     day: dt.date | None = None,
     pinned: Collection[str] | None = None,
     topic_labels: Mapping[str, str] | None = None,
+    fresh: Sequence[Brief] = (),
 ) -> Digest | None:
     """The digest of eligible briefs (rules in the module docstring); None when there are none.
 
@@ -99,6 +105,9 @@ def build_digest(
     if cap < 1:
         raise ValueError(f"cap must be at least 1, got {cap}")
     eligible = _eligible(briefs_newest_first, sent_ids, topics, cutoff)
+    late = [b for b in fresh if archived(b, cutoff) and b.id not in sent_ids and matches(b, topics)]
+    if late:
+        eligible = sorted({b.id: b for b in [*eligible, *late]}.values(), key=order_key)[::-1]
     if not eligible:
         return None
     first = cutoff is None and not sent_ids
@@ -116,7 +125,7 @@ def build_digest(
     else:
         new_cutoff, older, waiting = None, 0, len(eligible) - len(shown)
     reply = Reply(
-        title=f"Daily digest — {day.isoformat()}" if day else "Daily digest",
+        title=f"Digest — {day.isoformat()}" if day else "Digest",
         description=_description(len(shown), first, topics, labels),
         sections=(
             Section(
@@ -200,3 +209,15 @@ def _item(brief: Brief, labels: Mapping[str, str]) -> Item:
 def _footer(topics: Collection[str], labels: Mapping[str, str]) -> str:
     scope = "Topics: " + ", ".join(labels.get(t, t) for t in topics) if topics else "All topics"
     return f"{scope} · /digest status shows the schedule"
+
+
+def nothing_new(day: dt.date, previous: Slot | None, zone: str | None = None) -> Reply:
+    """The short post of a quiet day (quiet:false): nothing new since the last digest."""
+    when = previous.finished_at if previous is not None else None
+    since = f" since {timestamp(when)}" if when is not None else " yet"
+    return Reply(
+        f"Digest — {day.isoformat()}",
+        description=f"Nothing new{since}.",
+        footer="/digest status shows the schedule",
+        zone=zone,
+    )

@@ -16,9 +16,14 @@ from zoneinfo import available_timezones
 
 from bot.briefs.library import Library
 from bot.clock import Zone, format_time
+from bot.store.records import Weekdays
 from bot.text import clip
 
 TIME_EXAMPLES = "08:30, 9am, 18:00 or 6:15pm"
+TIMES_EXAMPLES = "08:30 (once a day) or 08:00,17:30 (up to three times)"
+DAYS_EXAMPLES = "daily, weekdays, weekends or mon,wed,fri"
+DATE_EXAMPLES = "2026-03-20 or 20 March"
+MAX_TIMES = 3
 ZONE_EXAMPLES = "Europe/London, America/New_York, Asia/Karachi or UTC"
 # Offered by the time autocomplete after what the user typed.
 COMMON_TIMES = tuple(dt.time(h) for h in (7, 8, 9, 12, 17, 18))
@@ -85,6 +90,124 @@ def parse_time(text: str) -> dt.time:
     if minute > 59:
         raise ScheduleError(f"{raw!r} is not a time of day: minutes run 00–59, e.g. 08:30.")
     return dt.time(hour, minute)
+
+
+def parse_times(text: str) -> tuple[dt.time, ...]:
+    """Up to three times a day, comma-separated ("08:00,17:30"), ascending, each once."""
+    parts = [part.strip() for part in text.split(",")]
+    if not any(parts):
+        raise ScheduleError(f"Give a time of day, e.g. {TIMES_EXAMPLES}.")
+    times = sorted({parse_time(part) for part in parts if part})
+    if len(times) > MAX_TIMES:
+        raise ScheduleError(
+            f"{len(times)} times given; a digest posts at most {MAX_TIMES} times a day, "
+            f"e.g. {TIMES_EXAMPLES}."
+        )
+    return tuple(times)
+
+
+_DAY_NAMES: dict[str, Weekdays] = {}
+for _flag, _names in (
+    (Weekdays.MON, ("mon", "monday", "mo")),
+    (Weekdays.TUE, ("tue", "tues", "tuesday", "tu")),
+    (Weekdays.WED, ("wed", "wednesday", "we")),
+    (Weekdays.THU, ("thu", "thur", "thurs", "thursday", "th")),
+    (Weekdays.FRI, ("fri", "friday", "fr")),
+    (Weekdays.SAT, ("sat", "saturday", "sa")),
+    (Weekdays.SUN, ("sun", "sunday", "su")),
+):
+    for _name in _names:
+        _DAY_NAMES[_name] = _flag
+_DAY_SETS = {
+    "daily": Weekdays.EVERY_DAY,
+    "every_day": Weekdays.EVERY_DAY,
+    "everyday": Weekdays.EVERY_DAY,
+    "weekdays": Weekdays.WEEKDAYS,
+    "workdays": Weekdays.WEEKDAYS,
+    "weekends": Weekdays.SAT | Weekdays.SUN,
+    "weekend": Weekdays.SAT | Weekdays.SUN,
+}
+_DAY_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+_RANGE_DASH = re.compile(r"\s*[-\u2013\u2014]\s*")
+
+
+def parse_days(text: str) -> Weekdays:
+    """Which days: "daily", "weekdays", "weekends" or a list ("mon,wed,fri"; "mon-fri")."""
+    key = _normal(text)
+    if key in _DAY_SETS:
+        return _DAY_SETS[key]
+    days = Weekdays(0)
+    # "mon - thu" and "fri–sun" (an en dash, as phones and word processors type it) are ranges.
+    ranges = _RANGE_DASH.sub("-", text)
+    for part in (p.strip() for p in ranges.replace(" ", ",").split(",")):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        if dash and not (first and last):
+            raise ScheduleError(
+                f"{clip(part, 40)!r} in {clip(text.strip(), 80)!r} needs both ends, e.g. mon-thu."
+            )
+        start, end = _day(first, text), _day(last if dash else first, text)
+        a, b = _DAY_ORDER.index(_short(start)), _DAY_ORDER.index(_short(end))
+        for index in range(a, (b if b >= a else b + 7) + 1):
+            days |= _DAY_NAMES[_DAY_ORDER[index % 7]]
+    if not days:
+        raise ScheduleError(f"Give the days to post on, e.g. {DAYS_EXAMPLES}.")
+    return days
+
+
+def _day(name: str, whole: str) -> Weekdays:
+    flag = _DAY_NAMES.get(name.strip().casefold())
+    if flag is None:
+        close = difflib.get_close_matches(name.strip().casefold(), list(_DAY_NAMES), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise ScheduleError(
+            f"{clip(name.strip(), 40)!r} in {clip(whole.strip(), 80)!r} is not a day of the "
+            f"week.{hint} Use {DAYS_EXAMPLES}."
+        )
+    return flag
+
+
+def _short(flag: Weekdays) -> str:
+    return _DAY_ORDER[flag.bit_length() - 1]
+
+
+def describe_days(days: Weekdays) -> str:
+    """How a schedule's days read: "every day", "weekdays", "Mon, Wed, Fri"."""
+    if days == Weekdays.EVERY_DAY:
+        return "every day"
+    if days == Weekdays.WEEKDAYS:
+        return "weekdays"
+    if days == Weekdays.SAT | Weekdays.SUN:
+        return "weekends"
+    return ", ".join(d.title() for d in _DAY_ORDER if days & _DAY_NAMES[d])
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d %B", "%d %b")
+
+
+def parse_date(text: str, today: dt.date) -> dt.date:
+    """A date to pause until: ISO ("2026-03-20") or "20 March [2026]"; not before tomorrow."""
+    raw = " ".join(text.replace(",", " ").split())
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+        if "%Y" not in fmt:
+            # No year: the next such date.
+            parsed = parsed.replace(year=today.year)
+            if parsed <= today:
+                parsed = parsed.replace(year=today.year + 1)
+        if parsed <= today:
+            raise ScheduleError(
+                f"{parsed.isoformat()} is not after today ({today.isoformat()}): give a later "
+                f"date, e.g. {(today + dt.timedelta(days=7)).isoformat()}."
+            )
+        return parsed
+    raise ScheduleError(f"{clip(text.strip(), 80)!r} is not a date. Use e.g. {DATE_EXAMPLES}.")
 
 
 def time_suggestions(typed: str) -> list[str]:

@@ -86,12 +86,15 @@ class Metrics:
         )
         self.digest_failures = Counter(
             "briefbot_digest_failures",
-            "Digest posts that failed for good, by reason (forbidden, missing, error).",
+            "Digest post attempts that failed, by reason: forbidden, missing, refused (the "
+            "channel is paused) or error (retried).",
             ["reason"],
             registry=r,
         )
         self.digest_retries = Counter(
-            "briefbot_digest_retries", "Digest post attempts retried after a failure.", registry=r
+            "briefbot_digest_retries",
+            "Digest slots posted again after an earlier attempt did not finish.",
+            registry=r,
         )
         self.digest_rate_limited = Counter(
             "briefbot_digest_rate_limited",
@@ -141,6 +144,34 @@ class Metrics:
     def watch_gateway(self, latency: Callable[[], float]) -> None:
         """Read the gateway latency (seconds) at each scrape."""
         self.gateway_latency.set_function(_finite(latency))
+
+    # The digest scheduler's DigestEvents (bot/digest/scheduler.py), structurally.
+
+    def digest_sent(self, lateness: float) -> None:
+        """A digest was posted `lateness` seconds after its slot time."""
+        self.digest_sends.inc()
+        self.digest_lateness.observe(lateness)
+
+    def digest_failed(self, reason: str) -> None:
+        """A digest post attempt failed for `reason`."""
+        self.digest_failures.labels(reason).inc()
+
+    def digest_retried(self) -> None:
+        """A slot is posted again after an unfinished attempt."""
+        self.digest_retries.inc()
+
+    def digest_rate_limits(self) -> int:
+        """HTTP 429s met while posting digests so far."""
+        value = self.registry.get_sample_value("briefbot_digest_rate_limited_total")
+        return int(value or 0)
+
+    def observe_db(self, operation: str, seconds: float) -> None:
+        """One database call took `seconds` (the store's timing wrapper)."""
+        self.db_latency.labels(operation).observe(seconds)
+
+    def observe_reload(self, seconds: float) -> None:
+        """One reload of the briefs took `seconds`."""
+        self.reload_duration.observe(seconds)
 
     def exposition(self) -> bytes:
         """Every instrument in Prometheus's text format."""

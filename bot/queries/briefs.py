@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from bot.briefs.format import brief_date
 from bot.briefs.library import Library
 from bot.briefs.models import Brief, DateStatus
 from bot.queries.resolve import resolve_brief
 from bot.reply import Item, Reply, Section, Status
+from bot.store.records import AuditAction, AuditEntry
+from bot.store.sqlite import Store
 from bot.text import first_sentences, plural
 
 
-def summary(library: Library, brief: str | None = None) -> Reply:
-    """Summary, key points and provenance of the chosen brief (default: the latest)."""
+def summary(
+    library: Library, brief: str | None = None, published: Published | None = None
+) -> Reply:
+    """Summary, key points and provenance of the chosen brief (default: the latest).
+
+    `published` looks up who published a brief from Discord (the audit trail), if anyone.
+    """
     found = resolve_brief(library, brief)
     if isinstance(found, Reply):
         return found
+    entry = published(found.id) if published is not None else None
     labels = library.topic_names
     points = tuple(
         Item(
@@ -26,10 +37,36 @@ def summary(library: Library, brief: str | None = None) -> Reply:
     return Reply(
         title=found.title,
         description=found.summary,
-        sections=(Section("Key points", points), Section("Source", body=_provenance(found))),
+        sections=(
+            Section("Key points", points),
+            Section("Source", body=_provenance(found) + _publication(entry)),
+        ),
         footer=f"Brief {found.id} · {brief_date(found)}",
         url=found.source.url,
     )
+
+
+# Who published a brief from Discord, and when (None: it came from the folder some other way).
+Published = Callable[[str], "AuditEntry | None"]
+
+
+async def summary_published(
+    library: Library, store: Store | None, brief: str | None = None
+) -> Reply:
+    """/summary with "published by … on …" from the audit trail when the bot has a store."""
+    found = resolve_brief(library, brief)
+    if store is None or isinstance(found, Reply):
+        return summary(library, brief)
+    entry = await store.last_publication(found.id)
+    return summary(library, brief, lambda _: entry)
+
+
+def _publication(entry: AuditEntry | None) -> str:
+    if entry is None:
+        return ""
+    when = entry.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    verb = "Replaced" if entry.action is AuditAction.REPLACED else "Published"
+    return f"\n{verb} by user {entry.user_id} on {when}"
 
 
 def _provenance(brief: Brief) -> str:
@@ -54,9 +91,16 @@ def _provenance(brief: Brief) -> str:
     return "\n".join(lines)
 
 
+# /briefs lists this many, newest first, and says how many older ones there are: past a few
+# hundred a paged list is not read, and building it grew with the corpus (docs/benchmarks.md).
+LIST_LIMIT = 500
+
+
 def list_briefs(library: Library) -> Reply:
-    """Every brief, newest first."""
-    if not library.briefs:
+    """The newest briefs (up to LIST_LIMIT), newest first, and how many there are in all."""
+    heads = library.heads(0, LIST_LIMIT)
+    total = len(library.briefs)
+    if not heads:
         return Reply(
             "Briefs",
             Status.NOT_FOUND,
@@ -64,14 +108,23 @@ def list_briefs(library: Library) -> Reply:
         )
     items = tuple(
         Item(
-            first_sentences(b.summary, 200),
-            label=b.title,
-            detail=f"{b.id} · {brief_date(b)} · {len(b.quotes)} quotes",
+            first_sentences(summary, 200),
+            label=head.title,
+            detail=f"{head.id} · {brief_date(head)} · {quotes} quotes",
         )
-        for b in library.briefs
+        for head, summary, quotes in heads
     )
+    sections = [Section("Newest first", items)]
+    if total > len(items):
+        sections.append(
+            Section(
+                "More",
+                body=f"… and {plural(total - len(items), 'older brief')}: find them with "
+                "/search, /topic or /quotes.",
+            )
+        )
     return Reply(
-        f"Briefs ({len(items)})",
-        sections=(Section("Newest first", items),),
+        f"Briefs ({total})",
+        sections=tuple(sections),
         footer="Use /summary brief:<id> for one brief in full.",
     )

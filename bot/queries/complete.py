@@ -7,7 +7,7 @@ from itertools import islice
 
 from bot import limits
 from bot.briefs.format import brief_date
-from bot.briefs.library import Library
+from bot.briefs.library import BriefHead, Library
 from bot.reply import Choice
 from bot.text import clip, fold
 
@@ -91,23 +91,34 @@ def topics(library: Library, prefix: str) -> list[Choice]:
 
 def briefs(library: Library, prefix: str) -> list[Choice]:
     """Briefs by id or title; newest first."""
-    if not fold(prefix):
-        found = [b.id for b in library.briefs[: limits.AUTOCOMPLETE_CHOICES]]
-    else:
-        found = _ranked(
-            prefix,
-            library.brief_index.with_prefix(fold(prefix)),
-            library.brief_index.containing,
-            library.brief_id_for_label,
-            lambda brief_id: (library.position(brief_id), brief_id),
+    typed = fold(prefix)
+    if not typed:
+        heads = [head for head, _, _ in library.heads(0, limits.AUTOCOMPLETE_CHOICES)]
+        return [_brief_choice(head) for head in heads]
+    labels = library.brief_index
+    exact = set(labels.get(typed))
+    by_prefix = dict.fromkeys(i for lb in labels.with_prefix(typed, _SCAN) for i in labels.get(lb))
+    # Exactly what was typed first, then the rest; each group newest first.
+    found = library.newest_first(list(exact))
+    found += [i for i in library.newest_first(list(by_prefix)) if i not in exact]
+    if len(found) < limits.AUTOCOMPLETE_CHOICES and len(typed) >= 3:
+        extra = dict.fromkeys(
+            i
+            for lb in labels.containing(typed, _SCAN)
+            for i in labels.get(lb)
+            if i not in by_prefix
         )
-    return [_brief_choice(library, i) for i in found]
+        found += library.newest_first(list(extra))
+    choices = []
+    for brief_id in found[: limits.AUTOCOMPLETE_CHOICES]:
+        head = library.head(brief_id)
+        if head is not None:
+            choices.append(_brief_choice(head))
+    return choices
 
 
-def _brief_choice(library: Library, brief_id: str) -> Choice:
-    brief = library.get(brief_id)
-    assert brief is not None
-    return Choice(_name(f"{brief.title} ({brief_date(brief)})"), brief_id)
+def _brief_choice(head: BriefHead) -> Choice:
+    return Choice(_name(f"{head.title} ({brief_date(head)})"), head.id)
 
 
 def topic_list(library: Library, typed: str) -> list[Choice]:
@@ -118,3 +129,18 @@ def topic_list(library: Library, typed: str) -> list[Choice]:
     # A choice's value (and name) is capped: a list that would not fit is not offered.
     choices = [Choice(v, v) for v in values if len(v) <= limits.CHOICE_VALUE]
     return choices[: limits.AUTOCOMPLETE_CHOICES]
+
+
+def dates(library: Library, typed: str) -> list[Choice]:
+    """Dates for since/until: the briefs' dates that start with what was typed, newest first."""
+    seen: list[str] = []
+    for head, _, _ in library.heads(0, 500):
+        value = head.date.value
+        if value is None:
+            continue
+        text = value.isoformat()
+        if text.startswith(typed.strip()) and text not in seen:
+            seen.append(text)
+        if len(seen) >= limits.AUTOCOMPLETE_CHOICES:
+            break
+    return [Choice(d, d) for d in seen]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.briefs.library import Library
-from bot.queries import briefs, complete, quotes, topics
+from bot.queries import briefs, complete, quotes, search, topics
 from bot.queries.spec import COMMANDS, CommandSpec, Completion, find
 from bot.reply import Choice, Item, Reply, Section, Status
 
@@ -14,11 +14,13 @@ _HANDLERS: dict[str, Callable[..., Reply]] = {
     "quotes": quotes.quotes,
     "topic": topics.topic,
     "briefs": briefs.list_briefs,
+    "search": search.search,
 }
-_COMPLETERS: dict[Completion, Callable[[Library, str], list[Choice]]] = {
+_CHOICES_BY_KIND: dict[Completion, Callable[[Library, str], list[Choice]]] = {
     Completion.SPEAKER: complete.speakers,
     Completion.TOPIC: complete.topics,
     Completion.BRIEF: complete.briefs,
+    Completion.DATE: complete.dates,
 }
 
 
@@ -64,10 +66,10 @@ def run(library: Library, name: str, options: Mapping[str, str]) -> Reply:
     return _HANDLERS[spec.name](library, **options)
 
 
-def complete_option(library: Library, command: str, option: str, typed: str) -> list[Choice]:
+def option_choices(library: Library, command: str, option: str, typed: str) -> list[Choice]:
     """Autocomplete for one option of one command, as the bot offers it (the console's Tab)."""
     spec = find(command)
     opt = spec.option(option) if spec else None
     if opt is None or opt.complete is None:
         return []
-    return _COMPLETERS[opt.complete](library, typed)
+    return _CHOICES_BY_KIND[opt.complete](library, typed)

@@ -34,7 +34,7 @@ def resolve_brief(library: Library, text: str | None) -> Brief | Reply:
         return brief
     matches = library.brief_index.like(typed(text), MAX_SUGGESTIONS)
     guesses = list(dict.fromkeys(library.brief_id_for_label(m) for m in matches))
-    latest = [b.id for b in library.briefs[:MAX_SUGGESTIONS]]
+    latest = [head.id for head, _, _ in library.heads(0, MAX_SUGGESTIONS)]
     return _not_found(
         "Brief", f"No brief is called {shown(text)}.", guesses, "Latest briefs", latest
     )
@@ -45,6 +45,10 @@ def resolve_topic(library: Library, text: str) -> Topic | Reply:
     topic = library.topic(text)
     if topic is not None:
         return topic
+    # A unique prefix or whole word of one topic's label or alias names it ("india").
+    partial = {t.id: t for t in library.topic_index.partial(typed(text))}
+    if len(partial) == 1:
+        return next(iter(partial.values()))
     matches = library.topic_index.like(typed(text), MAX_SUGGESTIONS)
     guesses = list(dict.fromkeys(library.topic_for_label(m).id for m in matches))
     in_use = [t.id for t in library.topics_ranked[:MAX_SUGGESTIONS]]
@@ -58,6 +62,13 @@ def resolve_speaker(library: Library, text: str) -> str | Reply:
     names = library.speakers_named(text)
     if len(names) == 1:
         return names[0]
+    if not names:
+        # A unique prefix or whole word of one person's name or alias names them. Not an
+        # organisation's: its words are generic ("Ministry", "Bank"), and a quote must never be
+        # given to a body the user did not name (by its name or an alias).
+        partial = library.speaker_index.partial(typed(text))
+        if len(partial) == 1 and not library.speakers[partial[0]].organisation:
+            return partial[0]
     if len(names) > 1:
         return Reply(
             "Which person?",

@@ -12,6 +12,7 @@ class Completion(StrEnum):
     SPEAKER = "speaker"
     TOPIC = "topic"
     BRIEF = "brief"
+    DATE = "date"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,20 @@ TOPIC = CommandSpec(
     (OptionSpec("name", "Topic name or alias, e.g. minerals", True, Completion.TOPIC),),
 )
 BRIEFS = CommandSpec("briefs", "List every brief, newest first")
+SEARCH = CommandSpec(
+    "search",
+    "Search titles, summaries, key points, quotes and claims; best match first",
+    (
+        OptionSpec("query", 'Words, a "phrase", or a prefix like minera*', True),
+        OptionSpec("speaker", "Only quotes and claims by this person", complete=Completion.SPEAKER),
+        OptionSpec("topic", "Only entries on this topic", complete=Completion.TOPIC),
+        OptionSpec("since", "From this date on (YYYY-MM-DD)", complete=Completion.DATE),
+        OptionSpec("until", "Up to this date (YYYY-MM-DD)", complete=Completion.DATE),
+    ),
+)
 
 # The query commands shared by the console and Discord, in help order.
-COMMANDS: tuple[CommandSpec, ...] = (SUMMARY, QUOTES, TOPIC, BRIEFS)
+COMMANDS: tuple[CommandSpec, ...] = (SUMMARY, QUOTES, TOPIC, BRIEFS, SEARCH)
 
 
 def find(name: str) -> CommandSpec | None:

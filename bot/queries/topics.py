@@ -6,10 +6,22 @@ from itertools import islice
 
 from bot.briefs.format import brief_ref
 from bot.briefs.library import Library
+from bot.briefs.models import Claim
 from bot.queries.quotes import quote_item
 from bot.queries.resolve import resolve_topic
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
+
+# /topic shows this many of each kind (key points, claims, quotes), newest first, and says how
+# many older ones there are: building every entry of a big topic grew with the corpus.
+TOPIC_LIMIT = 50
+
+
+def _claimant(claim: Claim) -> str:
+    """Who claimed it: the name, or an unnamed claimant's description marked as such."""
+    if claim.claimant_name is None:
+        return f"{claim.claimed_by} (not named in the source)"
+    return claim.claimed_by
 
 
 def topic(library: Library, name: str) -> Reply:
@@ -17,7 +29,7 @@ def topic(library: Library, name: str) -> Reply:
     found = resolve_topic(library, name)
     if isinstance(found, Reply):
         return found
-    entries = library.on_topic(found.id)
+    entries = library.on_topic(found.id, TOPIC_LIMIT)
     sections: list[Section] = []
     if entries.points:
         sections.append(
@@ -33,7 +45,7 @@ def topic(library: Library, name: str) -> Reply:
             claims.append(
                 Item(
                     claim.text,
-                    label=f"Claimed by {claim.claimant}{where}",
+                    label=f"Claimed by {_claimant(claim)}{where}",
                     detail=" · ".join(
                         x for x in (f"Figures: {figures}" if figures else "", brief_ref(brief)) if x
                     ),
@@ -43,6 +55,23 @@ def topic(library: Library, name: str) -> Reply:
     if entries.quotes:
         sections.append(
             Section("Quotes", tuple(quote_item(r, with_speaker=True) for r in entries.quotes))
+        )
+    left = [
+        plural(total - len(shown), what)
+        for total, shown, what in (
+            (entries.point_count, entries.points, "older key point"),
+            (entries.claim_count, entries.claims, "older claim"),
+            (entries.quote_count, entries.quotes, "older quote"),
+        )
+        if total > len(shown)
+    ]
+    if left:
+        sections.append(
+            Section(
+                "More",
+                body=f"… and {', '.join(left)}: find them with /search topic:{found.id} "
+                "and a word or a date.",
+            )
         )
     aliases = ", ".join(found.aliases)
     description = " ".join(
@@ -59,7 +88,7 @@ def topic(library: Library, name: str) -> Reply:
             suggestions=tuple(islice((t.id for t in in_use if t != found), 5)),
             private=True,
         )
-    count = len(entries.briefs)
+    count = entries.brief_count
     return Reply(
         f"Topic: {found.label}",
         description=description or None,

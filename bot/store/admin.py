@@ -1,9 +1,9 @@
 """The `briefbot db` commands' work: copy between backends, check, back up.
 
 `copy` moves every data table of the current schema from one database to another (SQLite ↔
-PostgreSQL), parents first, and verifies each table's count. Values travel as portable Python
-values (`Store.read_rows`), and each backend writes them its own way, so a new table needs no
-code here: only its place in `schema.DATA_TABLES`.
+PostgreSQL), parents first, and verifies each table's count. Both backends store the same
+values (`bot.store.pg_schema` mirrors `bot.store.schema`), so rows travel as they are read and
+a new table needs no code here: only its place in `schema.DATA_TABLES`.
 """
 
 from __future__ import annotations
@@ -84,16 +84,13 @@ async def copy_database(
 async def _columns(src: Store, dst: Store, table: str) -> list[str]:
     source = await src.table_columns(table)
     target = set(await dst.table_columns(table))
-    # Lease columns hold which live process is sending a digest right now: they mean nothing
-    # in another database, and the bot is stopped while copying.
-    dropped = [c for c in source if c not in target]
-    unknown = [c for c in dropped if (table, c) not in pg_schema.RUNTIME_COLUMNS]
-    if unknown:
+    missing = [c for c in source if c not in target]
+    if missing:
         raise CopyError(
-            f"{dst.where}: table {table} has no column {', '.join(unknown)}; "
+            f"{dst.where}: table {table} has no column {', '.join(missing)}; "
             "upgrade briefbot where the target is used, then copy again"
         )
-    return [c for c in source if c in target]
+    return source
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,66 +1,56 @@
-"""The PostgreSQL store: the same behaviour as the SQLite store, shared by several processes.
+"""The PostgreSQL store: the SQLite store's behaviour, shared by processes on several hosts.
 
-An asyncpg pool. The schema is `bot.store.pg_schema` (numbered migrations mirroring SQLite's,
-tracked in `schema_migrations`). What several processes need on top of one process's store:
+`PostgresStore` is `bot.store.sqlite.Store` running on PostgreSQL: every method's statement
+is written once (portable SQL) and runs here through `PgConnection`, which gives it what the
+SQLite code expects of a connection (`execute`, `executemany`, cursors with `rowcount`) over
+one asyncpg connection, translating `?` to `$n`. The schema (`bot.store.pg_schema`) mirrors
+SQLite's version for version, with the same values, so nothing is converted on the way.
 
-- Claims carry an owner (host, pid, start token) and `lease_until`. A live claim of another
-  process is never taken over; an expired one, or one whose process ran on this host and is
-  gone, is resumed with its stored nonce (`attempts` + 1). Leases are renewed while sending
-  (`renew_claims`) and given up on a graceful stop (`release_claims`).
-- One send budget for every process (`reserve_send`): a row holding the next free turn,
-  advanced under its row lock, timed by the database's clock so hosts need not agree.
-- A lost connection raises `StoreUnavailable`; the caller says "temporarily unavailable" or
-  retries later.
+What SQLite's file lock gives for free is kept on purpose: every write (a transaction, or a
+single INSERT/UPDATE/DELETE) first takes one transaction-scoped advisory lock, so writers
+from every process are serialised exactly as on one SQLite file, and the claim rule (a live
+claim is never taken over; an expired one is resumed with its nonce) holds across hosts. The
+send budget (`reserve_send`) is timed by the database's clock so hosts need not agree.
+
+A lost connection raises `StoreUnavailable` (a `StoreError`); the next call reconnects.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
-import json
+import functools
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
+import aiosqlite
 import asyncpg
 
-from bot.clock import Clock, SystemClock, Zone, format_time, require_aware
+from bot.clock import Clock, SystemClock
 from bot.store import pg_schema, schema
 from bot.store.records import (
-    ArchiveCutoff,
-    History,
-    Owner,
+    ClaimOwner,
     SchemaTooNewError,
-    Slot,
-    SlotClaim,
-    SlotState,
+    StoreDamagedError,
     StoreError,
     StoreUnavailable,
-    Subscription,
 )
-
-if TYPE_CHECKING:
-    from asyncpg.pool import PoolConnectionProxy
-
-    _Conn: TypeAlias = PoolConnectionProxy[asyncpg.Record]
-else:
-    _Conn = Any
+from bot.store.sqlite import DEFAULT_LEASE, Store, _known
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-DEFAULT_LEASE = dt.timedelta(seconds=60)  # also bot.store.DEFAULT_LEASE
 CONNECT_TIMEOUT = 10.0
-CLOSE_TIMEOUT = 5.0
-# Any number: the lock that serialises migrations of processes starting together.
-_MIGRATION_LOCK = 0x62726965
-_BUDGET = "discord"
+COMMAND_TIMEOUT = 60.0
+# Any number: the one lock every writer takes (the role SQLite's file lock plays).
+WRITER_LOCK = 0x62726965
 
-# Errors that mean "the server is not there right now", not "this query is wrong".
+# Errors that mean "the server is not there right now", not "this statement is wrong".
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -70,19 +60,13 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.InterfaceError,
-    # Raised by a pooled connection that broke mid-operation, as it is handed back.
     asyncpg.exceptions.InternalClientError,
 )
-
-_SUBSCRIPTION_COLUMNS = (
-    "channel_id, guild_id, local_time, timezone, topics, created_by, updated_by, created_at, "
-    "updated_at, enabled, disabled_reason, disabled_at"
-)
-_SLOT_COLUMNS = (
-    "channel_id, local_date, state, nonce, brief_ids, message_id, reason, attempts, claimed_at, "
-    "finished_at"
-)
-_CLAIM_COLUMNS = "channel_id, local_date, nonce, brief_ids, attempts, claimed_at"
+_CLOSE_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE, asyncpg.PostgresError)
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+_INTEGERS = frozenset({"int2", "int4", "int8"})
+_FLOATS = frozenset({"float4", "float8"})
+_TEXTS = frozenset({"text", "varchar", "bpchar", "name"})
 
 
 def describe_url(url: str) -> str:
@@ -96,697 +80,407 @@ def describe_url(url: str) -> str:
     return f"{host}{':' + str(port) if port else ''}/{database}"
 
 
-def _ids(text: str) -> tuple[str, ...]:
-    return tuple(str(x) for x in json.loads(text))
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?")
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(dt.UTC) if value is not None else None
+@functools.lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """A SQLite statement of the store in PostgreSQL's dialect: `?` → `$n` (not inside quotes
+    or comments), `INSERT OR IGNORE` → `INSERT … ON CONFLICT DO NOTHING`."""
+    counter = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal counter
+        if match.group(0) != "?":
+            return match.group(0)
+        counter += 1
+        return f"${counter}"
+
+    text = _QUOTED.sub(number, sql)
+    if re.match(r"\s*INSERT\s+OR\s+IGNORE\s+INTO\b", text, re.IGNORECASE):
+        text = re.sub(r"INSERT\s+OR\s+IGNORE\s+INTO", "INSERT INTO", text, count=1, flags=re.I)
+        returning = re.search(r"\bRETURNING\b", text, re.IGNORECASE)
+        if returning:
+            text = f"{text[: returning.start()]} ON CONFLICT DO NOTHING {text[returning.start() :]}"
+        else:
+            text = f"{text.rstrip()} ON CONFLICT DO NOTHING"
+    return text
 
 
-def _subscription(row: Any) -> Subscription:
-    return Subscription(
-        channel_id=row["channel_id"],
-        guild_id=row["guild_id"],
-        local_time=dt.time.fromisoformat(row["local_time"]),
-        timezone=Zone.stored(row["timezone"]),
-        topics=_ids(row["topics"]),
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        created_at=row["created_at"].astimezone(dt.UTC),
-        updated_at=row["updated_at"].astimezone(dt.UTC),
-        enabled=bool(row["enabled"]),
-        disabled_reason=row["disabled_reason"],
-        disabled_at=_utc(row["disabled_at"]),
-    )
+def _coerce(value: Any, type_name: str) -> Any:
+    # SQLite takes any value in any column; asyncpg wants the parameter's own type.
+    if isinstance(value, bool) and type_name != "bool":
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if type_name in _TEXTS:
+            return str(value)
+        if type_name in _FLOATS or type_name == "numeric":
+            return float(value)
+    return value
 
 
-def _slot(row: Any) -> Slot:
-    return Slot(
-        channel_id=row["channel_id"],
-        local_date=row["local_date"],
-        state=SlotState(row["state"]),
-        nonce=row["nonce"],
-        brief_ids=_ids(row["brief_ids"]),
-        message_id=row["message_id"],
-        reason=row["reason"],
-        attempts=row["attempts"],
-        claimed_at=_utc(row["claimed_at"]),
-        finished_at=_utc(row["finished_at"]),
-    )
+class _Cursor:
+    """What the SQLite code reads of a cursor: its rows and `rowcount`."""
+
+    def __init__(self, rows: list[asyncpg.Record], status: str | None) -> None:
+        self._rows = rows
+        last = (status or "").rsplit(" ", 1)[-1]
+        self.rowcount = int(last) if last.isdigit() else -1
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        return list(self._rows)
 
 
-def _claim(row: Any) -> SlotClaim:
-    return SlotClaim(
-        channel_id=row["channel_id"],
-        local_date=row["local_date"],
-        nonce=row["nonce"],
-        brief_ids=_ids(row["brief_ids"]),
-        attempts=row["attempts"],
-        claimed_at=row["claimed_at"].astimezone(dt.UTC),
-    )
+class _Pending:
+    """`execute`'s result: awaited, or used as `async with`, like aiosqlite's."""
+
+    def __init__(self, result: Awaitable[_Cursor]) -> None:
+        self._result = result
+
+    def __await__(self) -> Generator[Any, None, _Cursor]:
+        return self._result.__await__()
+
+    async def __aenter__(self) -> _Cursor:
+        return await self._result
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
+class PgConnection:
+    """One asyncpg connection, (re)made on demand, that runs the SQLite store's statements."""
 
-
-class PostgresStore:
-    """The PostgreSQL store; open with `await PostgresStore.open(url)`."""
-
-    backend = "postgresql"
-
-    def __init__(
-        self, pool: asyncpg.Pool, url: str, clock: Clock, owner: Owner, lease: dt.timedelta
-    ) -> None:
-        self._pool = pool
+    def __init__(self, url: str) -> None:
         self.url = url
-        self._clock = clock
-        self.owner = owner
-        self.lease = lease
-        self._closed = False
+        self._conn: asyncpg.Connection | None = None
+        self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+        self.in_transaction = False
 
     @property
     def where(self) -> str:
         """host:port/database."""
         return f"PostgreSQL at {describe_url(self.url)}"
 
+    def unavailable(self, exc: BaseException) -> StoreUnavailable:
+        """The error a caller sees when the server cannot be reached."""
+        return StoreUnavailable(
+            f"{self.where} is temporarily unavailable: {exc or type(exc).__name__}"
+        )
+
+    async def connection(self) -> asyncpg.Connection:
+        """The live connection, connecting first when there is none."""
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
+        self._drop()
+        try:
+            self._conn = await asyncpg.connect(
+                self.url,
+                timeout=CONNECT_TIMEOUT,
+                command_timeout=COMMAND_TIMEOUT,
+                server_settings={"application_name": "briefbot"},
+            )
+        except _UNAVAILABLE as exc:
+            raise self.unavailable(exc) from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"{self.where} refused the connection: {exc}") from exc
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+        self._conn = None
+        self._statements.clear()
+        self.in_transaction = False
+
+    @contextlib.asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except _UNAVAILABLE as exc:
+            self._drop()
+            raise self.unavailable(exc) from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreError(f"{self.where}: {exc}") from exc
+
+    async def _prepared(self, sql: str) -> asyncpg.prepared_stmt.PreparedStatement:
+        statement = self._statements.get(sql)
+        if statement is None:
+            conn = await self.connection()
+            statement = await conn.prepare(translate(sql))
+            self._statements[sql] = statement
+        return statement
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> _Cursor:
+        statement = await self._prepared(sql)
+        types = [p.name for p in statement.get_parameters()]
+        args = [_coerce(v, t) for v, t in zip(params, types, strict=True)]
+        rows = await statement.fetch(*args)
+        return _Cursor(rows, statement.get_statusmsg())
+
+    async def _retrying(self, first_contact: Callable[[], Awaitable[_T]]) -> _T:
+        # A connection the server dropped while idle (a restart, a failover, an idle timeout)
+        # fails at the first round trip, before anything was written: one fresh connection
+        # is tried before the server counts as unavailable.
+        try:
+            return await first_contact()
+        except _UNAVAILABLE:
+            self._drop()
+            return await first_contact()
+
+    async def _begin_locked(self) -> None:
+        conn = await self.connection()
+        await conn.execute("BEGIN")
+        try:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+        except BaseException:
+            with contextlib.suppress(*_CLOSE_ERRORS):
+                await conn.execute("ROLLBACK")
+            raise
+
+    async def _run(self, sql: str, params: Sequence[Any]) -> _Cursor:
+        async with self._errors():
+            if self.in_transaction:
+                return await self._fetch(sql, params)
+            if not sql.lstrip()[:6].upper().startswith(_WRITES):
+                return await self._retrying(lambda: self._fetch(sql, params))
+            # A write on its own takes the writer lock like a transaction does.
+            await self._retrying(self._begin_locked)
+            conn = await self.connection()
+            try:
+                cursor = await self._fetch(sql, params)
+            except BaseException:
+                with contextlib.suppress(*_CLOSE_ERRORS):
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+            return cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Pending:
+        """Run one statement (a write outside a transaction takes the writer lock)."""
+        return _Pending(self._run(sql, tuple(params)))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters."""
+        for row in rows:
+            await self._run(sql, tuple(row))
+
+    async def ddl(self, sql: str) -> None:
+        """A statement without parameters (a migration step), run as it is."""
+        async with self._errors():
+            conn = await self.connection()
+            await conn.execute(sql)
+
+    async def begin(self) -> None:
+        """Start a write transaction holding the writer lock."""
+        async with self._errors():
+            await self._retrying(self._begin_locked)
+            self.in_transaction = True
+
+    async def end(self, *, commit: bool) -> None:
+        """Commit or roll back the transaction `begin` started."""
+        began, self.in_transaction = self.in_transaction, False
+        conn = self._conn
+        if not began or conn is None or conn.is_closed():
+            # The connection was lost mid-transaction: the server rolled it back.
+            if commit:
+                raise self.unavailable(ConnectionError("connection lost before the commit"))
+            return
+        async with self._errors():
+            await conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    def forget_statements(self) -> None:
+        """Prepared statements are re-made after the schema changed."""
+        self._statements.clear()
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        conn, self._conn = self._conn, None
+        self._statements.clear()
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.close(timeout=5)
+            except _CLOSE_ERRORS:
+                conn.terminate()
+
+
+class PostgresStore(Store):
+    """The PostgreSQL store; open with `await PostgresStore.open(url)`."""
+
+    backend = "postgresql"
+
+    def __init__(
+        self,
+        pg: PgConnection,
+        clock: Clock,
+        *,
+        owner: ClaimOwner | None = None,
+        lease: dt.timedelta = DEFAULT_LEASE,
+    ) -> None:
+        # The SQLite code talks to `_db` as to an aiosqlite connection; PgConnection provides
+        # every call it makes (`execute`, `executemany`, `close`).
+        super().__init__(
+            cast(aiosqlite.Connection, pg),
+            Path(describe_url(pg.url)),
+            clock,
+            owner=owner,
+            lease=lease,
+        )
+        self._pg = pg
+        self.url = pg.url
+
+    @property
+    def where(self) -> str:
+        """host:port/database (never the password)."""
+        return self._pg.where
+
     @classmethod
-    async def open(
+    async def open(  # type: ignore[override]
         cls,
         url: str,
         *,
         clock: Clock | None = None,
-        owner: Owner | None = None,
+        owner: ClaimOwner | None = None,
         lease: dt.timedelta = DEFAULT_LEASE,
-        max_size: int = 10,
         migrate: bool = True,
     ) -> PostgresStore:
-        """Connect and migrate; `StoreUnavailable` (naming the host) if it cannot be reached."""
+        """Connect and migrate; `StoreUnavailable` (naming the host) when it cannot be reached,
+        `SchemaTooNewError` when a newer briefbot wrote it."""
+        pg = PgConnection(url)
+        store = cls(pg, clock or SystemClock(), owner=owner, lease=lease)
         try:
-            pool = await asyncpg.create_pool(
-                url,
-                min_size=1,
-                max_size=max_size,
-                timeout=CONNECT_TIMEOUT,
-                command_timeout=60,
-                server_settings={"timezone": "UTC", "application_name": "briefbot"},
-            )
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable(
-                f"cannot reach PostgreSQL at {describe_url(url)}: {exc or type(exc).__name__}"
-            ) from exc
-        except asyncpg.PostgresError as exc:
-            raise StoreError(f"PostgreSQL at {describe_url(url)} refused: {exc}") from exc
-        store = cls(pool, url, clock or SystemClock(), owner or Owner.current(), lease)
-        try:
+            await pg.connection()
+            await store._too_new(await store._user_version())
             if migrate:
                 await store._migrate()
         except BaseException:
-            await store.close()
+            await pg.close()
             raise
         return store
 
     async def close(self) -> None:
-        """Close the pool; safe to call twice."""
+        """Close the connection; safe to call twice."""
         if not self._closed:
             self._closed = True
-            try:
-                # Graceful: waits for connections in use to come back to the pool.
-                await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT)
-            except TimeoutError:
-                log.warning(
-                    "%s: connections still busy after %ss; closing them", self.where, CLOSE_TIMEOUT
-                )
-                self._pool.terminate()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+            await self._pg.close()
 
     # ------------------------------------------------------------------ plumbing
 
     @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[_Conn]:
-        """A live pooled connection; a server that is down surfaces as StoreUnavailable."""
-        conn = await self._live_connection()
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction under the writer lock (SQLite's BEGIN IMMEDIATE)."""
+        await self._pg.begin()
         try:
-            yield conn
-        except _UNAVAILABLE as exc:
-            raise self._unavailable(exc) from exc
-        finally:
-            with contextlib.suppress(*_UNAVAILABLE):
-                await self._pool.release(conn)
+            yield self._db
+        except BaseException:
+            with contextlib.suppress(StoreError):
+                await self._pg.end(commit=False)
+            raise
+        await self._pg.end(commit=True)
 
-    async def _live_connection(self) -> _Conn:
-        # A connection the server dropped while it sat in the pool (a restart, a failover)
-        # would fail the caller's statement: one cheap round trip finds it first, and the
-        # pool replaces it. Only when no connection works is the server unavailable.
-        last: BaseException | None = None
-        for _ in range(self._pool.get_max_size() + 1):
-            try:
-                conn = await self._pool.acquire()
-            except _UNAVAILABLE as exc:
-                raise self._unavailable(exc) from exc
-            try:
-                await conn.execute("SELECT 1")
-            except _UNAVAILABLE as exc:
-                last = exc
-                with contextlib.suppress(*_UNAVAILABLE):
-                    await self._pool.release(conn)
-                continue
-            return conn
-        assert last is not None
-        raise self._unavailable(last) from last
-
-    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(
-            f"PostgreSQL at {describe_url(self.url)} is temporarily unavailable: "
-            f"{exc or type(exc).__name__}"
-        )
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[_Conn]:
-        async with self._conn() as conn, conn.transaction():
-            yield conn
-
-    def _now(self) -> dt.datetime:
-        return require_aware(self._clock.now()).astimezone(dt.UTC)
-
-    async def _version(self, conn: _Conn) -> int:
-        exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
-        if not exists:
+    async def _user_version(self) -> int:
+        row = await self._fetchone("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if row is None or not row[0]:
             return 0
-        return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+        row = await self._fetchone("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(row[0]) if row else 0
 
-    async def schema_version(self) -> int:
-        """The schema version of the database (also a connectivity check)."""
-        async with self._conn() as conn:
-            return await self._version(conn)
+    async def _too_new(self, version: int) -> None:
+        latest = pg_schema.SCHEMA_VERSION
+        if version > latest:
+            raise SchemaTooNewError(
+                f"{self.where} has database schema version {version}, but this briefbot knows "
+                f"versions up to {latest} (it was written by a newer briefbot): upgrade "
+                "briefbot, or set BRIEFBOT_DATABASE to another database"
+            )
 
     async def _migrate(self) -> None:
-        latest = pg_schema.SCHEMA_VERSION
-        async with self._conn() as conn:
-            version = await self._version(conn)
-            if version > latest:
-                raise SchemaTooNewError(
-                    f"{self.where} has database schema version {version}, but this briefbot "
-                    f"knows versions up to {latest}. It was written by a newer briefbot: "
-                    "upgrade briefbot, or set BRIEFBOT_DATABASE to another database."
-                )
+        async with self._lock:
+            version = await self._user_version()
+            await self._too_new(version)
             for number, statements in pg_schema.MIGRATIONS:
                 if number <= version:
                     continue
                 try:
-                    async with conn.transaction():
-                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-                        await conn.execute(
+                    async with self._transaction():
+                        await self._pg.ddl(
                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
                             "version INTEGER PRIMARY KEY, "
                             "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
                         )
                         # Re-read under the lock: another process may have migrated meanwhile.
-                        if await self._version(conn) >= number:
+                        self._pg.forget_statements()
+                        if await self._user_version() >= number:
                             continue
                         for statement in statements:
-                            await conn.execute(statement)
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (version) VALUES ($1)", number
+                            await self._pg.ddl(statement)
+                        await self._pg.ddl(
+                            f"INSERT INTO schema_migrations (version) VALUES ({int(number)})"
                         )
-                except asyncpg.PostgresError as exc:
+                except StoreUnavailable:
+                    raise
+                except StoreError as exc:
                     raise StoreError(
                         f"{self.where}: migrating the database to schema version {number} "
                         f"failed and was rolled back (still at version {version}): {exc}"
                     ) from exc
+                finally:
+                    self._pg.forget_statements()
                 version = number
                 log.info("%s: migrated database to schema version %d", self.where, number)
 
-    # ------------------------------------------------------------------ subscriptions
-
-    async def upsert_subscription(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        local_time: dt.time,
-        timezone: Zone,
-        topics: Sequence[str] = (),
-        created_by: int,
-    ) -> Subscription:
-        """Subscribe a channel, or update its schedule and re-enable it (clearing the reason)."""
-        now = self._now()
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                f"""
-                INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics,
-                    created_by, updated_by, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7)
-                ON CONFLICT (channel_id) DO UPDATE SET
-                    guild_id = excluded.guild_id,
-                    local_time = excluded.local_time,
-                    timezone = excluded.timezone,
-                    topics = excluded.topics,
-                    updated_by = excluded.updated_by,
-                    updated_at = excluded.updated_at,
-                    enabled = TRUE,
-                    disabled_reason = NULL,
-                    disabled_at = NULL
-                RETURNING {_SUBSCRIPTION_COLUMNS}
-                """,
-                channel_id,
-                guild_id,
-                format_time(local_time),
-                timezone.key,
-                json.dumps(list(dict.fromkeys(topics))),
-                created_by,
-                now,
-            )
-        return _subscription(row)
-
-    async def remove(self, channel_id: int) -> bool:
-        """Unsubscribe a channel; its slots and history go with it (ON DELETE CASCADE)."""
-        async with self._conn() as conn:
-            status = await conn.execute(
-                "DELETE FROM subscriptions WHERE channel_id = $1", channel_id
-            )
-        return bool(status != "DELETE 0")
-
-    async def get(self, channel_id: int) -> Subscription | None:
-        """The channel's subscription, enabled or not."""
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = $1",
-                channel_id,
-            )
-        return _subscription(row) if row else None
-
-    async def list_guild(self, guild_id: int) -> list[Subscription]:
-        """Every subscription in a guild, enabled or not, by channel id."""
-        async with self._conn() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE guild_id = $1 "
-                "ORDER BY channel_id",
-                guild_id,
-            )
-        return [_subscription(r) for r in rows]
-
-    async def list_enabled(self) -> list[Subscription]:
-        """Every enabled subscription, by channel id."""
-        async with self._conn() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE enabled "
-                "ORDER BY channel_id"
-            )
-        return [_subscription(r) for r in rows]
-
-    async def disable(self, channel_id: int, reason: str) -> bool:
-        """Stop serving a channel; its open claims are closed as skipped with the same reason."""
-        now = self._now()
-        async with self._transaction() as conn:
-            status = await conn.execute(
-                "UPDATE subscriptions SET enabled = FALSE, disabled_reason = $1, "
-                "disabled_at = $2 WHERE channel_id = $3",
-                reason,
-                now,
-                channel_id,
-            )
-            await conn.execute(
-                "UPDATE digest_slots SET state = 'skipped', reason = $1, finished_at = $2 "
-                "WHERE channel_id = $3 AND state = 'claimed'",
-                reason,
-                now,
-                channel_id,
-            )
-        return bool(status != "UPDATE 0")
-
-    # ------------------------------------------------------------------ what was sent
-
-    async def history(self, channel_id: int) -> History:
-        """The channel's archive cutoff (None before its first digest) and the briefs sent."""
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                "SELECT archive_date, archive_id FROM subscriptions WHERE channel_id = $1",
-                channel_id,
-            )
-            rows = await conn.fetch(
-                "SELECT brief_id FROM sent_briefs WHERE channel_id = $1", channel_id
-            )
-        cutoff = (
-            ArchiveCutoff(row["archive_date"], row["archive_id"])
-            if row is not None and row["archive_id"] is not None
-            else None
-        )
-        return History(cutoff, frozenset(r[0] for r in rows))
-
-    @staticmethod
-    async def _insert_sent(
-        conn: _Conn, channel_id: int, brief_ids: Iterable[str], now: dt.datetime
-    ) -> None:
-        # WHERE EXISTS: a channel unsubscribed meanwhile records nothing.
-        await conn.executemany(
-            "INSERT INTO sent_briefs (channel_id, brief_id, sent_at) "
-            "SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = $1) "
-            "ON CONFLICT DO NOTHING",
-            [(channel_id, brief_id, now) for brief_id in dict.fromkeys(brief_ids)],
-        )
-
-    async def mark_sent(self, channel_id: int, brief_ids: Iterable[str]) -> None:
-        """Record briefs as delivered to a subscribed channel."""
-        now = self._now()
-        async with self._transaction() as conn:
-            await self._insert_sent(conn, channel_id, brief_ids, now)
-
-    # ------------------------------------------------------------------ slots
-
-    def _resumable(self, row: Any, now: dt.datetime) -> bool:
-        """Whether an open claim may be taken by this process."""
-        if row["owner_token"] is None or row["owner_token"] == self.owner.token:
-            return True  # unowned (written by a version without owners), or ours
-        lease_until = row["lease_until"]
-        if lease_until is None or lease_until <= now:
-            return True  # its lease ran out
-        # Its process ran here and is gone (a crash, a restart): no need to wait out the lease.
-        # A claim with our pid but another start token was left by an earlier process that had
-        # this pid: two live processes never share one.
-        if row["owner_host"] != self.owner.host:
-            return False
-        return bool(row["owner_pid"] == self.owner.pid or not _pid_alive(row["owner_pid"]))
-
-    async def claim_slot(
-        self, channel_id: int, local_date: dt.date, nonce: str, brief_ids: Sequence[str] = ()
-    ) -> SlotClaim | None:
-        """Claim a slot before sending; a resumable open claim (same nonce, attempts + 1); None
-        when the slot is done, another live process holds it, or the channel is not served."""
-        now = self._now()
-        owner = self.owner
-        lease_until = now + self.lease
-        async with self._transaction() as conn:
-            # A concurrent insert of the same slot waits for the other transaction, then
-            # conflicts: exactly one process inserts.
-            row = await conn.fetchrow(
-                f"""
-                INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids,
-                    attempts, claimed_at, owner_host, owner_pid, owner_token, lease_until)
-                SELECT $1, $2, 'claimed', $3, $4, 1, $5, $6, $7, $8, $9
-                WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = $1 AND enabled)
-                ON CONFLICT (channel_id, local_date) DO NOTHING
-                RETURNING {_CLAIM_COLUMNS}
-                """,
-                channel_id,
-                local_date,
-                nonce,
-                json.dumps(list(brief_ids)),
-                now,
-                owner.host,
-                owner.pid,
-                owner.token,
-                lease_until,
-            )
-            if row is not None:
-                return _claim(row)
-            current = await conn.fetchrow(
-                "SELECT d.state, d.owner_host, d.owner_pid, d.owner_token, d.lease_until "
-                "FROM digest_slots d JOIN subscriptions s USING (channel_id) "
-                "WHERE d.channel_id = $1 AND d.local_date = $2 AND s.enabled "
-                "FOR UPDATE OF d",
-                channel_id,
-                local_date,
-            )
-            if current is None or current["state"] != "claimed":
-                return None
-            if not self._resumable(current, now):
-                return None
-            row = await conn.fetchrow(
-                f"""
-                UPDATE digest_slots SET attempts = attempts + 1, owner_host = $3,
-                    owner_pid = $4, owner_token = $5, lease_until = $6
-                WHERE channel_id = $1 AND local_date = $2
-                RETURNING {_CLAIM_COLUMNS}
-                """,
-                channel_id,
-                local_date,
-                owner.host,
-                owner.pid,
-                owner.token,
-                lease_until,
-            )
-        return _claim(row) if row else None
-
-    async def complete_slot(
-        self,
-        channel_id: int,
-        local_date: dt.date,
-        message_id: int,
-        brief_ids: Iterable[str],
-        cutoff: ArchiveCutoff | None = None,
-    ) -> bool:
-        """Mark a claimed slot sent and `brief_ids` delivered, in one transaction; a first
-        digest also sets the channel's archive `cutoff` (one already set is kept)."""
-        now = self._now()
-        async with self._transaction() as conn:
-            status = await conn.execute(
-                "UPDATE digest_slots SET state = 'sent', message_id = $1, finished_at = $2, "
-                "reason = NULL, lease_until = NULL "
-                "WHERE channel_id = $3 AND local_date = $4 AND state = 'claimed'",
-                message_id,
-                now,
-                channel_id,
-                local_date,
-            )
-            if status == "UPDATE 0":
-                return False
-            await self._insert_sent(conn, channel_id, brief_ids, now)
-            if cutoff is not None:
-                await conn.execute(
-                    "UPDATE subscriptions SET archive_date = $1, archive_id = $2 "
-                    "WHERE channel_id = $3 AND archive_id IS NULL",
-                    cutoff.date,
-                    cutoff.brief_id,
-                    channel_id,
-                )
-        return True
-
-    async def skip_slot(self, channel_id: int, local_date: dt.date, reason: str) -> bool:
-        """Record a slot as not posted (with why); a sent or skipped slot, or one another live
-        process holds, is left as it is."""
-        now = self._now()
-        async with self._transaction() as conn:
-            status = await conn.execute(
-                """
-                INSERT INTO digest_slots (channel_id, local_date, state, reason, finished_at)
-                SELECT $1, $2, 'skipped', $3, $4
-                WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = $1)
-                ON CONFLICT (channel_id, local_date) DO NOTHING
-                """,
-                channel_id,
-                local_date,
-                reason,
-                now,
-            )
-            if status != "INSERT 0 0":
-                return True
-            current = await conn.fetchrow(
-                "SELECT state, owner_host, owner_pid, owner_token, lease_until FROM digest_slots "
-                "WHERE channel_id = $1 AND local_date = $2 FOR UPDATE",
-                channel_id,
-                local_date,
-            )
-            if current is None or current["state"] != "claimed":
-                return False
-            if not self._resumable(current, now):
-                return False
-            await conn.execute(
-                "UPDATE digest_slots SET state = 'skipped', reason = $3, finished_at = $4, "
-                "lease_until = NULL WHERE channel_id = $1 AND local_date = $2",
-                channel_id,
-                local_date,
-                reason,
-                now,
-            )
-        return True
-
-    async def get_slot(self, channel_id: int, local_date: dt.date) -> Slot | None:
-        """The record of one channel's digest for one local date."""
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_SLOT_COLUMNS} FROM digest_slots "
-                "WHERE channel_id = $1 AND local_date = $2",
-                channel_id,
-                local_date,
-            )
-        return _slot(row) if row else None
-
-    async def open_claims(self) -> list[SlotClaim]:
-        """Claims not yet sent or skipped (any process's), oldest first."""
-        async with self._conn() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_CLAIM_COLUMNS} FROM digest_slots WHERE state = 'claimed' "
-                "ORDER BY local_date, channel_id"
-            )
-        return [_claim(r) for r in rows]
-
-    async def last_sent(self, channel_id: int) -> Slot | None:
-        """The channel's most recently sent digest."""
-        return await self._last_slot(channel_id, SlotState.SENT)
-
-    async def last_skipped(self, channel_id: int) -> Slot | None:
-        """The channel's most recently skipped digest, with its reason."""
-        return await self._last_slot(channel_id, SlotState.SKIPPED)
-
-    async def _last_slot(self, channel_id: int, state: SlotState) -> Slot | None:
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_SLOT_COLUMNS} FROM digest_slots WHERE channel_id = $1 AND state = $2 "
-                "ORDER BY local_date DESC, finished_at DESC LIMIT 1",
-                channel_id,
-                state.value,
-            )
-        return _slot(row) if row else None
-
     # ------------------------------------------------------------------ several processes
 
-    async def renew_claims(self) -> int:
-        """Extend the lease of this process's open claims; how many."""
-        async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE digest_slots SET lease_until = $1 "
-                "WHERE owner_token = $2 AND state = 'claimed'",
-                self._now() + self.lease,
-                self.owner.token,
-            )
-        return int(status.split()[-1])
+    async def reserve_send(self, interval: float, now: float) -> float:
+        """Reserve the next send turn shared by every process; its Unix time on this host.
 
-    async def release_claims(self) -> int:
-        """End the lease of this process's open claims, so another resumes them at once."""
-        async with self._conn() as conn:
-            status = await conn.execute(
-                "UPDATE digest_slots SET lease_until = $1 "
-                "WHERE owner_token = $2 AND state = 'claimed'",
-                self._now(),
-                self.owner.token,
+        The turn is kept on the database's clock (hosts' clocks need not agree): the later of
+        the database's now and the shared next free time, the next free time moving one
+        `interval` past it; the wait is then counted from this host's `now`.
+        """
+        async with self._lock:
+            row = await self._fetchone(
+                "UPDATE send_pacing SET next_at = greatest(next_at, "
+                "extract(epoch FROM clock_timestamp())::double precision) + ? WHERE id = 1 "
+                "RETURNING next_at - ?, extract(epoch FROM clock_timestamp())::double precision",
+                (interval, interval),
             )
-        return int(status.split()[-1])
+        if row is None:
+            raise StoreDamagedError(f"{self.where}: the send_pacing row is missing")
+        turn, database_now = float(row[0]), float(row[1])
+        return now + max(0.0, turn - database_now)
 
-    async def reserve_send(self, per_second: float) -> float:
-        """Take the next turn of the send budget every process shares; seconds to wait."""
-        if per_second <= 0:
-            raise ValueError(f"per_second must be positive, got {per_second}")
-        async with self._conn() as conn:
-            turn = await conn.fetchval(
-                """
-                INSERT INTO send_budget AS b (name, next_at)
-                VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-                ON CONFLICT (name) DO UPDATE SET
-                    next_at = greatest(b.next_at, clock_timestamp())
-                              + make_interval(secs => $2)
-                RETURNING extract(epoch FROM b.next_at - make_interval(secs => $2))::float8
-                """,
-                _BUDGET,
-                1.0 / per_second,
-            )
-        # The turn is an instant (the database's clock), not a delay: however long the answer
-        # took to arrive, every process sends at its own turn, so turns do not bunch up.
-        # (Hosts keep their clocks in step with NTP; a few ms apart cost nothing here.)
-        return max(0.0, float(turn) - time.time())
-
-    # ------------------------------------------------------------------ db commands
+    # ------------------------------------------------------------------ db copy
 
     async def table_names(self) -> list[str]:
-        """The data tables (not the migration log or the send budget), parents first."""
-        async with self._conn() as conn:
-            rows = await conn.fetch(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        """The data tables, parents first (runtime tables left out)."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             )
-        names = {r[0] for r in rows} - pg_schema.RUNTIME_TABLES
-        return schema.ordered_tables(names)
+        return schema.ordered_tables({str(r[0]) for r in rows})
 
     async def table_columns(self, table: str) -> list[str]:
         """The columns of a table, in order."""
-        async with self._conn() as conn:
-            rows = await conn.fetch(
+        async with self._lock:
+            rows = await self._fetchall(
                 "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = $1 "
+                "WHERE table_schema = current_schema() AND table_name = ? "
                 "ORDER BY ordinal_position",
-                table,
+                (_known(table),),
             )
-        return [r[0] for r in rows]
-
-    async def _column_types(self, conn: _Conn, table: str) -> dict[str, str]:
-        rows = await conn.fetch(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = $1",
-            table,
-        )
-        return {r[0]: r[1] for r in rows}
-
-    async def count_rows(self, table: str) -> int:
-        """How many rows a table holds."""
-        async with self._conn() as conn:
-            return int(await conn.fetchval(f'SELECT count(*) FROM "{_known(table)}"'))
-
-    async def read_rows(self, table: str, columns: Sequence[str]) -> list[tuple[object, ...]]:
-        """Every row of a table, in portable Python values."""
-        names = ", ".join(f'"{c}"' for c in columns)
-        async with self._conn() as conn:
-            rows = await conn.fetch(f'SELECT {names} FROM "{_known(table)}"')
-        return [tuple(_utc(v) if isinstance(v, dt.datetime) else v for v in row) for row in rows]
+        return [str(r[0]) for r in rows]
 
     async def write_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
     ) -> None:
-        """Insert rows of portable values, converted to this table's column types."""
-        async with self._transaction() as conn:
-            types = await self._column_types(conn, _known(table))
-            converters = [_to_pg(types[c]) for c in columns]
-            records = [tuple(f(v) for f, v in zip(converters, row, strict=True)) for row in rows]
-            await conn.copy_records_to_table(table, records=records, columns=list(columns))
-
-    async def clear_tables(self, tables: Sequence[str]) -> None:
-        """Delete every row of these tables, in one transaction."""
-        if not tables:
-            return
-        async with self._transaction() as conn:
-            names = ", ".join(f'"{_known(t)}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} CASCADE")
-
-
-def _known(table: str) -> str:
-    # Table names come from the database's own catalogue, never from a user; this guards the
-    # quoting anyway.
-    if not table.replace("_", "").isalnum():
-        raise StoreError(f"not a table name: {table!r}")
-    return table
-
-
-def _to_pg(data_type: str) -> Any:
-    """A converter from a portable value to what asyncpg sends for `data_type`."""
-
-    def convert(value: object) -> object:
-        if value is None:
-            return None
-        if data_type == "timestamp with time zone" and isinstance(value, str):
-            parsed = dt.datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                raise StoreError(f"naive timestamp {value!r}")
-            return parsed
-        if data_type == "date" and isinstance(value, str):
-            return dt.date.fromisoformat(value)
-        if data_type == "boolean" and isinstance(value, int):
-            return bool(value)
-        return value
-
-    return convert
+        """Insert rows read from the other backend; identity counters move past their ids."""
+        await super().write_rows(table, columns, rows)
+        if "id" in columns:
+            async with self._lock:
+                await self._fetchone(
+                    f"SELECT setval(pg_get_serial_sequence('{_known(table)}', 'id'), "
+                    f'(SELECT coalesce(max(id), 0) + 1 FROM "{_known(table)}"), false)'
+                )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from bot.adapters.console import PROMPT, Completer, Console
 from bot.briefs.library import load_library
 from tests.conftest import BRIEFS, REPO, write_briefs
 
-TIMEOUT = 10  # every expect; a hang is a failure, never a wait
+TIMEOUT = 30  # generous: a loaded 2-core machine starts Python slowly; a hang still fails
 Spawn = Callable[..., "pexpect.spawn[str]"]
 
 
@@ -160,7 +161,20 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("", ["/summary ", "/quotes ", "/topic ", "/briefs ", "help ", "reload ", "exit "]),
+        (
+            "",
+            [
+                "/summary ",
+                "/quotes ",
+                "/topic ",
+                "/briefs ",
+                "/search ",
+                "help ",
+                "reload ",
+                "about ",
+                "exit ",
+            ],
+        ),
         ("/qu", ["/quotes "]),
         ("/quotes ", ["speaker:", "brief:"]),
         ("/quotes brief:council-budget ", ["speaker:"]),
@@ -191,3 +205,29 @@ def test_values_come_from_the_bots_own_autocomplete(briefs_dir: Path) -> None:
         ('speaker:"Jane Doe" ', "Jane Doe — Mayor"),
         ('speaker:"Sam Roe" ', "Sam Roe — Councillor"),
     ]
+
+
+def test_the_console_never_sends_control_characters_to_the_terminal(tmp_path: Path) -> None:
+    root = write_briefs(tmp_path / "b")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--briefs", str(root)],
+        check=False,
+        cwd=REPO,
+        env=environment(tmp_path),
+        input="/quotes speaker:\x1b[2J\x1b[HDoe\n/quo\x1b]0;x\x07tes\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b[2J\\x1b[HDoe" in result.stdout  # the reply quotes what was typed, escaped
+
+
+def test_about_in_the_console_shows_the_version_and_briefs(briefs_dir: Path) -> None:
+    out = io.StringIO()
+    console = Console(briefs_dir, stdin=io.StringIO("about\n"), stdout=out)
+    assert console.run() == 0
+    assert "About briefbot" in out.getvalue()
+    assert "Loaded: 1" in out.getvalue()
+    assert "Gateway: offline (console)" in out.getvalue()

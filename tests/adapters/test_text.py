@@ -58,3 +58,21 @@ def test_long_text_wraps_at_100_columns_and_nothing_is_cut_or_paged() -> None:
     assert all(f"point {i}: word0" in flat for i in range(40))
     assert flat.count("word399") == 81  # description, and each point's text and detail
     assert "…" not in text and "Page" not in text
+
+
+def test_control_characters_are_shown_escaped_never_sent_to_the_terminal() -> None:
+    reply = Reply(
+        "Quotes by \x1b]0;owned\x07",
+        description="\x1b[2J\x1b[Hcleared",
+        sections=(Section("\x9b31m", (Item("x" * 95 + "\x1b[5m" * 3, detail="\u202eevil"),)),),
+        footer="\x1b[8mhidden",
+        suggestions=("\x1b[1mbold",),
+        status=Status.NOT_FOUND,
+    )
+    out = render(reply)
+    assert not any(c in out for c in "\x1b\x9b\x07\u202e")
+    assert "Quotes by \\x1b]0;owned\\x07" in out
+    assert "\\x1b[2J\\x1b[Hcleared" in out and "\\x1b[8mhidden" in out
+    assert "\\u202eevil" in out and "Suggestions: \\x1b[1mbold" in out
+    # Escaped before wrapping: the escapes count in the 100 columns.
+    assert max(len(line) for line in out.splitlines()) <= 100

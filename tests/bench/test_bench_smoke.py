@@ -42,11 +42,12 @@ def test_load_benchmark_prints_its_table(small_corpus: Path, tmp_path: Path) -> 
     out = run(
         "bench.load",
         *("--briefs", str(BRIEFS), "--corpus", str(small_corpus), "--repeat", "1"),
-        *("--cache", str(tmp_path / "cache.jsonl")),
+        *("--index", str(tmp_path / "briefs.index.sqlite3")),
     ).stdout
     assert "seconds: median" in out and "peak RSS MB" in out
-    for mode in ("cold", "cold serial", "cold + cache", "warm"):
+    for mode in ("first build", "first build serial", "start", "sync", "one edit", "ask"):
         assert f"\n{mode} " in out
+    # Time for all but the serial build and sync; memory for start, sync, one edit and ask.
     assert out.count("PASS") + out.count("MISS") == 8
 
 
@@ -56,3 +57,15 @@ def test_complete_benchmark_prints_its_table(small_corpus: Path) -> None:
     for kind in ("speaker", "topic", "brief"):
         assert out.count(f"\n{kind} ") == 6
     assert out.count("PASS") + out.count("MISS") == 18
+
+
+def test_feeds_bench_polls_twice_and_prints_its_table() -> None:
+    result = run("bench.feeds", "--feeds", "3", "--entries", "2")
+    out = result.stdout
+    assert "first poll (all new)" in out, out + result.stderr
+    lines = {line.split("  ")[0]: line.split() for line in out.splitlines()}
+    first = lines["first poll (all new)"]
+    second = lines["second poll (unchanged)"]
+    # requests, 304s, drafts, failed feeds: 3 feeds + 6 pages, then 3 conditional requests.
+    assert first[5:8] == ["9", "0", "6"] and first[-1] == "0", out + result.stderr
+    assert second[4:7] == ["3", "3", "0"] and second[-1] == "0", out + result.stderr

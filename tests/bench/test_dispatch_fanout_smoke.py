@@ -52,8 +52,12 @@ def row(output: str, metric: str) -> list[str]:
 def test_dispatch_prints_its_table(corpus: Path) -> None:
     out = run_bench("dispatch", "--iterations", "20", "--warmup", "2", corpus=corpus)
     assert "interaction" in out and "e2e p50 ms" in out and "handler p99 ms" in out
-    for kind in ("/ping", "/summary", "/quotes", "/topic"):
+    for kind in ("/ping", "/summary", "/quotes", "/topic", "/briefs", "/search"):
         assert row(out, kind)[0] == "20"
+    for kind in ("/summary", "/quotes", "/topic", "/briefs", "/search"):
+        # Each command against a static embed of its own reply's size, sent as often.
+        assert row(out, f"static {kind}")[0] == "20"
+        assert row(out, kind)[-1] in ("PASS", "MISS")
     for kind in ("speaker", "topic", "brief"):
         cells = row(out, f"{kind} autocomplete")
         assert cells[0] == "20" and cells[-1] in ("PASS", "MISS")

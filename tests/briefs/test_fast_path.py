@@ -195,9 +195,6 @@ def test_worker_processes_load_exactly_what_one_process_loads(
     assert len(pools) == 1
     assert [str(e) for e in parallel.errors] == [str(e) for e in serial.errors]
     assert [b.model_dump() for b in parallel.briefs] == [b.model_dump() for b in serial.briefs]
-    assert [lb.stamp for lb in parallel.files.values()] == [
-        lb.stamp for lb in serial.files.values()
-    ]
 
 
 def test_no_workers_while_other_threads_run() -> None:
@@ -249,30 +246,8 @@ def test_a_source_symlink_loop_is_a_located_error_not_a_crash(tmp_path: Path) ->
     [error] = [str(e) for e in library.errors]
     assert error.startswith(
         f"{root / 'looped.yaml'}:7: source.text: cannot read source text sources/loop.txt: "
-        "Symlink loop"
+        "symbolic link loop"
     )
-
-
-def test_models_share_field_sets_without_changing_them(tmp_path: Path) -> None:
-    later = BRIEF.replace("id: council-budget", "id: later")
-    root = write_briefs(tmp_path / "b", **{"later.yaml": later})
-    first, second = load_library(root).briefs
-    vocabulary = Vocabulary.model_validate(yaml.safe_load(VOCABULARY))
-    context = {"vocabulary": vocabulary}
-    fresh = Brief.model_validate(yaml.safe_load(BRIEF), context=context)  # not compacted
-
-    def models(brief: Brief) -> list[Any]:
-        found: list[Any] = [brief, brief.date, brief.source, *brief.key_points, *brief.people]
-        found += [*brief.quotes, *brief.claims, *(f for c in brief.claims for f in c.figures)]
-        return found
-
-    for shared, own in zip(models(first), models(fresh), strict=True):
-        assert shared.model_fields_set == own.model_fields_set
-    assert first.quotes[0].model_fields_set is second.quotes[0].model_fields_set
-    before = set(first.model_fields_set)
-    copy = first.model_copy(update={"title": "Changed"})
-    assert copy.title == "Changed" and first.model_fields_set == before
-    assert second.model_fields_set == before
 
 
 def test_a_nul_in_the_source_name_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
@@ -283,5 +258,5 @@ def test_a_nul_in_the_source_name_is_a_located_error_not_a_crash(tmp_path: Path)
     library = load_library(root)
     assert [b.id for b in library.briefs] == ["council-budget"]
     [error] = [str(e) for e in library.errors]
-    assert "nul.yaml:7: source.text: cannot read source text" in error
-    assert "null byte" in error
+    # Refused as text before any path is built from it.
+    assert "nul.yaml:7: source.text: contains the control character \\x00" in error

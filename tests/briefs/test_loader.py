@@ -186,9 +186,10 @@ def test_broken_vocabulary_is_reported(tmp_path: Path) -> None:
 
 def test_broken_edit_keeps_last_good_version(tmp_path: Path) -> None:
     root = write_briefs(tmp_path / "b")
-    good = load_library(root)
+    index = tmp_path / "index.sqlite3"
+    load_library(root, index)
     (root / "council.yaml").write_text(BRIEF.replace("title: Council", "title: [Council"))
-    again = load_library(root, previous=good)
+    again = load_library(root, index)
     assert [b.title for b in again.briefs] == ["Council approves budget"]
     assert (
         "council.yaml:3: (file): YAML syntax error: "

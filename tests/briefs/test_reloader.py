@@ -60,18 +60,18 @@ async def test_broken_vocabulary_keeps_serving(briefs_dir: Path) -> None:
     assert report.total == 1 and "topics.yaml" in str(report.errors[0])
 
 
-async def test_cache_is_kept_current_and_files_win_over_it(
+async def test_index_is_kept_current_and_files_win_over_it(
     briefs_dir: Path, tmp_path: Path
 ) -> None:
-    cache = tmp_path / "data" / "briefs-cache.jsonl"
-    live = LiveLibrary(briefs_dir, cache=cache)
+    cache = tmp_path / "data" / "briefs.index.sqlite3"
+    live = LiveLibrary(briefs_dir, cache)
     assert cache.is_file()
     touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: City council"))
     await live.reload()
     # A restart reads the cache, and sees the edit the reload made, not the first version.
-    restarted = LiveLibrary(briefs_dir, cache=cache)
+    restarted = LiveLibrary(briefs_dir, cache)
     assert restarted.current().get("council-budget").title == "City council approves budget"  # type: ignore[union-attr]
     # An edit made while the bot was down wins over the cached copy.
     touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: Town council"))
-    again = LiveLibrary(briefs_dir, cache=cache)
+    again = LiveLibrary(briefs_dir, cache)
     assert again.current().get("council-budget").title == "Town council approves budget"  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ async def test_dev_guild_sync_publishes_every_command(
     bot: BriefBot, fake_discord: FakeDiscord
 ) -> None:
     synced = {c["name"]: c for c in fake_discord.commands(fake_discord.guild_id)}
-    assert set(synced) == {"summary", "quotes", "topic", "briefs", "reload"}
+    assert set(synced) == {"summary", "quotes", "topic", "briefs", "search", "reload", "about"}
     speaker = synced["quotes"]["options"][0]
     assert speaker["name"] == "speaker" and speaker["required"] and speaker["autocomplete"]
     assert synced["reload"]["default_member_permissions"] == str(MANAGE_GUILD)
@@ -149,7 +149,7 @@ async def test_reload_needs_manage_server_at_run_time(
         "reload", permissions=MEMBER_PERMISSIONS, check_permissions=False
     )
     assert body["data"]["flags"] & EPHEMERAL
-    assert body["data"]["content"] == "You need the Manage Guild permission to use /reload."
+    assert body["data"]["content"] == "You need the Manage Server permission to use /reload."
     (briefs_dir / "broken.yaml").write_text("id: broken\ntitle: [x]\n")
     body = await fake_discord.invoke("reload", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
     assert body["type"] == 5  # deferred: reading files may take a while
@@ -176,3 +176,20 @@ async def test_page_buttons_are_disabled_when_they_time_out(
         )
     buttons = edit.json["components"][0]["components"]
     assert [b["disabled"] for b in buttons] == [True, True]
+
+
+async def test_search_through_discord_bolds_the_match_and_pings_nobody(
+    bot: BriefBot, fake_discord: FakeDiscord
+) -> None:
+    body = await fake_discord.invoke("search", {"query": "librar*"})
+    sent = embed(body)
+    assert sent["title"] == "Search: librar\\*"  # escaped: it is what the user typed
+    assert "**libraries**" in sent["fields"][0]["value"]
+    assert "Jane Doe" in sent["fields"][0]["value"]
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+    bad = await fake_discord.invoke("search", {"query": '"budget'})
+    assert "**budget**" in embed(bad)["fields"][0]["value"]
+    choices = await fake_discord.autocomplete(
+        "search", {"query": "x", "speaker": "jan"}, focused="speaker"
+    )
+    assert [c["value"] for c in choices["data"]["choices"]] == ["Jane Doe"]

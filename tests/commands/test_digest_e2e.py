@@ -6,49 +6,22 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.app import BriefBot
-from bot.briefs.reloader import LiveLibrary
 from bot.digest.scheduler import digest_nonce
-from bot.settings import Settings
-from bot.store.sqlite import Store
+from tests.commands.digest_world import (
+    EPHEMERAL,
+    MANAGER,
+    START,
+    Harness,
+    description,
+    run_bot,
+)
 from tests.conftest import BRIEF
 from tests.digest.clock import FakeClock
-from tests.fakediscord import FakeDiscord, run_client
-from tests.fakediscord.payloads import MANAGE_CHANNELS, MEMBER_PERMISSIONS
-
-EPHEMERAL = 1 << 6
-MANAGER = MEMBER_PERMISSIONS | MANAGE_CHANNELS
-# Thursday 5 March 2026, 07:00 in London (GMT, UTC+0).
-START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
-
-
-class Harness:
-    """A running bot with its database file, clock and fake Discord."""
-
-    def __init__(self, bot: BriefBot, fake: FakeDiscord, clock: FakeClock, db: Path) -> None:
-        self.bot, self.fake, self.clock, self.db = bot, fake, clock, db
-
-    async def scheduler_idle(self) -> None:
-        """Wait until the scheduler has finished its pass and sleeps on the clock."""
-        for _ in range(500):
-            if self.clock.sleepers:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the scheduler never went to sleep")
-
-    async def subscribe(self, channel: int | None = None, **options: str) -> dict[str, Any]:
-        body = await self.fake.invoke(
-            "digest subscribe", options, permissions=MANAGER, channel_id=channel
-        )
-        await self.scheduler_idle()
-        return body
-
-    def digests(self, channel: int | None = None) -> list[dict[str, Any]]:
-        return self.fake.messages(channel or self.fake.channel_id)
+from tests.fakediscord import FakeDiscord, payloads
+from tests.fakediscord.payloads import MANAGE_CHANNELS, MANAGE_GUILD, MEMBER_PERMISSIONS
 
 
 @pytest.fixture
@@ -59,33 +32,14 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 async def harness(briefs_dir: Path, fake_discord: FakeDiscord, db: Path) -> AsyncIterator[Harness]:
     clock = FakeClock(START)
+    # Two more text channels the bot knows from GUILD_CREATE: another subscriber, notices.
+    base = fake_discord.channel_id
+    fake_discord.guild.channels += [
+        payloads.FakeChannel(base + 1, "other"),
+        payloads.FakeChannel(base + 2, "notices"),
+    ]
     async with run_bot(briefs_dir, fake_discord, db, clock) as h:
         yield h
-
-
-def run_bot(briefs_dir: Path, fake: FakeDiscord, db: Path, clock: FakeClock) -> Any:
-    """A bot on `db`, started against `fake`; an async context manager yielding a Harness."""
-    import contextlib
-
-    @contextlib.asynccontextmanager
-    async def runner() -> AsyncIterator[Harness]:
-        settings = Settings(
-            briefs_dir=briefs_dir, dev_guild_id=fake.guild_id, reload_seconds=0, database=db
-        )
-        async with await Store.open(db, clock=clock) as store:
-            bot = BriefBot(
-                settings=settings, library=LiveLibrary(briefs_dir), store=store, clock=clock
-            )
-            async with run_client(bot, fake):
-                h = Harness(bot, fake, clock, db)
-                await h.scheduler_idle()
-                yield h
-
-    return runner()
-
-
-def description(body: dict[str, Any]) -> str:
-    return str(body["data"]["embeds"][0].get("description", ""))
 
 
 async def test_non_managers_cannot_change_subscriptions(harness: Harness) -> None:
@@ -107,7 +61,18 @@ async def test_group_is_hidden_from_members_by_default(harness: Harness) -> None
     group = harness.bot.tree.get_command("digest")
     assert group is not None and group.guild_only  # type: ignore[union-attr]
     names = [o["name"] for o in synced["digest"]["options"]]
-    assert names == ["subscribe", "unsubscribe", "list", "status", "preview"]
+    assert names == [
+        "subscribe",
+        "unsubscribe",
+        "list",
+        "status",
+        "preview",
+        "pause",
+        "resume",
+        "unmention",
+        "log",
+        "notices",
+    ]
 
 
 async def test_subscribe_status_preview_unsubscribe(harness: Harness) -> None:
@@ -134,15 +99,20 @@ async def test_subscribe_status_preview_unsubscribe(harness: Harness) -> None:
     assert f"<#{harness.fake.channel_id}>" in str(listing["data"]["embeds"][0]["fields"])
 
     gone = await harness.fake.invoke("digest unsubscribe", permissions=MANAGER)
-    assert gone["data"]["embeds"][0]["title"] == "Daily digest cancelled"
+    assert gone["data"]["embeds"][0]["title"] == "Digest cancelled"
     status = await harness.fake.invoke("digest status", permissions=MANAGER)
-    assert status["data"]["embeds"][0]["title"] == "No daily digest here"
+    assert status["data"]["embeds"][0]["title"] == "No digest here"
 
 
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"time": "25:99"}, "Examples: 08:30, 9am"),
+        ({"time": "25:99"}, "Examples: 08:30 (once a day) or 08:00,17:30"),
+        ({"time": "07:00,12:00,17:00,21:00"}, "4 times given; a digest posts at most 3 times"),
+        ({"time": "08:00,1730x"}, "'1730x' is not a time of day"),
+        ({"days": "mon,funday"}, "'funday' in 'mon,funday' is not a day of the week"),
+        ({"publish": True}, "this is not an announcement channel"),
+        ({"forum": True}, "run it inside any post of that forum"),
         ({"timezone": "Europe/Londn"}, "Europe/London"),
         ({"topics": "budget, nonsense"}, "No topic is called 'nonsense'"),
     ],
@@ -151,7 +121,7 @@ async def test_bad_schedule_gets_clear_private_error(
     harness: Harness, options: dict[str, str], expected: str
 ) -> None:
     body = await harness.fake.invoke("digest subscribe", options, permissions=MANAGER)
-    assert body["data"]["flags"] & EPHEMERAL
+    assert body["data"]["flags"] & EPHEMERAL, body
     assert expected in str(body["data"]["embeds"][0])
     assert await harness.bot.store.get(harness.fake.channel_id) is None  # type: ignore[union-attr]
 
@@ -167,10 +137,11 @@ async def test_digest_posts_once_a_day_with_a_nonce(harness: Harness, briefs_dir
     await harness.subscribe(time="08:30", timezone="Europe/London")
     await harness.clock.set(dt.datetime(2026, 3, 5, 8, 31, tzinfo=dt.UTC))
     (message,) = harness.digests()
-    assert message["embeds"][0]["title"].startswith("Daily digest")
+    assert message["embeds"][0]["title"] == "Digest — 2026-03-05"
     assert "Council approves budget" in str(message["embeds"][0])
     sends = harness.fake.requests("POST", path_contains="/messages")
-    assert sends[-1].json["nonce"] == digest_nonce(harness.fake.channel_id, dt.date(2026, 3, 5))
+    nonce = digest_nonce(harness.fake.channel_id, dt.date(2026, 3, 5), dt.time(8, 30))
+    assert sends[-1].json["nonce"] == nonce
     assert sends[-1].json["enforce_nonce"] is True
     assert sends[-1].json["allowed_mentions"] == {"parse": []}
 
@@ -179,7 +150,7 @@ async def test_digest_posts_once_a_day_with_a_nonce(harness: Harness, briefs_dir
     assert len(harness.digests()) == 1
     status = await harness.fake.invoke("digest status", permissions=MANAGER)
     assert "Last digest: Thu 05 Mar 2026, 08:30 GMT (1 brief)" in description(status)
-    assert "Skipped 2026-03-06: nothing new" in description(status)  # never a silent skip
+    assert "Skipped 2026-03-06 08:30: nothing new" in description(status)  # never a silent skip
     (briefs_dir / "new.yaml").write_text(BRIEF.replace("id: council-budget", "id: new-one"))
     await harness.bot.library.reload()
     await harness.clock.set(dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC))
@@ -205,10 +176,14 @@ async def test_rate_limited_send_is_retried_and_arrives_once(harness: Harness) -
         ("unknown_channels", "channel gone: Unknown Channel (404)"),
     ],
 )
-async def test_lost_access_disables_and_shows_why(
+async def test_lost_access_pauses_tells_once_and_resumes_once_fixed(
     harness: Harness, broken: str, reason: str
 ) -> None:
-    other = harness.fake.channel_id + 1
+    other, notices = harness.fake.channel_id + 1, harness.fake.channel_id + 2
+    body = await harness.fake.invoke(
+        "digest notices", {"channel": notices}, permissions=MANAGER | MANAGE_GUILD
+    )
+    assert f"<#{notices}>" in description(body)
     await harness.subscribe(time="08:30", timezone="UTC")
     await harness.subscribe(other, time="08:30", timezone="UTC")
     getattr(harness.fake, broken).add(harness.fake.channel_id)
@@ -217,16 +192,36 @@ async def test_lost_access_disables_and_shows_why(
     assert len(harness.digests(other)) == 1  # the other channel still gets its digest
 
     status = await harness.fake.invoke("digest status", permissions=MANAGER)
-    assert status["data"]["embeds"][0]["title"] == "Daily digest (paused)"
+    assert status["data"]["embeds"][0]["title"] == "Digest (paused)"
     assert f"Paused: {reason}" in description(status)
     listing = await harness.fake.invoke("digest list", permissions=MANAGER)
     assert "(paused)" in str(listing["data"]["embeds"][0]["fields"])
 
-    # Access restored; subscribing again re-enables it (today's slot was spent: from tomorrow).
+    # Told once, in the notices channel: the channel, the reason and the fix; no one pinged.
+    await harness.clock.set(dt.datetime(2026, 3, 7, 9, 0, tzinfo=dt.UTC))
+    (notice,) = harness.digests(notices)
+    text = notice["embeds"][0]["description"]
+    assert f"<#{harness.fake.channel_id}>" in text and reason in text and "/digest resume" in text
+    sent = harness.fake.requests("POST", path_contains=f"/channels/{notices}/messages")
+    assert sent[0].json["allowed_mentions"] == {"parse": []}
+
+    # Resume first checks the bot's permissions here, and names the one still missing.
     getattr(harness.fake, broken).clear()
-    await harness.subscribe(time="09:00", timezone="UTC")
-    await harness.clock.set(dt.datetime(2026, 3, 6, 9, 1, tzinfo=dt.UTC))
-    assert len(harness.digests()) == 1
+    lacking = payloads.APP_PERMISSIONS & ~(1 << 14)  # no Embed Links
+    body = await harness.fake.invoke("digest resume", permissions=MANAGER, app_permissions=lacking)
+    assert "missing Embed Links" in description(body)
+    assert not (await harness.bot.store.get(harness.fake.channel_id)).enabled  # type: ignore[union-attr]
+    body = await harness.fake.invoke("digest resume", permissions=MANAGER)
+    assert body["data"]["embeds"][0]["title"] == "Digest resumed"
+    await harness.scheduler_idle()
+    await harness.clock.set(dt.datetime(2026, 3, 8, 8, 31, tzinfo=dt.UTC))
+    assert len(harness.digests()) == 1  # the next slot is posted
+    assert len(harness.digests(notices)) == 1  # and no second notice
+
+    log = await harness.fake.invoke("digest log", permissions=MANAGER)
+    fields = str(log["data"]["embeds"][0]["fields"])
+    assert "2026-03-08 08:30" in fields and "Posted 1 brief" in fields
+    assert f"Skipped — {reason}" in fields or f"Skipped — paused: {reason}" in fields
 
 
 async def test_many_channels_subscribe_at_once(harness: Harness) -> None:
@@ -258,3 +253,22 @@ async def test_subscriptions_and_sends_survive_a_restart(
         assert len(second.digests()) == 1
         status = await fake_discord.invoke("digest status", permissions=MANAGER)
         assert "Daily at 08:30 (UTC)" in description(status)
+
+
+async def test_pause_keeps_settings_and_resume_restarts(harness: Harness) -> None:
+    await harness.subscribe(time="08:30,17:00", timezone="UTC", days="weekdays")
+    body = await harness.fake.invoke("digest pause", {"until": "yesterday"}, permissions=MANAGER)
+    assert "is not a date" in description(body)
+    body = await harness.fake.invoke("digest pause", permissions=MANAGER)
+    assert body["data"]["embeds"][0]["title"] == "Digest paused"
+    await harness.clock.set(dt.datetime(2026, 3, 5, 18, 0, tzinfo=dt.UTC))
+    assert harness.digests() == []
+    body = await harness.fake.invoke("digest resume", permissions=MANAGER)
+    text = description(body)
+    assert "Weekdays at 08:30, 17:00 (UTC)" in text
+    # Friday 08:30 next, then Friday 17:00 and Monday 08:30: the weekend is skipped.
+    assert "Next digest: Fri 06 Mar 2026, 08:30 GMT" in text
+    assert "Then: Fri 06 Mar 2026, 17:00 GMT; Mon 09 Mar 2026, 08:30 GMT" in text
+    await harness.scheduler_idle()
+    await harness.clock.set(dt.datetime(2026, 3, 6, 8, 31, tzinfo=dt.UTC))
+    assert len(harness.digests()) == 1

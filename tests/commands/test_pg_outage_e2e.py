@@ -56,8 +56,9 @@ async def test_postgresql_outage_is_temporary_and_the_digest_catches_up_once(
             # A command that needs the database says so, privately, and asks to retry.
             body = await fake.invoke("digest status", {}, permissions=MANAGER)
             assert body["data"]["flags"] & (1 << 6)
-            assert "temporarily unavailable" in body["data"]["content"]
-            assert "try again" in body["data"]["content"]
+            [embed] = body["data"]["embeds"]
+            assert "temporarily unavailable" in embed["title"]
+            assert "try again" in embed["description"]
 
             # Due at 08:00 while the database is down: nothing is sent, the pass retries.
             await clock.set(dt.datetime(2026, 3, 5, 8, 0, tzinfo=dt.UTC))
@@ -71,7 +72,7 @@ async def test_postgresql_outage_is_temporary_and_the_digest_catches_up_once(
             await clock.advance(RETRY_FIRST * 2)  # more passes post nothing more
             await h.scheduler_idle()
             [digest] = h.digests()
-            assert digest["nonce"] == digest_nonce(fake.channel_id, START.date())
+            assert digest["nonce"] == digest_nonce(fake.channel_id, START.date(), dt.time(8, 0))
             slot = await store.get_slot(fake.channel_id, START.date())
             assert slot is not None and slot.state is SlotState.SENT
             body = await fake.invoke("digest status", {}, permissions=MANAGER)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.briefs.models import Brief
 from bot.clock import Clock
+from bot.digest.scheduler import Delivery
 from bot.reply import Reply
 
 UTC = dt.UTC
@@ -76,6 +77,7 @@ class Attempt:
     reply: Reply
     nonce: str
     at: dt.datetime | None
+    delivery: Delivery | None = None
 
 
 @dataclass
@@ -95,9 +97,10 @@ class FakePoster:
     always: dict[int, BaseException] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
-    async def post(self, channel_id: int, reply: Reply, nonce: str) -> int:
+    async def post(self, delivery: Delivery) -> int:
+        channel_id, reply, nonce = delivery.channel_id, delivery.reply, delivery.nonce
         at = self.clock.now() if self.clock else None
-        self.attempts.append(Attempt(channel_id, reply, nonce, at))
+        self.attempts.append(Attempt(channel_id, reply, nonce, at, delivery))
         assert len(nonce) <= 25, nonce
         if channel_id in self.always:
             raise self.always[channel_id]

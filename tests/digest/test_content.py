@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.briefs.library import Library
-from bot.briefs.loader import LoadedBrief
-from bot.briefs.models import Vocabulary, order_key
+from bot.briefs.library import load_library
+from bot.briefs.models import order_key
 from bot.digest.content import build_digest, lead
 from bot.reply import Reply
 from tests.digest.helpers import make_brief, newest_first
@@ -44,7 +44,7 @@ def test_items_are_newest_first_with_title_date_lead_and_topics() -> None:
     )
     assert digest is not None
     reply = digest.reply
-    assert reply.title == "Daily digest — 2026-03-08"
+    assert reply.title == "Digest — 2026-03-08"
     assert labels(reply) == ["Late story", "Early story"]
     item = reply.sections[0].items[0]
     assert item.text == "First sentence here. Second one."
@@ -120,15 +120,18 @@ def test_first_digest_shows_the_latest_and_does_not_drip_the_archive() -> None:
     assert build_digest(briefs, set(digest.shown_ids), (), cutoff=digest.cutoff) is None
 
 
-def test_order_key_is_the_librarys_newest_first_order() -> None:
+def test_order_key_is_the_librarys_newest_first_order(tmp_path: Path) -> None:
     briefs = [
         make_brief("undated", None),
         make_brief("a-same-day", dt.date(2026, 3, 1)),
         make_brief("z-same-day", dt.date(2026, 3, 1)),
         make_brief("later", dt.date(2026, 3, 2)),
     ]
-    loaded = [LoadedBrief(b, Path(f"{b.id}.yaml")) for b in briefs]
-    library = Library(loaded, Vocabulary.model_construct(topics=()))
+    (tmp_path / "topics.yaml").write_text("topics: [{id: budget, label: Budget}]\n")
+    for brief in briefs:
+        data = brief.model_dump(mode="json", exclude_defaults=True)
+        (tmp_path / f"{brief.id}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    library = load_library(tmp_path)
     assert [b.id for b in library.briefs] == ["later", "z-same-day", "a-same-day", "undated"]
     assert order_key(briefs[0]) < order_key(briefs[1]) < order_key(briefs[2]) < order_key(briefs[3])
 

@@ -19,7 +19,7 @@ import pytest
 from bot.clock import Zone
 from bot.digest.replies import server_list, status, subscribed, unsubscribed
 from bot.digest.scheduler import DigestScheduler
-from bot.reply import Reply, Status
+from bot.reply import Reply, Status, render_timestamps
 from bot.store.records import Slot, SlotState, Subscription
 from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
@@ -31,6 +31,7 @@ CHANNEL = 501
 OTHER = 502
 USER = 7
 LABELS = {"budget": "Budget", "transit": "Transport & transit"}
+NOW_FOR_RELATIVE = dt.datetime(2026, 3, 5, 6, 0, tzinfo=UTC)
 
 
 def utc(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -89,7 +90,10 @@ async def post(store: Store, clock: FakeClock, day: dt.date, at: dt.datetime, br
 
 
 def lines(reply: Reply) -> list[str]:
-    return (reply.description or "").splitlines()
+    """The description as the console prints it: timestamps in the channel's zone."""
+    zone = Zone.stored(reply.zone).rules if reply.zone else None
+    text = render_timestamps(reply.description or "", zone or dt.UTC, NOW_FOR_RELATIVE)
+    return text.splitlines()
 
 
 def line(reply: Reply, prefix: str) -> str:
@@ -144,15 +148,14 @@ async def test_next_digest_is_shown_in_the_channels_own_time_zone(
     assert next_run is not None
     sub = await current(store)
 
-    assert line(status(sub, next_run, None, LABELS), "Next digest:") == f"Next digest: {expected}"
-    assert f"Next digest: {expected}" in lines(subscribed(sub, next_run, LABELS))
+    shown = line(status(sub, [next_run], None, LABELS), "Next digest:")
+    assert shown.startswith(f"Next digest: {expected} (in ")
+    assert shown in lines(subscribed(sub, [next_run], LABELS))
 
 
 async def test_an_enabled_subscription_without_a_next_time_shows_a_dash(store: Store) -> None:
     sub = await subscribe(store)
-    assert line(status(sub, None, None, LABELS), "Next digest:") == "Next digest: —"
-    # The subscribe confirmation then promises no time at all.
-    assert not any(x.startswith("Next digest") for x in lines(subscribed(sub, None, LABELS)))
+    assert line(status(sub, [], None, LABELS), "Next digest:") == "Next digest: —"
 
 
 # ---------------------------------------------------------------------------- last digest
@@ -164,7 +167,7 @@ async def test_last_digest_is_shown_in_local_time_with_its_brief_count(
     await subscribe(store, tz="Europe/London")
     # Posted a minute after 08:30 BST on the day London changed to summer time.
     slot = await post(store, clock, dt.date(2026, 3, 29), utc(3, 29, 7, 31), briefs=3)
-    reply = status(await current(store), None, slot, LABELS)
+    reply = status(await current(store), [], slot, LABELS)
     assert line(reply, "Last digest:") == "Last digest: Sun 29 Mar 2026, 08:31 BST (3 briefs)"
 
 
@@ -173,7 +176,7 @@ async def test_a_last_digest_of_one_brief_says_brief_not_briefs(
 ) -> None:
     await subscribe(store, tz="America/New_York")
     slot = await post(store, clock, dt.date(2026, 3, 7), utc(3, 7, 13, 31), briefs=1)
-    reply = status(await current(store), None, slot, LABELS)
+    reply = status(await current(store), [], slot, LABELS)
     assert line(reply, "Last digest:") == "Last digest: Sat 07 Mar 2026, 08:31 EST (1 brief)"
 
 
@@ -187,8 +190,8 @@ async def test_skipped_last_digest_shows_the_channels_date_and_the_reason(
     slot = await store.get_slot(CHANNEL, dt.date(2026, 3, 8))
     assert slot is not None and slot.state is SlotState.SKIPPED
 
-    reply = status(await current(store), None, slot, LABELS)
-    assert line(reply, "Last digest:") == "Last digest: skipped 2026-03-08: nothing new"
+    reply = status(await current(store), [], slot, LABELS)
+    assert line(reply, "Last digest:") == "Last digest: skipped 2026-03-08 00:00: nothing new"
 
 
 async def test_skipped_last_digest_without_a_reason_says_so(store: Store, clock: FakeClock) -> None:
@@ -197,12 +200,12 @@ async def test_skipped_last_digest_without_a_reason_says_so(store: Store, clock:
     slot = await store.get_slot(CHANNEL, dt.date(2026, 3, 5))
     assert slot is not None
     unexplained = dataclasses.replace(slot, reason=None)
-    reply = status(await current(store), None, unexplained, LABELS)
-    assert line(reply, "Last digest:") == "Last digest: skipped 2026-03-05: no reason"
+    reply = status(await current(store), [], unexplained, LABELS)
+    assert line(reply, "Last digest:") == "Last digest: skipped 2026-03-05 00:00: no reason"
 
 
 async def test_no_last_digest_yet(store: Store) -> None:
-    reply = status(await subscribe(store), None, None, LABELS)
+    reply = status(await subscribe(store), [], None, LABELS)
     assert line(reply, "Last digest:") == "Last digest: none yet"
 
 
@@ -215,7 +218,7 @@ async def test_a_digest_still_being_sent_is_not_reported_as_the_last_one(
     claimed = await store.get_slot(CHANNEL, dt.date(2026, 3, 5))
     assert claimed is not None and claimed.state is SlotState.CLAIMED
 
-    reply = status(await current(store), None, claimed, LABELS)
+    reply = status(await current(store), [], claimed, LABELS)
     assert line(reply, "Last digest:") == "Last digest: none yet"
 
 
@@ -231,7 +234,7 @@ async def test_status_survives_a_time_zone_this_host_does_not_know(
     sub = await current(store)
     assert sub.timezone.key == "Atlantis/Poseidonis" and sub.timezone.rules is None
 
-    reply = status(sub, None, slot, LABELS)
+    reply = status(sub, [], slot, LABELS)
     assert "Daily at 08:30 (Atlantis/Poseidonis)" in lines(reply)[0]
     assert line(reply, "Next digest:") == "Next digest: —"
     # The instant is still right, shown in UTC and saying so.
@@ -255,14 +258,15 @@ async def test_paused_status_gives_the_reason_and_the_remedy_and_no_next_time(
     # The claim the failed post left open is closed as skipped, with the same reason.
     slot = await store.get_slot(CHANNEL, dt.date(2026, 3, 5))
 
-    # Even handed a time, a paused subscription promises no next digest.
-    reply = status(sub, utc(3, 6, 8, 30), slot, LABELS)
+    # A paused subscription the bot paused promises no next digest (the scheduler gives none).
+    reply = status(sub, [], slot, LABELS)
     assert reply.status is Status.INVALID
     assert lines(reply) == [
         "Daily at 08:30 (UTC) · all topics",
         "Paused: no permission: Missing Access (403)",
-        "Fix the bot's access to this channel, then run /digest subscribe again.",
-        "Last digest: skipped 2026-03-05: no permission: Missing Access (403)",
+        "Fix the bot's access to this channel, then run /digest resume: it checks the bot's "
+        "permissions first and names any that are missing.",
+        "Last digest: skipped 2026-03-05 00:00: no permission: Missing Access (403)",
     ]
 
 
@@ -301,14 +305,14 @@ async def test_topics_are_shown_by_label_in_the_order_chosen(store: Store) -> No
         store, at="18:05", tz="Asia/Karachi", topics=("transit", "retired", "budget")
     )
     expected = "Daily at 18:05 (Asia/Karachi) · Transport & transit, retired, Budget"
-    assert lines(subscribed(sub, None, LABELS))[0] == expected
-    assert lines(status(sub, None, None, LABELS))[0] == expected
+    assert lines(subscribed(sub, [], LABELS))[0] == expected
+    assert lines(status(sub, [], None, LABELS))[0] == expected
     assert server_list([sub], LABELS).sections[0].items[0].text == expected
 
 
 async def test_no_topics_means_all_topics(store: Store) -> None:
     sub = await subscribe(store, at="07:00", tz="UTC")
-    assert lines(status(sub, None, None, LABELS))[0] == "Daily at 07:00 (UTC) · all topics"
+    assert lines(status(sub, [], None, LABELS))[0] == "Daily at 07:00 (UTC) · all topics"
 
 
 async def test_a_day_skipped_after_the_last_digest_is_shown_with_its_reason(
@@ -323,9 +327,9 @@ async def test_a_day_skipped_after_the_last_digest_is_shown_with_its_reason(
     assert await store.skip_slot(CHANNEL, dt.date(2026, 3, 6), reason)
 
     last, skipped = await store.last_sent(CHANNEL), await store.last_skipped(CHANNEL)
-    reply = status(await current(store), None, last, LABELS, skipped)
+    reply = status(await current(store), [], last, LABELS, skipped)
     assert line(reply, "Last digest:") == "Last digest: Thu 05 Mar 2026, 08:31 GMT (2 briefs)"
-    assert line(reply, "Skipped") == f"Skipped 2026-03-06: {reason}"
+    assert line(reply, "Skipped") == f"Skipped 2026-03-06 00:00: {reason}"
 
 
 async def test_a_skip_older_than_the_last_digest_is_not_repeated(
@@ -337,5 +341,5 @@ async def test_a_skip_older_than_the_last_digest_is_not_repeated(
     await post(store, clock, dt.date(2026, 3, 5), utc(3, 5, 8, 31), briefs=2)
     last, skipped = await store.last_sent(CHANNEL), await store.last_skipped(CHANNEL)
     assert skipped is not None and skipped.local_date == dt.date(2026, 3, 4)
-    reply = status(await current(store), None, last, LABELS, skipped)
+    reply = status(await current(store), [], last, LABELS, skipped)
     assert "Skipped" not in (reply.description or "")

@@ -8,11 +8,13 @@ import pytest
 
 from bot.digest.schedule import (
     ScheduleError,
+    parse_days,
     parse_time,
     parse_timezone,
     time_suggestions,
     timezone_suggestions,
 )
+from bot.store.records import Weekdays
 
 
 @pytest.mark.parametrize(
@@ -135,3 +137,23 @@ def test_time_autocomplete_offers_what_was_typed_then_common_times() -> None:
     assert time_suggestions("6:15pm")[:2] == ["18:15", "07:00"]
     assert time_suggestions("") == ["07:00", "08:00", "09:00", "12:00", "17:00", "18:00"]
     assert time_suggestions("25:99") == time_suggestions("")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mon-thu", Weekdays.MON | Weekdays.TUE | Weekdays.WED | Weekdays.THU),
+        # Spaces around the dash, as people write ranges.
+        ("mon - thu", Weekdays.MON | Weekdays.TUE | Weekdays.WED | Weekdays.THU),
+        ("fri – sun", Weekdays.FRI | Weekdays.SAT | Weekdays.SUN),
+        ("mon, wed - thu", Weekdays.MON | Weekdays.WED | Weekdays.THU),
+    ],
+)
+def test_day_ranges_as_people_type_them(text: str, expected: Weekdays) -> None:
+    assert parse_days(text) == expected
+
+
+@pytest.mark.parametrize("text", ["mon-", "-fri", "mon,-"])
+def test_a_range_with_one_end_says_so(text: str) -> None:
+    with pytest.raises(ScheduleError, match=r"needs both ends, e\.g\. mon-thu"):
+        parse_days(text)

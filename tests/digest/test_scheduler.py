@@ -41,6 +41,7 @@ UTC = dt.UTC
 GUILD = 10
 START = dt.datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 DAY = dt.date(2026, 3, 5)
+T0830 = dt.time(8, 30)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
@@ -137,14 +138,14 @@ async def test_posts_at_the_local_time_once_a_day_and_only_what_is_new(env: Env)
     await env.clock.advance(dt.timedelta(days=1))
     [(reply, nonce, at)] = env.poster.posted_to(1)
     assert at == utc(2026, 3, 5, 8, 30)  # GMT in early March
-    assert reply.title == "Daily digest — 2026-03-05"
+    assert reply.title == "Digest — 2026-03-05"
     assert env.shown(1) == [["Title of b2", "Title of b1", "Title of b0"]]
-    assert nonce == digest_nonce(1, DAY)
+    assert nonce == digest_nonce(1, DAY, T0830)
 
     # Nothing new on the 6th: no message, and the slot says why.
     await env.clock.advance(dt.timedelta(days=1))
     assert len(env.poster.posted_to(1)) == 1
-    slot = await env.store.get_slot(1, dt.date(2026, 3, 6))
+    slot = await env.store.get_slot(1, dt.date(2026, 3, 6), T0830)
     assert slot is not None and slot.state is SlotState.SKIPPED and slot.reason == "nothing new"
 
     env.library = [make_brief("fresh", dt.date(2026, 3, 7), title="Fresh news"), *env.library]
@@ -240,9 +241,9 @@ async def test_dst_day_gets_exactly_one_digest(
     posts = env.poster.posted_to(1)
     titles = [reply.title for reply, _, _ in posts]
     assert titles == [
-        f"Daily digest — {day - dt.timedelta(days=1)}",
-        f"Daily digest — {day}",
-        f"Daily digest — {day + dt.timedelta(days=1)}",
+        f"Digest — {day - dt.timedelta(days=1)}",
+        f"Digest — {day}",
+        f"Digest — {day + dt.timedelta(days=1)}",
     ]
     assert posts[1][2] == expected
     # The days either side post at the local time itself.
@@ -263,7 +264,7 @@ async def test_crash_between_claim_and_send_is_retried_with_the_same_nonce(env: 
     env.poster.fail_before[1] = [SimulatedCrash()]
     with pytest.raises(SimulatedCrash):
         await scheduler.run_due(utc(2026, 3, 5, 8, 30))
-    slot = await env.store.get_slot(1, DAY)
+    slot = await env.store.get_slot(1, DAY, T0830)
     assert slot is not None and slot.state is SlotState.CLAIMED
     await env.crash()
 
@@ -271,9 +272,9 @@ async def test_crash_between_claim_and_send_is_retried_with_the_same_nonce(env: 
     outcomes = await scheduler.run_due(utc(2026, 3, 5, 8, 34))
     assert [o.action for o in outcomes] == [Action.SENT]
     nonces = [a.nonce for a in env.poster.attempts]
-    assert nonces == [digest_nonce(1, DAY)] * 2
+    assert nonces == [digest_nonce(1, DAY, T0830)] * 2
     assert len(env.poster.posted_to(1)) == 1
-    slot = await env.store.get_slot(1, DAY)
+    slot = await env.store.get_slot(1, DAY, T0830)
     assert slot is not None and slot.state is SlotState.SENT and slot.attempts == 2
 
 
@@ -290,12 +291,12 @@ async def test_crash_after_send_before_completion_does_not_post_twice(env: Env) 
 
     scheduler = await env.open()
     await scheduler.run_due(utc(2026, 3, 5, 8, 33))
-    assert [a.nonce for a in env.poster.attempts] == [digest_nonce(1, DAY)] * 2
+    assert [a.nonce for a in env.poster.attempts] == [digest_nonce(1, DAY, T0830)] * 2
     # The resend carries the briefs of the first attempt; Discord deduplicates it by nonce.
     resent = env.poster.attempts[1].reply
     assert [i.label for i in resent.sections[0].items] == [i.label for i in first.sections[0].items]
     assert len(env.poster.posted_to(1)) == 1
-    message_id = env.poster.messages[(1, digest_nonce(1, DAY))]
+    message_id = env.poster.messages[(1, digest_nonce(1, DAY, T0830))]
     last = await env.store.last_sent(1)
     assert last is not None and last.message_id == message_id
     history = await env.store.history(1)
@@ -331,7 +332,7 @@ async def test_digest_missed_by_ten_hours_is_skipped_and_logged(
     with caplog.at_level(logging.WARNING, logger="bot.digest.scheduler"):
         await env.start(scheduler)
     assert env.poster.attempts == []
-    slot = await env.store.get_slot(1, DAY)
+    slot = await env.store.get_slot(1, DAY, dt.time(8, 0))
     assert slot is not None and slot.state is SlotState.SKIPPED
     assert slot.reason is not None and "missed" in slot.reason and "grace" in slot.reason
     assert any(
@@ -396,7 +397,8 @@ async def test_other_failure_is_logged_and_retried_next_cycle_with_the_same_nonc
     assert await scheduler.next_run(1) == utc(2026, 3, 5, 8, 1)
 
     await env.clock.advance(dt.timedelta(minutes=1))
-    assert [a.nonce for a in env.poster.attempts if a.channel_id == 1] == [digest_nonce(1, DAY)] * 2
+    nonce = digest_nonce(1, DAY, dt.time(8, 0))
+    assert [a.nonce for a in env.poster.attempts if a.channel_id == 1] == [nonce] * 2
     assert len(env.poster.posted_to(1)) == 1 and len(env.poster.posted_to(2)) == 1
 
 
@@ -410,9 +412,11 @@ async def test_failing_all_through_the_grace_window_backs_off_then_gives_up(env:
     # Backoff doubles from one minute up to fifteen: about fifteen tries in three hours.
     assert tries[:4] == [utc(2026, 3, 5, 8, m) for m in (0, 1, 3, 7)]
     assert 10 <= len(tries) <= 20
-    slot = await env.store.get_slot(1, DAY)
+    slot = await env.store.get_slot(1, DAY, dt.time(8, 0))
     assert slot is not None and slot.state is SlotState.SKIPPED
     assert slot.reason is not None and "RuntimeError: boom" in slot.reason
+    # The log shows it failed and was retried before it was given up.
+    assert slot.last_error == "RuntimeError: boom" and slot.attempts >= 10
     sub = await env.store.get(1)
     assert sub is not None and sub.enabled  # a transient failure does not unsubscribe
 
@@ -489,7 +493,7 @@ async def test_later_digests_bring_only_briefs_ordered_after_the_first_digests_o
     # The day after: nothing new. The archive, and the late brief before the cutoff, never come.
     await scheduler.run_due(utc(2026, 3, 7, 8, 30))
     assert len(env.poster.posted_to(1)) == 2
-    slot = await env.store.get_slot(1, dt.date(2026, 3, 7))
+    slot = await env.store.get_slot(1, dt.date(2026, 3, 7), T0830)
     assert slot is not None and slot.reason == "nothing new"
     assert await sent_rows(env) == 12
 
@@ -535,7 +539,8 @@ async def test_channel_from_a_version_1_database_keeps_its_history_after_the_upg
     env.library = newest_first(5)
     scheduler = await env.open()
     await scheduler.run_due(utc(2026, 3, 5, 8, 31))
-    assert [a.nonce for a in env.poster.attempts] == [digest_nonce(1, DAY)]
+    # The interrupted claim is resumed with the nonce it was sent with (version 1's form).
+    assert [a.nonce for a in env.poster.attempts] == ["d1-20260305"]
     assert env.shown(1) == [["Title of b3"]]  # the interrupted digest, as planned
     await scheduler.run_due(utc(2026, 3, 6, 8, 30))
     assert env.shown(1)[1:] == [["Title of b4"]]  # then only what it has not had
@@ -556,7 +561,7 @@ async def test_next_run_and_preview_show_what_is_coming_without_sending(env: Env
 
     preview = await scheduler.preview(1)
     assert preview is not None and preview.private
-    assert preview.title == "Preview — Daily digest — 2026-03-05"
+    assert preview.title == "Preview — Digest — 2026-03-05"
     assert [i.label for i in preview.sections[0].items] == [
         "Title of b2",
         "Title of b1",
@@ -573,8 +578,10 @@ async def test_next_run_and_preview_show_what_is_coming_without_sending(env: Env
 
 
 def test_nonce_is_deterministic_short_and_distinct() -> None:
-    biggest = digest_nonce(2**64 - 1, dt.date(2026, 12, 31))
-    assert len(biggest) <= 25
-    assert digest_nonce(1234, DAY) == digest_nonce(1234, DAY) == "dya-20260305"
-    assert digest_nonce(1234, DAY) != digest_nonce(1235, DAY)
-    assert digest_nonce(1234, DAY) != digest_nonce(1234, DAY + dt.timedelta(days=1))
+    biggest = digest_nonce(2**64 - 1, dt.date(2026, 12, 31), dt.time(23, 59))
+    assert len(biggest) == 25
+    assert digest_nonce(1234, DAY, T0830) == digest_nonce(1234, DAY, T0830) == "dya-2603050830"
+    assert digest_nonce(1234, DAY, T0830) != digest_nonce(1235, DAY, T0830)
+    assert digest_nonce(1234, DAY, T0830) != digest_nonce(1234, DAY + dt.timedelta(days=1), T0830)
+    # Each slot of a day has its own nonce.
+    assert digest_nonce(1234, DAY, T0830) != digest_nonce(1234, DAY, dt.time(17, 30))

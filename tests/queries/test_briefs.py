@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.briefs.library import Library, load_library
 from bot.queries import briefs
 from bot.reply import Status
@@ -77,10 +79,20 @@ def test_no_briefs_loaded_is_said_plainly(tmp_path: Path) -> None:
     root.mkdir()
     (root / "topics.yaml").write_text(VOCABULARY, encoding="utf-8")
     library = load_library(root)
-    assert library.briefs == () and library.errors == ()
+    assert len(library.briefs) == 0 and library.errors == ()
     summary = briefs.summary(library)
     assert (summary.status, summary.title, summary.private) == (Status.NOT_FOUND, "No briefs", True)
     assert summary.description == "No briefs are loaded yet."
     listing = briefs.list_briefs(library)
     assert listing.status is Status.NOT_FOUND and texts(listing) == []
     assert listing.description == "No briefs are loaded. Add YAML files to the briefs directory."
+
+
+def test_a_long_list_shows_the_newest_and_counts_the_rest(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(briefs, "LIST_LIMIT", 1)
+    reply = briefs.list_briefs(library)
+    assert reply.title == "Briefs (2)"
+    assert [i.label for i in reply.sections[0].items] == ["Transit plan unveiled"]
+    assert "… and 1 older brief: find them with /search" in (reply.sections[1].body or "")

@@ -18,6 +18,7 @@ def test_dispatch_reports_unknown_and_missing_options(library: Library) -> None:
         "/quotes",
         "/topic",
         "/briefs",
+        "/search",
     )
 
 
@@ -47,4 +48,9 @@ def test_unknown_command_lists_every_command_with_its_usage(library: Library) ->
         ("/quotes speaker:<speaker> [brief:<brief>]", COMMANDS[1].description),
         ("/topic name:<name>", COMMANDS[2].description),
         ("/briefs", COMMANDS[3].description),
+        (
+            "/search query:<query> [speaker:<speaker>] [topic:<topic>] [since:<since>] "
+            "[until:<until>]",
+            COMMANDS[4].description,
+        ),
     ]

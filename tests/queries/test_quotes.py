@@ -96,3 +96,18 @@ def test_unknown_brief_filter_is_reported_not_ignored(library: Library) -> None:
     assert reply.status is Status.NOT_FOUND
     assert reply.title == "Brief not found"
     assert not any("“" in t for t in texts(reply))
+
+
+def test_a_long_list_shows_the_newest_and_counts_the_rest(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quotes, "QUOTES_LIMIT", 1)
+    reply = quotes.quotes(library, "Jane Doe")
+    assert texts(reply) == ["“Mayor Doe is proud of this plan, said John Doe.”"]
+    assert reply.footer == "2 quotes"
+    more = reply.sections[-1]
+    assert more.heading == "More"
+    assert more.body is not None and more.body.startswith("… and 1 older quote:")
+    # Within one brief that has only one: nothing left to count.
+    one = quotes.quotes(library, "Jane Doe", brief="council-budget")
+    assert [s.heading for s in one.sections] == ["Quotes by Jane Doe"]

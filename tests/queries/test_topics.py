@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.briefs.library import Library, load_library
 from bot.queries import topics
 from bot.reply import Status
@@ -58,3 +60,17 @@ def test_topic_no_brief_covers_yet_says_so(tmp_path: Path) -> None:
     assert reply.sections == ()
     # Topics that do have something, most used first.
     assert reply.suggestions == ("budget", "housing", "transport")  # never "parks" itself
+
+
+def test_a_big_topic_shows_the_newest_of_each_kind_and_counts_the_rest(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(topics, "TOPIC_LIMIT", 1)
+    reply = topics.topic(library, "budget")
+    by_heading = {s.heading: s for s in reply.sections}
+    assert [p.text for p in by_heading["Key points"].items] == [
+        "The plan is funded from the budget reserve."
+    ]
+    body = by_heading["More"].body or ""
+    assert body.startswith("… and 2 older key points")
+    assert "/search topic:budget" in body

@@ -10,12 +10,14 @@ does) plus a short ``guild_ready_timeout``. Configuration comes from the environ
 ==========================  =====================================================
 ``BOTPROC_BASE_URL``        the fake's REST base (``FakeDiscord.base_url``)
 ``BOTPROC_GATEWAY_URL``     the fake's gateway (``FakeDiscord.gateway_url``)
-``BOTPROC_DATABASE``        the SQLite file, or a postgresql:// URL
+``BOTPROC_DATABASE``        the SQLite file
 ``BOTPROC_BRIEFS_DIR``      the briefs directory
 ``BOTPROC_DEV_GUILD_ID``    optional: sync the commands to this guild at start
+``BOTPROC_LEASE_SECONDS``   optional: the digest claim lease (default 60)
 ``BOTPROC_SHARDS``          optional: ``IDS/COUNT``, e.g. ``1/3`` (AutoShardedBot)
 ``BOTPROC_SEND_RATE``       optional: digest messages/s for all processes together
-``BOTPROC_LEASE``           optional: claim lease in seconds
+``BOTPROC_HOST``            optional: the host name its claims record (default: this
+                            host's), so one machine can play several hosts
 ==========================  =====================================================
 
 Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is about.
@@ -24,6 +26,7 @@ Logs go to stderr. SIGTERM closes the bot cleanly; SIGKILL is what the test is a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -39,6 +42,7 @@ from bot.app import load_briefs, make_bot
 from bot.clock import SystemClock
 from bot.settings import Settings
 from bot.store import is_postgres, open_store
+from bot.store.sqlite import this_process
 
 log = logging.getLogger("botproc")
 
@@ -65,6 +69,9 @@ async def _main() -> None:
     base_url = _local_only(_env("BOTPROC_BASE_URL"))
     gateway_url = _local_only(_env("BOTPROC_GATEWAY_URL"))
     guild = os.environ.get("BOTPROC_DEV_GUILD_ID", "").strip()
+    lease = dt.timedelta(seconds=float(os.environ.get("BOTPROC_LEASE_SECONDS", "60")))
+    host = os.environ.get("BOTPROC_HOST", "").strip()
+    owner = dataclasses.replace(this_process(), host=host) if host else this_process()
     database = _env("BOTPROC_DATABASE")
     shards = os.environ.get("BOTPROC_SHARDS", "").strip()
     settings = Settings(
@@ -73,8 +80,8 @@ async def _main() -> None:
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
         database=database if is_postgres(database) else Path(database),
         reload_seconds=0,  # no briefs watcher: nothing edits them here
+        digest_lease=lease,
         send_rate=float(os.environ.get("BOTPROC_SEND_RATE") or 48),
-        claim_lease=dt.timedelta(seconds=float(os.environ.get("BOTPROC_LEASE") or 60)),
     )
     if shards:
         ids, _, count = shards.partition("/")
@@ -85,7 +92,7 @@ async def _main() -> None:
     library = load_briefs(settings)
     clock = SystemClock()
     async with await open_store(
-        settings.database, clock=clock, lease=settings.claim_lease
+        settings.database, clock=clock, owner=owner, lease=settings.digest_lease
     ) as store:
         bot = make_bot(settings, library, store, clock)
         # Lets a test's fake Discord tell this process's requests from another's.
@@ -94,7 +101,7 @@ async def _main() -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
-            log.info("botproc %d starting on %s", os.getpid(), store.where)
+            log.info("botproc %d starting on %s", os.getpid(), settings.database)
             await bot.start(TOKEN)
     log.info("botproc %d stopped", os.getpid())
 

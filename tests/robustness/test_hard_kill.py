@@ -291,10 +291,6 @@ async def check_outcome(
     resumed = {int(m) for m in RESUMED.findall(second.log)}
     assert resumed == kill.open_claims, (resumed, kill.open_claims)
     sends = fake.requests("POST", path_contains="/messages")
-    for request in sends:
-        channel = int(request.path.split("/")[2])
-        assert request.json["nonce"] == digest_nonce(channel, day)
-        assert request.json["enforce_nonce"] is True
 
     # The database: every slot sent, with the id of the one message the channel has.
     async with opened(db) as store:
@@ -302,6 +298,11 @@ async def check_outcome(
         for channel in channels:
             slot = await store.get_slot(channel, day)
             assert slot is not None and slot.state is SlotState.SENT, (channel, slot)
+            nonce = digest_nonce(channel, day, slot.slot_time)
+            for request in sends:
+                if int(request.path.split("/")[2]) == channel:
+                    assert request.json["nonce"] == nonce
+                    assert request.json["enforce_nonce"] is True
             (message,) = fake.messages(channel)
             assert slot.message_id == int(message["id"]), (channel, slot)
     assert "Traceback" not in second.log, second.tail()

@@ -81,7 +81,7 @@ def spawn(fake: KillingFake, url: str, briefs: Path, shard: int, log_path: Path)
         "BOTPROC_BRIEFS_DIR": str(briefs),
         "BOTPROC_SHARDS": f"{shard}/{PROCESSES}",
         "BOTPROC_SEND_RATE": str(SEND_RATE),
-        "BOTPROC_LEASE": str(LEASE),
+        "BOTPROC_LEASE_SECONDS": str(LEASE),
     }
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -95,7 +95,7 @@ def spawn(fake: KillingFake, url: str, briefs: Path, shard: int, log_path: Path)
     return BotProc(proc, log_path)
 
 
-async def subscribe_all(url: str, guild_id: int, channels: list[int]) -> dt.date:
+async def subscribe_all(url: str, guild_id: int, channels: list[int]) -> tuple[dt.date, dt.time]:
     """Subscribe every channel to a digest due a minute ago (UTC); its local date."""
     now = dt.datetime.now(dt.UTC)
     due = now - dt.timedelta(minutes=1)
@@ -108,7 +108,7 @@ async def subscribe_all(url: str, guild_id: int, channels: list[int]) -> dt.date
                 timezone=Zone.named("UTC"),
                 created_by=1,
             )
-    return due.date()
+    return due.date(), dt.time(due.hour, due.minute)
 
 
 async def states(url: str, channels: list[int], day: dt.date) -> dict[int, SlotState | None]:
@@ -137,7 +137,8 @@ async def unsent(url: str, day: dt.date) -> int:
     conn = await asyncpg.connect(url)
     try:
         sent = await conn.fetchval(
-            "SELECT count(*) FROM digest_slots WHERE local_date = $1 AND state = 'sent'", day
+            "SELECT count(*) FROM digest_slots WHERE local_date = $1 AND state = 'sent'",
+            day.isoformat(),
         )
     finally:
         await conn.close()
@@ -171,7 +172,7 @@ async def test_three_processes_send_each_digest_once_under_the_limit_despite_a_s
     url = await pg_cluster.create_database()
     async with VictimFake(check_responses=True) as fake:
         channels = [fake.channel_id + i for i in range(TOTAL)]
-        day = await subscribe_all(url, fake.guild_id, channels)
+        day, at = await subscribe_all(url, fake.guild_id, channels)
         with reaper() as procs:
             for shard in range(PROCESSES):
                 procs.append(spawn(fake, url, briefs_dir, shard, tmp_path / f"bot{shard}.log"))
@@ -206,7 +207,7 @@ async def test_three_processes_send_each_digest_once_under_the_limit_despite_a_s
     assert not wrong, f"channels without exactly one digest: {wrong}"
     for request in fake.requests("POST", path_contains="/messages"):
         channel = int(request.path.split("/")[2])
-        assert request.json["nonce"] == digest_nonce(channel, day)
+        assert request.json["nonce"] == digest_nonce(channel, day, at)
 
     # All three processes together never went over Discord's limit, in any one-second window.
     assert fake.peak_message_rate() <= LIMIT, fake.message_creates_per_second()

@@ -13,17 +13,27 @@ import pytest
 
 from bot.store import Store, open_store, pg_schema, schema
 from bot.store.admin import CopyError, copy_database
-from bot.store.records import ArchiveCutoff, History
+from bot.store.feeds import EntryKeys
+from bot.store.records import (
+    ArchiveCutoff,
+    DraftOrigin,
+    GuildSettings,
+    History,
+    NewDraft,
+    Uncertain,
+)
 from tests.conftest import REPO
 from tests.digest.clock import FakeClock
 from tests.pgcluster import PgCluster
-from tests.store.helpers import DAY, subscribe
+from tests.store.helpers import DAY, GUILD, subscribe
 
 CLI_TIMEOUT = 60
 
 
 async def fill(store: Store) -> None:
-    """Subscriptions (one paused, one with a cutoff), slots in every state, sent briefs."""
+    """A row in every table: subscriptions (one paused, one with a cutoff), slots in every
+    state, sent briefs, first-seen times, guild settings, a feed and an entry, a draft, and
+    an audit line."""
     await subscribe(store, 1, "07:15", "America/New_York", ("budget",))
     await subscribe(store, 2)
     await subscribe(store, 3)
@@ -33,6 +43,49 @@ async def fill(store: Store) -> None:
     await store.skip_slot(3, DAY, "nothing new")
     await store.mark_sent(3, ["z"])
     await store.disable(3, "no permission: Missing Access")
+    await store.record_seen(["a", "b", "z"])
+    await store.save_guild_settings(GuildSettings(GUILD, editor_role_id=5, notices_channel_id=6))
+    feed, _ = await store.add_feed(
+        guild_id=GUILD,
+        url="https://news.example/feed.xml",
+        topics=["budget"],
+        interval=dt.timedelta(minutes=30),
+        created_by=7,
+    )
+    entry = await store.claim_entry(
+        feed.id, GUILD, EntryKeys("guid-1", "https://news.example/1", "f" * 64), title="One"
+    )
+    assert isinstance(entry, int)
+    await store.finish_entry(entry, outcome="drafted", draft_id="council-budget")
+    draft = await store.create_draft(
+        NewDraft(
+            guild_id=GUILD,
+            requester_id=7,
+            brief_id="council-budget",
+            brief_yaml="id: council-budget\n",
+            source_text="Council approves budget.\n",
+            origin=DraftOrigin.FEED,
+            origin_name="https://news.example/1",
+            notes=(Uncertain(0, "'he' has two candidates"),),
+        ),
+        dt.timedelta(days=7),
+    )
+    await store.add_preview(draft.id, 40, 41)
+    discarded = await store.create_draft(
+        NewDraft(GUILD, 8, "other", "id: other\n", "Other.\n", DraftOrigin.PASTE),
+        dt.timedelta(days=7),
+    )
+    await store.discard_draft(discarded.id, 8)
+
+
+async def every_row(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows as stored, in a stable order."""
+    rows = {}
+    for table in await store.table_names():
+        # By name: a column added by a migration may sit elsewhere on the other backend.
+        columns = sorted(await store.table_columns(table))
+        rows[table] = sorted(await store.read_rows(table, columns), key=repr)
+    return rows
 
 
 async def snapshot(store: Store) -> dict[str, object]:
@@ -69,10 +122,29 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg
         ("subscriptions", 3, 3),
         ("digest_slots", 3, 3),
         ("sent_briefs", 3, 3),
+        ("briefs_seen", 3, 3),
+        ("guild_settings", 1, 1),
+        ("feeds", 1, 1),
+        ("feed_entries", 1, 1),
+        ("drafts", 1, 1),
+        ("audit", 1, 1),
     ]
+    assert [r.table for r in results] == list(schema.DATA_TABLES)  # every table, parents first
     assert "  digest_slots: 3 rows copied, 3 in target" in said
+    async with await open_store(source, clock=clock) as store:
+        stored = await every_row(store)
     async with await open_store(pg_url, clock=clock) as store:
+        # Every value of every table arrives as it was stored.
+        assert await every_row(store) == stored
         assert await snapshot(store) == before
+        # New rows continue the copied ids instead of colliding with them.
+        columns = sorted(await store.table_columns("drafts"))
+        more = await store.create_draft(
+            NewDraft(GUILD, 9, "third", "id: third\n", "Third.\n", DraftOrigin.PASTE),
+            dt.timedelta(days=7),
+        )
+        assert more.id > max(int(str(r[columns.index("id")])) for r in stored["drafts"])
+        await store.discard_draft(more.id, 9)
         # The copied interrupted claim is resumed with its nonce on PostgreSQL.
         claim = await store.claim_slot(2, DAY, "other")
         assert claim is not None and claim.nonce == "d2-20260306" and claim.resumed
@@ -83,6 +155,12 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg
     # The same, but for the claim resumed on PostgreSQL in between (one more attempt).
     assert after["subs"] == before["subs"] and after["history"] == before["history"]
     assert [c.attempts for c in after["open"]] == [2]  # type: ignore[attr-defined]
+    async with await open_store(back, clock=clock) as store:
+        returned = await every_row(store)
+    # And back: every table as PostgreSQL held it (the draft made there was discarded).
+    assert returned["audit"][:1] == stored["audit"] and len(returned["audit"]) == 2
+    for table in set(stored) - {"audit", "digest_slots"}:
+        assert returned[table] == stored[table], table
 
 
 async def test_every_table_of_the_schema_is_copied(tmp_path: Path, pg_url: str) -> None:
@@ -93,7 +171,19 @@ async def test_every_table_of_the_schema_is_copied(tmp_path: Path, pg_url: str) 
     async with await open_store(pg_url) as store:
         pg_tables = await store.table_names()
     assert set(pg_tables) == set(schema.DATA_TABLES)  # bookkeeping tables aside
-    assert pg_schema.RUNTIME_TABLES.isdisjoint(pg_tables)
+    assert schema.RUNTIME_TABLES.isdisjoint(pg_tables)
+    # Every table either backend has is a data table or a runtime one: none is forgotten.
+    for database in (str(source), pg_url):
+        async with await open_store(database) as store:
+            assert await store.count_rows("send_pacing") == 1
+    async with await open_store(source) as store:
+        every = {
+            str(r[0])
+            for r in await store._fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    assert every <= set(schema.DATA_TABLES) | schema.RUNTIME_TABLES
 
 
 async def test_a_non_empty_target_is_refused_unless_forced(tmp_path: Path, pg_url: str) -> None:
@@ -173,5 +263,7 @@ def test_run_with_postgresql_down_says_which_host_in_one_line(tmp_path: Path) ->
         },
     )
     assert done.returncode == 1
-    [line] = done.stdout.strip().splitlines()
-    assert line.startswith("briefbot: cannot reach PostgreSQL at 127.0.0.1:9/briefbot")
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(
+        "briefbot: PostgreSQL at 127.0.0.1:9/briefbot is temporarily unavailable"
+    )

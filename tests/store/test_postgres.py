@@ -1,12 +1,13 @@
-"""What only the PostgreSQL store has: schema_migrations from every earlier version, claims
-with owners and leases shared by several processes, the shared send budget, and a server
-that is down or goes away."""
+"""What only the PostgreSQL store has: schema_migrations from every earlier version, many
+connections claiming at once, the send budget on the database's clock, and a server that is
+down or goes away. (The claim rule itself is tests/store/test_claims.py, on both backends.)"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import os
+import time
 
 import asyncpg
 import pytest
@@ -14,10 +15,9 @@ import pytest
 from bot.store import open_store, pg_schema
 from bot.store.postgres import PostgresStore, describe_url
 from bot.store.records import (
+    ClaimOwner,
     History,
-    Owner,
     SchemaTooNewError,
-    SlotState,
     StoreError,
     StoreUnavailable,
 )
@@ -26,9 +26,10 @@ from tests.pgcluster import PgCluster
 from tests.store.helpers import CUTOFF, DAY, subscribe
 
 LEASE = dt.timedelta(seconds=30)
-HERE = Owner("host-a", os.getpid(), "token-a")
-ELSEWHERE = Owner("host-b", 4242, "token-b")
-THIRD = Owner("host-c", 4343, "token-c")
+T0830 = dt.time(8, 30)
+HERE = ClaimOwner("host-a", os.getpid(), "token-a")
+ELSEWHERE = ClaimOwner("host-b", 4242, "token-b")
+THIRD = ClaimOwner("host-c", 4343, "token-c")
 
 
 async def raw(url: str, sql: str, *args: object) -> list[tuple[object, ...]]:
@@ -39,7 +40,7 @@ async def raw(url: str, sql: str, *args: object) -> list[tuple[object, ...]]:
         await conn.close()
 
 
-async def opened(url: str, clock: FakeClock, owner: Owner) -> PostgresStore:
+async def opened(url: str, clock: FakeClock, owner: ClaimOwner) -> PostgresStore:
     return await PostgresStore.open(url, clock=clock, owner=owner, lease=LEASE)
 
 
@@ -73,6 +74,7 @@ async def test_three_processes_starting_together_migrate_once(
 async def make_version(url: str, version: int) -> None:
     """A database as an older briefbot left it: migrations 1…version, with data in it."""
     conn = await asyncpg.connect(url)
+    keyed = version >= 3  # the slot key gained the slot time in version 3
     try:
         await conn.execute(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
@@ -82,24 +84,26 @@ async def make_version(url: str, version: int) -> None:
             for statement in statements:
                 await conn.execute(statement)
             await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", number)
-        now = dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC)
+        now = "2026-03-04T09:00:00.000000+00:00"
         await conn.execute(
             "INSERT INTO subscriptions (channel_id, guild_id, local_time, timezone, topics, "
             "created_by, updated_by, created_at, updated_at) "
             "VALUES (1, 111, '08:30', 'UTC', '[\"budget\"]', 7, 7, $1, $1)",
             now,
         )
+        time_column, time_value = (", slot_time", ", '08:30'") if keyed else ("", "")
         await conn.execute(
-            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
-            "message_id, attempts, claimed_at, finished_at) "
-            "VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b2\"]', 500, 1, $1, $1)",
+            f"INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            f"message_id, attempts, claimed_at, finished_at{time_column}) "
+            f"VALUES (1, '2026-03-04', 'sent', 'd1-20260304', '[\"b2\"]', 500, 1, $1, $1"
+            f"{time_value})",
             now,
         )
-        # Interrupted while sending: claimed, no owner (versions before 3 had none).
+        # Interrupted while sending: claimed, no owner (versions before 6 had none).
         await conn.execute(
-            "INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
-            "attempts, claimed_at) "
-            "VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b3\"]', 1, $1)",
+            f"INSERT INTO digest_slots (channel_id, local_date, state, nonce, brief_ids, "
+            f"attempts, claimed_at{time_column}) "
+            f"VALUES (1, '2026-03-05', 'claimed', 'd1-20260305', '[\"b3\"]', 1, $1{time_value})",
             now,
         )
         await conn.executemany(
@@ -129,9 +133,10 @@ async def test_every_earlier_version_with_data_migrates_and_keeps_working(
         assert last is not None and (last.message_id, last.brief_ids) == (500, ("b2",))
         # The interrupted claim (no owner) is resumed with its nonce and completed.
         [claim] = await store.open_claims()
-        resumed = await store.claim_slot(1, claim.local_date, "other-nonce")
+        assert claim.slot_time == T0830  # version 1's slots are keyed by their channel's time
+        resumed = await store.claim_slot(1, claim.local_date, "other-nonce", slot_time=T0830)
         assert resumed is not None and resumed.nonce == "d1-20260305" and resumed.resumed
-        assert await store.complete_slot(1, claim.local_date, 501, ("b3",))
+        assert await store.complete_slot(1, claim.local_date, 501, ("b3",), slot_time=T0830)
         assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2", "b3"}))
         await subscribe(store, 2)
         await store.claim_slot(2, DAY, "n", ("b3",))
@@ -182,86 +187,10 @@ async def test_cutoff_columns_are_checked(pg_url: str, clock: FakeClock) -> None
 # ---------------------------------------------------------------------------- claims
 
 
-async def test_a_live_claim_of_another_process_is_never_taken_over(
-    pg_url: str, clock: FakeClock
-) -> None:
-    async with (
-        await opened(pg_url, clock, HERE) as here,
-        await opened(pg_url, clock, ELSEWHERE) as there,
-    ):
-        await subscribe(here, 1)
-        claim = await there.claim_slot(1, DAY, "nonce-1", ("a",))
-        assert claim is not None and not claim.resumed
-        assert await here.claim_slot(1, DAY, "nonce-x") is None
-        # Not skipped behind its back either (a late pass on another process).
-        assert not await here.skip_slot(1, DAY, "missed")
-        # The owner renews its lease while sending: still not taken after the first lease.
-        await clock.advance(LEASE - dt.timedelta(seconds=1))
-        assert await there.renew_claims() == 1
-        await clock.advance(dt.timedelta(seconds=2))
-        assert await here.claim_slot(1, DAY, "nonce-x") is None
-        slot = await here.get_slot(1, DAY)
-        assert slot is not None and slot.state is SlotState.CLAIMED and slot.attempts == 1
-
-
-async def test_an_expired_claim_is_resumed_with_the_same_nonce_by_exactly_one(
-    pg_url: str, clock: FakeClock
-) -> None:
-    async with (
-        await opened(pg_url, clock, ELSEWHERE) as dead,
-        await opened(pg_url, clock, HERE) as here,
-        await opened(pg_url, clock, THIRD) as third,
-    ):
-        await subscribe(here, 1)
-        assert await dead.claim_slot(1, DAY, "nonce-1", ("a", "b")) is not None
-        await clock.advance(LEASE + dt.timedelta(seconds=1))  # it died; nobody renewed
-        taken = await asyncio.gather(
-            here.claim_slot(1, DAY, "nonce-2"), third.claim_slot(1, DAY, "nonce-3")
-        )
-        [claim] = [c for c in taken if c is not None]
-        assert (claim.nonce, claim.brief_ids, claim.attempts) == ("nonce-1", ("a", "b"), 2)
-        assert await dead.claim_slot(1, DAY, "nonce-1") is None  # it is someone else's now
-
-
-async def test_a_claim_of_a_dead_process_on_this_host_is_resumed_at_once(
-    pg_url: str, clock: FakeClock
-) -> None:
-    # A pid that is certainly not running: a child that has exited.
-    proc = await asyncio.create_subprocess_exec("true")
-    await proc.wait()
-    gone = Owner("host-a", proc.pid, "token-gone")
-    async with (
-        await opened(pg_url, clock, gone) as crashed,
-        await opened(pg_url, clock, HERE) as here,
-        await opened(pg_url, clock, ELSEWHERE) as there,
-    ):
-        await subscribe(here, 1)
-        assert await crashed.claim_slot(1, DAY, "nonce-1") is not None
-        # Another host cannot tell that process is gone: it waits for the lease.
-        assert await there.claim_slot(1, DAY, "nonce-2") is None
-        claim = await here.claim_slot(1, DAY, "nonce-3")
-        assert claim is not None and claim.nonce == "nonce-1" and claim.resumed
-
-
-async def test_a_graceful_stop_releases_its_claims(pg_url: str, clock: FakeClock) -> None:
-    async with (
-        await opened(pg_url, clock, ELSEWHERE) as stopping,
-        await opened(pg_url, clock, HERE) as here,
-    ):
-        await subscribe(here, 1)
-        await subscribe(here, 2)
-        assert await stopping.claim_slot(1, DAY, "n1") is not None
-        assert await stopping.claim_slot(2, DAY, "n2") is not None
-        assert await stopping.complete_slot(2, DAY, 77, ())
-        assert await stopping.release_claims() == 1  # the sent one is not a claim any more
-        claim = await here.claim_slot(1, DAY, "other")
-        assert claim is not None and claim.nonce == "n1"
-
-
 async def test_three_processes_claim_each_of_many_slots_exactly_once(
     pg_url: str, clock: FakeClock
 ) -> None:
-    owners = [Owner(f"host-{n}", 1000 + n, f"token-{n}") for n in range(3)]
+    owners = [ClaimOwner(f"host-{n}", 1000 + n, f"token-{n}") for n in range(3)]
     stores = [await opened(pg_url, clock, owner) for owner in owners]
     try:
         for channel in range(1, 61):
@@ -286,24 +215,30 @@ async def test_three_processes_claim_each_of_many_slots_exactly_once(
 
 
 async def test_the_send_budget_spaces_every_process_turns(pg_url: str, clock: FakeClock) -> None:
-    stores = [await opened(pg_url, clock, Owner(f"h{n}", n, f"t{n}")) for n in range(3)]
+    stores = [await opened(pg_url, clock, ClaimOwner(f"h{n}", n, f"t{n}")) for n in range(3)]
+    now = time.time()
     try:
         # 1 per second: 30 turns taken at once, 10 by each process, must be 0, 1, … 29 s away.
-        waits = await asyncio.gather(
-            *(store.reserve_send(1.0) for store in stores for _ in range(10))
+        turns = await asyncio.gather(
+            *(store.reserve_send(1.0, now) for store in stores for _ in range(10))
         )
     finally:
         for store in stores:
             await store.close()
-    for expected, wait in enumerate(sorted(waits)):
-        assert expected - 0.5 < wait <= expected + 0.01
+    for expected, turn in enumerate(sorted(turns)):
+        assert expected - 0.5 < turn - now <= expected + 0.01
 
 
-async def test_an_idle_budget_sends_at_once(pg_url: str, clock: FakeClock) -> None:
+async def test_turns_follow_the_database_clock_not_the_callers(
+    pg_url: str, clock: FakeClock
+) -> None:
     async with await opened(pg_url, clock, HERE) as store:
-        assert await store.reserve_send(1000.0) == 0.0
-        await asyncio.sleep(0.01)
-        assert await store.reserve_send(1000.0) == 0.0  # its turn has passed: no wait
+        # An idle budget: the turn is now, whatever this host's clock says (an hour off here).
+        skewed = time.time() + 3600
+        assert await store.reserve_send(1.0, skewed) == skewed
+        # The next turn is one interval later, counted from the caller's own clock.
+        second = await store.reserve_send(1.0, skewed)
+        assert skewed + 0.9 < second <= skewed + 1.01
 
 
 # ---------------------------------------------------------------------------- availability
@@ -313,7 +248,7 @@ async def test_an_unreachable_server_is_named_in_one_clear_error(clock: FakeCloc
     url = "postgresql://briefbot@127.0.0.1:9/briefbot"  # the discard port: nothing listens
     with pytest.raises(StoreUnavailable) as caught:
         await open_store(url, clock=clock)
-    assert "cannot reach PostgreSQL at 127.0.0.1:9/briefbot" in str(caught.value)
+    assert "PostgreSQL at 127.0.0.1:9/briefbot is temporarily unavailable" in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
@@ -322,8 +257,7 @@ async def test_dropped_connections_are_replaced_without_an_error(
 ) -> None:
     async with await opened(pg_url, clock, HERE) as store:
         await subscribe(store, 1)
-        # Several pooled connections, all of which the server is about to drop.
-        await asyncio.gather(*(store.list_enabled() for _ in range(5)))
+        # The server drops the connection while the store is idle.
         await raw(
             pg_url,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -140,9 +140,15 @@ async def test_version_1_database_with_data_migrates_and_keeps_working(
         assert last is not None and (last.message_id, last.brief_ids) == (500, ("b2",))
         # The interrupted claim is resumed with its nonce and completed.
         [claim] = await store.open_claims()
-        resumed = await store.claim_slot(1, claim.local_date, "other-nonce")
+        # Version 1's slots are keyed by their channel's time now.
+        assert claim.slot_time == dt.time(8, 30)
+        resumed = await store.claim_slot(
+            1, claim.local_date, "other-nonce", slot_time=dt.time(8, 30)
+        )
         assert resumed is not None and resumed.nonce == "d1-20260305" and resumed.resumed
-        assert await store.complete_slot(1, claim.local_date, 501, ("b3",))
+        assert await store.complete_slot(
+            1, claim.local_date, 501, ("b3",), slot_time=dt.time(8, 30)
+        )
         assert await store.history(1) == History(None, frozenset({"b0", "b1", "b2", "b3"}))
         # A channel subscribing after the upgrade gets a cutoff from its first digest.
         await subscribe(store, 2)

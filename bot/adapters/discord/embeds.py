@@ -67,10 +67,22 @@ def _item_text(item: Item) -> str:
     lines = []
     if item.label:
         lines.append(f"**{clean(item.label)}**")
-    lines.append(clean(item.text))
+    lines.append(_marked(item.text, item.marks) if item.marks else clean(item.text))
     if item.detail:
         lines.append(f"*— {clean(item.detail)}*")
     return "\n".join(lines)
+
+
+def _marked(text: str, marks: tuple[tuple[int, int], ...]) -> str:
+    """Text with its marked spans in bold; every piece escaped on its own, so no text (even
+    asterisks in the match) can open or close the bold."""
+    out, at = [], 0
+    for start, end in marks:
+        out.append(clean(text[at:start]))
+        out.append(f"**{clean(text[start:end])}**")
+        at = end
+    out.append(clean(text[at:]))
+    return "".join(out)
 
 
 @dataclass
@@ -101,6 +113,23 @@ def _section_fields(section: Section) -> list[_Field]:
     return [
         _Field(heading if i == 0 else f"{heading} (cont.)", value) for i, value in enumerate(values)
     ] or [_Field(heading, "—")]
+
+
+def _show_roles(embed: discord.Embed, roles: tuple[int, ...]) -> None:
+    """Let the roles the bot named itself show as roles: `clean` made every mention inert."""
+    escaped = {f"<@\u200b&{r}>": f"<@&{r}>" for r in roles}
+
+    def show(text: str) -> str:
+        for inert, role in escaped.items():
+            text = text.replace(inert, role)
+        return text
+
+    if embed.description:
+        embed.description = show(embed.description)
+    for index, field in enumerate(embed.fields):
+        embed.set_field_at(
+            index, name=field.name or "", value=show(field.value or ""), inline=field.inline
+        )
 
 
 def render_pages(reply: Reply) -> list[discord.Embed]:
@@ -135,5 +164,7 @@ def render_pages(reply: Reply) -> list[discord.Embed]:
         text = " · ".join(x for x in (footer, counter) if x)
         if text:
             embed.set_footer(text=text)
+        if reply.roles:
+            _show_roles(embed, reply.roles)
         embeds.append(embed)
     return embeds

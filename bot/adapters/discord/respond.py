@@ -19,6 +19,10 @@ PAGER_TIMEOUT = 300.0
 _ANSWERED = "briefbot.answered"
 
 
+class Refused(app_commands.CheckFailure):
+    """A check's refusal worded for the member; the tree's error handler shows it as it is."""
+
+
 async def send_reply(
     interaction: discord.Interaction, reply: Reply, *, ephemeral: bool | None = None
 ) -> None:

@@ -139,3 +139,14 @@ def test_plain_text_shortcut_escapes_exactly_what_discord_py_would() -> None:
         expected = _CONTROL.sub("", unicodedata.normalize("NFC", text))
         expected = discord.utils.escape_mentions(discord.utils.escape_markdown(expected))
         assert clean(text) == expected, repr(text)
+
+
+def test_only_the_roles_a_reply_names_itself_show_as_roles() -> None:
+    ours, theirs = 123456789012345678, 876543210987654321
+    text = f"Mentions <@&{ours}>. A quote: <@&{theirs}> @everyone"
+    reply = Reply("Digest", description=text, sections=(Section("S", body=text),), roles=(ours,))
+    (page,) = render_pages(reply)
+    for shown in (page.description, page.fields[0].value):
+        assert shown is not None
+        assert f"Mentions <@&{ours}>." in shown
+        assert f"<@\u200b&{theirs}>" in shown and "@\u200beveryone" in shown

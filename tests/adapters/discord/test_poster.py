@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.adapters.discord.poster import DIGEST_REQUESTS_PER_SECOND, Pacer, SharedPacer
+from bot.adapters.discord.poster import DIGEST_REQUESTS_PER_SECOND, Pacer
 from tests.shared import discord_fact_number
 
 
@@ -71,37 +71,3 @@ def test_digest_pace_stays_under_discords_global_limit() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         Pacer(0)
-
-
-async def test_shared_pacer_waits_for_the_turn_the_budget_gives() -> None:
-    asked: list[float] = []
-    slept: list[float] = []
-    turns = iter([0.0, 0.25])
-
-    async def reserve(per_second: float) -> float:
-        asked.append(per_second)
-        return next(turns)
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    pacer = SharedPacer(40, reserve, sleep=sleep)
-    await pacer.wait()  # its turn is now: no sleep
-    await pacer.wait()
-    assert asked == [40, 40] and slept == [0.25]
-
-
-async def test_shared_pacer_woken_late_takes_a_new_turn_instead_of_crowding_the_next() -> None:
-    asked = 0
-
-    async def reserve(per_second: float) -> float:
-        nonlocal asked
-        asked += 1
-        return 0.01
-
-    async def oversleep(seconds: float) -> None:
-        # A busy event loop: woken 50 ms after the turn, past the 10 ms between turns.
-        await asyncio.sleep(seconds + (0.05 if asked == 1 else 0))
-
-    await SharedPacer(100, reserve, sleep=oversleep).wait()
-    assert asked == 2  # the late turn was given up for a fresh one, which was on time

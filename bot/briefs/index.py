@@ -1,0 +1,1261 @@
+"""The on-disk brief index: the validated briefs in SQLite, kept in step with the YAML files.
+
+The YAML files stay the source of truth; this file is derived data (delete it and it is built
+again). A sync parses only the files whose size, mtime or content hash changed (a rename is
+found by its hash and costs no parse), and writes the validated brief (its JSON) with the rows
+the commands read: briefs, people and speakers, per-topic entries, quotes, claims and key
+points, brief labels, and FTS5 over titles, summaries, key points, quotes and claims.
+
+A brief that fails validation is never written; a file whose edit breaks keeps its last good
+brief. A corrupt, truncated, foreign or newer-schema index is rebuilt from the files with one
+log line; a locked one is waited on. WAL mode lets the bot and `briefbot ask` share it. Every
+SQL statement about briefs lives here (tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.briefs import fast
+from bot.briefs.errors import MAX_FILE_BYTES, BriefFileError, LoadError
+from bot.briefs.files import BriefsFolder, FileRefused
+from bot.briefs.loader import (
+    SOURCES_DIR,
+    VOCABULARY_FILE,
+    _load_file,
+    _Run,
+    load_vocabulary,
+)
+from bot.briefs.models import NO_DATE, Brief, BriefDate, Organisation, Person, Vocabulary
+from bot.text import fold
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "briefs.index.sqlite3"
+SCHEMA_VERSION = 2
+# How long a sync waits for another process's write (the bot and `briefbot ask` share the file).
+BUSY_TIMEOUT_S = 30.0
+# Past this many files to parse in one sync, full text is rebuilt once at the end.
+BULK_FILES = 2000
+# A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
+# every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
+RANKED = 2000
+_TOP = chr(0x10FFFF)
+_WORD = re.compile(r"\w+")
+# The three-letter pieces a did-you-mean looks up: letters, digits, spaces, common punctuation.
+_GRAM = re.compile(r"[\w ,.:'()&/+-]{3}")
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL,
+    source TEXT, source_stamp TEXT, brief_id TEXT, errors TEXT);
+CREATE INDEX files_hash ON files(hash);
+CREATE TABLE seen(id TEXT PRIMARY KEY, first_seen TEXT NOT NULL);
+CREATE TABLE briefs(
+    num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, title TEXT NOT NULL,
+    sort_date TEXT NOT NULL, date TEXT NOT NULL, summary TEXT NOT NULL,
+    quote_count INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX briefs_order ON briefs(sort_date DESC, id DESC);
+-- kind: 'person' or 'organisation' (found alike, but an organisation has no surname).
+CREATE TABLE people(
+    num INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL, role TEXT,
+    kind TEXT NOT NULL);
+CREATE INDEX people_name ON people(name);
+CREATE INDEX people_num ON people(num);
+CREATE TABLE speakers(
+    name TEXT PRIMARY KEY, role TEXT, quote_count INTEGER NOT NULL, labels TEXT NOT NULL,
+    kind TEXT NOT NULL);
+-- speaker: the canonical name of whoever said or claimed it; unnamed: the source's
+-- description of a speaker it does not name (speaker is then NULL: never looked up by name).
+CREATE TABLE entries(
+    rowid INTEGER PRIMARY KEY, num INTEGER NOT NULL, kind TEXT NOT NULL, ord INTEGER NOT NULL,
+    body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL,
+    unnamed TEXT);
+CREATE INDEX entries_num ON entries(num);
+CREATE INDEX entries_speaker ON entries(speaker, kind) WHERE speaker IS NOT NULL;
+CREATE TABLE topic_entries(
+    topic TEXT NOT NULL, kind TEXT NOT NULL, sort_date TEXT NOT NULL, brief_id TEXT NOT NULL,
+    entry INTEGER, num INTEGER NOT NULL);
+CREATE INDEX topic_entries_topic ON topic_entries(topic, kind, sort_date DESC, brief_id DESC);
+CREATE INDEX topic_entries_num ON topic_entries(num);
+CREATE TABLE mentions(
+    name TEXT NOT NULL, sort_date TEXT NOT NULL, brief_id TEXT NOT NULL, entry INTEGER NOT NULL,
+    num INTEGER NOT NULL);
+CREATE INDEX mentions_name ON mentions(name, sort_date DESC, brief_id DESC);
+CREATE INDEX mentions_num ON mentions(num);
+CREATE TABLE topic_usage(topic TEXT PRIMARY KEY, uses INTEGER NOT NULL);
+CREATE TABLE brief_labels(rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, brief_id TEXT NOT NULL,
+    num INTEGER NOT NULL);
+CREATE INDEX brief_labels_label ON brief_labels(label, brief_id);
+CREATE INDEX brief_labels_num ON brief_labels(num);
+CREATE VIRTUAL TABLE search USING fts5(
+    body, content='entries', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE label_grams USING fts5(
+    label, content='brief_labels', content_rowid='rowid', tokenize='trigram');
+"""
+# The full-text tables follow their content tables through these; a bulk build drops them and
+# rebuilds the full-text tables once at the end (several times quicker than row by row).
+_TRIGGERS = """
+CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
+    INSERT INTO search(rowid, body) VALUES (new.rowid, new.body); END;
+CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
+    INSERT INTO search(search, rowid, body) VALUES ('delete', old.rowid, old.body); END;
+CREATE TRIGGER brief_labels_ai AFTER INSERT ON brief_labels BEGIN
+    INSERT INTO label_grams(rowid, label) VALUES (new.rowid, new.label); END;
+CREATE TRIGGER brief_labels_ad AFTER DELETE ON brief_labels BEGIN
+    INSERT INTO label_grams(label_grams, rowid, label) VALUES ('delete', old.rowid, old.label);
+END;
+"""
+
+# The per-brief tables a brief's rows live in (all keyed by `num`).
+_BRIEF_TABLES = ("people", "entries", "topic_entries", "mentions", "brief_labels")
+
+
+class IndexBusy(Exception):
+    """Another process holds the index's write lock for longer than we wait."""
+
+
+class IndexUnusable(Exception):
+    """The index file cannot be used as it is (corrupt, truncated, foreign or newer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one sync changed, and what is broken now."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    parsed: int = 0
+    rebuilt: bool = False
+
+
+@dataclass(slots=True)
+class _Changes:
+    added: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    updated: set[str] = field(default_factory=set)
+    speakers: set[str] = field(default_factory=set)
+
+
+@functools.cache
+def _code_version() -> str:
+    """What the stored rows depend on besides the files: the models, loader and this module."""
+    digest = hashlib.sha256(f"schema {SCHEMA_VERSION}".encode())
+    digest.update((fast._code_fingerprint() or "unknown").encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    # WAL with NORMAL sync stays consistent after a crash (it may lose the last sync: the
+    # files are still there, and the next sync redoes it).
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _sort_date(date: BriefDate) -> str:
+    return (date.value or NO_DATE).isoformat()
+
+
+def person_labels(person: Person | Organisation) -> set[str]:
+    """Every folded name, alias and surname that finds a person (an organisation: no surname)."""
+    labels = {fold(n) for n in (person.name, *person.aliases)}
+    if isinstance(person, Person):  # people type surnames: "Dar", "Rubio"
+        labels.add(fold(person.name.split()[-1]))
+    return labels
+
+
+def _mentions(brief: Brief) -> Iterator[tuple[int, str]]:
+    """(quote index, name) for each quote that names a person of the brief it is not by."""
+    checks = []
+    # Organisations are named in quotes like people: "the ministry said…" is about it.
+    everyone: tuple[Person | Organisation, ...] = (*brief.people, *brief.organisations)
+    for person in everyone:
+        for label in (person.name, *person.aliases):
+            words = frozenset(_WORD.findall(label.casefold()))
+            checks.append((max(words, key=len, default=""), person.name, words))
+    for i, quote in enumerate(brief.quotes):
+        text = quote.text.casefold()
+        said: set[str] | None = None
+        named: set[str] = set()
+        for longest, name, words in checks:
+            if name in named or name == quote.speaker_name or longest not in text:
+                continue
+            if said is None:
+                said = set(_WORD.findall(text))
+            # Whole words only: "Dar" must not match "standard".
+            if words <= said:
+                named.add(name)
+                yield i, name
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, one by one (executescript would commit our transaction)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _count_uses(conn: sqlite3.Connection, topics: list[str], sign: int) -> None:
+    """Add (or take away) one use of each topic: usage is read at every start, so kept."""
+    uses: dict[str, int] = {}
+    for topic in topics:
+        uses[topic] = uses.get(topic, 0) + sign
+    conn.executemany(
+        "INSERT INTO topic_usage VALUES (?, ?) "
+        "ON CONFLICT(topic) DO UPDATE SET uses = uses + excluded.uses",
+        uses.items(),
+    )
+    conn.execute("DELETE FROM topic_usage WHERE uses <= 0")
+
+
+def _topics(ids: Iterable[str]) -> str:
+    return " ".join(ids)
+
+
+class BriefIndex:
+    """One index file for one briefs folder: opened, checked, rebuilt, and kept in step."""
+
+    def __init__(self, root: Path, path: Path | None = None) -> None:
+        self.root = root
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if path is None:
+            # No data folder (tests, `briefbot check`): a private index that goes with us.
+            self._tmp = tempfile.TemporaryDirectory(prefix="briefbot-index-")
+            path = Path(self._tmp.name) / INDEX_FILE
+        self.path = path
+        self._lock = threading.Lock()
+        self._ino: int | None = None
+        self._sources: dict[str, str] | None = None
+        self._folder: BriefsFolder | None = None
+        # What stops the files being read as a whole (the folder, the vocabulary): the index
+        # keeps serving what it has, and these are reported with every file's own errors.
+        self.folder_errors: tuple[LoadError, ...] = ()
+
+    # -- opening and checking ------------------------------------------------------------------
+
+    def _open_checked(self) -> sqlite3.Connection:
+        """A connection to a usable index, rebuilding it (with one log line) if it is not."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = self._open_existing()
+        except IndexUnusable as exc:
+            log.warning("brief index %s %s: rebuilding it from the brief files", self.path, exc)
+            self._remove()
+            conn = self._open_existing()
+        return conn
+
+    def _open_existing(self) -> sqlite3.Connection:
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        try:
+            conn = _connect(str(self.path))
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnusable(f"cannot be opened ({exc})") from exc
+        try:
+            if fresh:
+                self._create(conn)
+            else:
+                self._check(conn)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise
+            raise IndexUnusable(f"is unreadable ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise IndexUnusable(f"is corrupt ({exc})") from exc
+        except IndexUnusable:
+            conn.close()
+            raise
+        self._ino = self.path.stat().st_ino
+        return conn
+
+    def _create(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                conn.execute("ROLLBACK")  # another process created it first
+                self._check(conn)
+                return
+            for statement in _statements(_SCHEMA + _TRIGGERS):
+                conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("code", _code_version()),
+                    ("root", str(self.root.resolve())),
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _check(self, conn: sqlite3.Connection) -> None:
+        """Raise IndexUnusable unless the file is an index of this schema, whole, for this code."""
+        conn.execute("PRAGMA journal_mode = WAL")
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise
+            raise IndexUnusable(f"is not a brief index ({exc})") from exc
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise IndexUnusable(f"was written by a newer briefbot (schema {version})")
+        if version != SCHEMA_VERSION or meta.get("code") != _code_version():
+            raise IndexUnusable(f"was written by other code (schema {version})")
+        # A truncated file opens fine and fails only where pages are missing: the file must be
+        # as long as the database says (the write-ahead log may hold the rest).
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        wal = Path(f"{self.path}-wal")
+        on_disk = self.path.stat().st_size
+        if on_disk < pages * size and not (wal.exists() and wal.stat().st_size > 0):
+            raise IndexUnusable(f"is truncated ({on_disk} of {pages * size} bytes)")
+        if meta.get("root") != str(self.root.resolve()):
+            raise IndexUnusable(f"is for another briefs folder ({meta.get('root')})")
+        count = int(meta.get("briefs", "0"))
+        if conn.execute("SELECT count(*) FROM briefs").fetchone()[0] != count:
+            raise IndexUnusable("is inconsistent (brief count)")
+
+    def _remove(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+
+    def _moved_away(self) -> bool:
+        """Whether the index file was deleted or replaced since we opened it."""
+        try:
+            return self.path.stat().st_ino != self._ino
+        except FileNotFoundError:
+            return True
+
+    def close(self) -> None:
+        """Remove a private index."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def ready(self) -> bool:
+        """Open (and check) the index; whether it holds a finished build to serve at once."""
+        with self._lock:
+            try:
+                conn = self._open_checked()
+            except sqlite3.OperationalError:
+                return False  # locked: the sync waits for it
+            try:
+                return (
+                    conn.execute("SELECT 1 FROM meta WHERE key = 'briefs'").fetchone() is not None
+                )
+            finally:
+                conn.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """A read-only, consistent view of the index as it is now."""
+        conn = _connect(str(self.path))
+        conn.execute("PRAGMA query_only = ON")
+        try:
+            conn.execute("BEGIN")
+            # The snapshot starts at the first read, and lasts until the view is closed.
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return Snapshot(conn, meta)
+
+    # -- syncing -------------------------------------------------------------------------------
+
+    def sync(self, *, parallel: bool = True, names: Collection[str] | None = None) -> SyncReport:
+        """Bring the index in step with the files; only what changed is parsed.
+
+        `names`: the brief files a watcher saw change (added, edited or gone); only those are
+        looked at, unless the vocabulary changed too. None: every file.
+        """
+        with self._lock:
+            rebuilt = False
+            if self._ino is not None and self._moved_away():
+                log.warning("brief index %s was removed while running: rebuilding it", self.path)
+                rebuilt = True
+            conn = self._open_checked()
+            try:
+                report = self._sync(conn, parallel, None if rebuilt else names)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    conn.close()
+                    raise IndexBusy(str(exc)) from exc
+                conn.close()
+                log.warning("brief index %s is corrupt (%s): rebuilding it", self.path, exc)
+                self._remove()
+                conn = self._open_checked()
+                report = self._sync(conn, parallel)
+                rebuilt = True
+            finally:
+                conn.close()
+            if rebuilt:
+                return SyncReport(
+                    report.added, report.removed, report.updated, report.parsed, rebuilt=True
+                )
+            return report
+
+    def _stat(self, name: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
+        if name.startswith(".") or name == VOCABULARY_FILE or not name.endswith((".yaml", ".yml")):
+            return None
+        path = os.path.join(str(self.root), name)  # noqa: PTH118
+        try:
+            st = os.stat(path)  # noqa: PTH116
+        except OSError:
+            try:
+                st = os.lstat(path)  # a dangling link or a loop: reported by the load
+            except OSError:
+                return None
+        return (st.st_size, st.st_mtime_ns)
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        """Every brief file with its (size, mtime_ns): the same files as `brief_files`."""
+        # One scandir and plain strings: this runs over every file at each start and reload
+        # (at 100k files, building Path objects alone took longer than all the stats).
+        found = {}
+        try:
+            listing = os.scandir(self.root)
+        except OSError as exc:
+            BriefsFolder(self.root).brief_paths()  # raises FileRefused, worded as the loader's
+            raise FileRefused(self.root, f"cannot list the briefs folder: {exc}") from exc
+        with listing as entries:
+            for entry in entries:
+                name = entry.name
+                if (
+                    name.startswith(".")
+                    or name == VOCABULARY_FILE
+                    or not name.endswith((".yaml", ".yml"))
+                ):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    try:
+                        # A dangling link or a loop: listed, so the load reports it, located.
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                found[name] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    def _sync(
+        self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None = None
+    ) -> SyncReport:
+        if not self.root.is_dir():
+            self.folder_errors = (LoadError(self.root, "briefs directory does not exist"),)
+            return SyncReport()
+        # Take the write lock first: a second process waits here, then finds little to do.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            report = self._sync_locked(conn, parallel, names)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if report.parsed > 1000:
+            conn.execute("PRAGMA optimize")
+        return report
+
+    def _sync_locked(
+        self, conn: sqlite3.Connection, parallel: bool, names: Collection[str] | None
+    ) -> SyncReport:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        vocabulary, vocabulary_changed = self._vocabulary(conn, meta)
+        if vocabulary is None:
+            return SyncReport()
+        select = (
+            "SELECT path, size, mtime_ns, hash, source, source_stamp, brief_id, errors FROM files"
+        )
+        if names is not None and not vocabulary_changed and "briefs" in meta:
+            # Only the files a watcher saw change: the cost of an edit, not of the corpus.
+            scanned = {n: s for n in names if (s := self._stat(n)) is not None}
+            self._sources = None
+            marks = ",".join("?" * len(names))
+            rows = conn.execute(f"{select} WHERE path IN ({marks})", tuple(names))
+        else:
+            try:
+                scanned = self._scan()
+            except FileRefused as exc:
+                # An unlistable folder: say so, and keep serving what the index has.
+                self.folder_errors = (*self.folder_errors, LoadError(self.root, exc.reason))
+                return SyncReport()
+            # Stamps of the sources folder, taken once: most briefs ground their quotes there.
+            self._sources = self._scan_sources()
+            rows = conn.execute(select)
+        known = {row[0]: row[1:] for row in rows}
+        todo: list[str] = []
+        hashes: dict[str, str] = {}
+        for name, (size, mtime) in scanned.items():
+            row = known.get(name)
+            if vocabulary_changed or row is None:
+                todo.append(name)
+                continue
+            old_size, old_mtime, old_hash, source, source_stamp, _, _ = row
+            if (size, mtime) == (old_size, old_mtime) and self._source_same(source, source_stamp):
+                continue
+            digest = self._hash(name)
+            hashes[name] = digest
+            if digest == old_hash and self._source_same(source, source_stamp):
+                conn.execute(
+                    "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime, name)
+                )
+                continue
+            todo.append(name)
+        gone = [name for name in known if name not in scanned]
+        changes = _Changes()
+        first_build = "briefs" not in meta
+        todo = self._renames(conn, known, gone, todo, hashes, scanned, vocabulary_changed)
+        for name in gone:
+            if (self.root / name).exists():
+                continue
+            brief_id = known[name][5]
+            conn.execute("DELETE FROM files WHERE path = ?", (name,))
+            if brief_id is not None and self._delete_brief(conn, brief_id, name, changes):
+                changes.removed.add(brief_id)
+        parsed = self._parse(
+            conn, todo, vocabulary, known, scanned, hashes, changes, parallel, first_build
+        )
+        self._refresh_speakers(conn, changes.speakers)
+        count = conn.execute("SELECT count(*) FROM briefs").fetchone()[0]
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('briefs', ?)", (str(count),))
+        added = changes.added - changes.removed
+        return SyncReport(
+            added=tuple(sorted(added)),
+            removed=tuple(sorted(changes.removed - changes.added)),
+            updated=tuple(sorted(changes.updated | (changes.added & changes.removed))),
+            parsed=parsed,
+        )
+
+    def _vocabulary(
+        self, conn: sqlite3.Connection, meta: dict[str, str]
+    ) -> tuple[Vocabulary | None, bool]:
+        """The vocabulary to validate with, and whether it changed since the last sync."""
+        path = self.root / VOCABULARY_FILE
+        stored = meta.get("vocabulary")
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = b""
+        digest = hashlib.sha256(raw).hexdigest()
+        if stored is not None and meta.get("vocabulary_hash") == digest:
+            self.folder_errors = ()
+            return Vocabulary.model_validate_json(stored), False
+        try:
+            vocabulary = load_vocabulary(path)
+        except BriefFileError as exc:
+            # A broken vocabulary must not take every brief down: keep the last good one.
+            note = LoadError(self.root, f"no brief can load until {VOCABULARY_FILE} loads")
+            self.folder_errors = (*exc.errors, note)
+            return (Vocabulary.model_validate_json(stored) if stored else None), False
+        self.folder_errors = ()
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("vocabulary", vocabulary.model_dump_json()), ("vocabulary_hash", digest)],
+        )
+        return vocabulary, stored is not None and stored != vocabulary.model_dump_json()
+
+    def _source_same(self, source: str | None, stamp: str | None) -> bool:
+        return source is None or self._source_stamp(source) == stamp
+
+    def _source_stamp(self, source: str) -> str:
+        folder, _, name = source.rpartition("/")
+        if folder == SOURCES_DIR and self._sources is not None:
+            return self._sources.get(name, "-1:-1")
+        mtime, size = fast.stat_pair(os.path.join(str(self.root), source))  # noqa: PTH118
+        return f"{size}:{mtime}"
+
+    def _scan_sources(self) -> dict[str, str] | None:
+        """Every file in the sources folder with its stamp, in one pass (None if unreadable)."""
+        found = {}
+        try:
+            with os.scandir(self.root / SOURCES_DIR) as entries:
+                for entry in entries:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    found[entry.name] = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            return None
+        return found
+
+    def _hash(self, name: str) -> str:
+        # The one safe reader: a FIFO, device or link out of the folder is never opened here
+        # (the loader reports it, located); such a file hashes as "" and is parsed each time.
+        if self._folder is None:
+            self._folder = BriefsFolder(self.root)
+        try:
+            return hashlib.sha256(
+                self._folder.read(os.path.join(str(self.root), name), MAX_FILE_BYTES)  # noqa: PTH118
+            ).hexdigest()
+        except FileRefused:
+            return ""
+
+    def _renames(
+        self,
+        conn: sqlite3.Connection,
+        known: dict[str, tuple[Any, ...]],
+        gone: list[str],
+        todo: list[str],
+        hashes: dict[str, str],
+        scanned: dict[str, tuple[int, int]],
+        vocabulary_changed: bool,
+    ) -> list[str]:
+        """Move the rows of a renamed file (same content hash) to its new name, unparsed."""
+        if not gone or vocabulary_changed:
+            return todo
+        by_hash = {known[name][2]: name for name in gone if known[name][5] is not None}
+        remaining = []
+        for name in todo:
+            if name in known:
+                remaining.append(name)
+                continue
+            digest = hashes.get(name) or self._hash(name)
+            hashes[name] = digest
+            old = by_hash.pop(digest, None)
+            if old is None or not self._source_same(known[old][3], known[old][4]):
+                remaining.append(name)
+                continue
+            size, mtime = scanned[name]
+            conn.execute(
+                "UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE path = ?",
+                (name, size, mtime, old),
+            )
+            conn.execute("UPDATE briefs SET path = ? WHERE path = ?", (name, old))
+            gone.remove(old)
+            log.info("brief file %s renamed to %s", old, name)
+        return remaining
+
+    def _parse(
+        self,
+        conn: sqlite3.Connection,
+        todo: list[str],
+        vocabulary: Vocabulary,
+        known: dict[str, tuple[Any, ...]],
+        scanned: dict[str, tuple[int, int]],
+        hashes: dict[str, str],
+        changes: _Changes,
+        parallel: bool,
+        first_build: bool,
+    ) -> int:
+        if not todo:
+            return 0
+        bulk = len(todo) >= BULK_FILES
+        if bulk:
+            for trigger in ("entries_ai", "entries_ad", "brief_labels_ai", "brief_labels_ad"):
+                conn.execute(f"DROP TRIGGER {trigger}")
+        try:
+            self._parse_files(
+                conn, todo, vocabulary, known, scanned, hashes, changes, parallel, first_build
+            )
+        finally:
+            if bulk:
+                for statement in _statements(_TRIGGERS):
+                    conn.execute(statement)
+        if bulk:
+            conn.execute("INSERT INTO search(search) VALUES ('rebuild')")
+            conn.execute("INSERT INTO label_grams(label_grams) VALUES ('rebuild')")
+        return len(todo)
+
+    def _parse_files(
+        self,
+        conn: sqlite3.Connection,
+        todo: list[str],
+        vocabulary: Vocabulary,
+        known: dict[str, tuple[Any, ...]],
+        scanned: dict[str, tuple[int, int]],
+        hashes: dict[str, str],
+        changes: _Changes,
+        parallel: bool,
+        first_build: bool,
+    ) -> None:
+        run = _Run.of(self.root, vocabulary, fast.stat_pair(str(self.root / VOCABULARY_FILE)))
+        load = functools.partial(_load_file, run=run)
+        paths = [self.root / name for name in sorted(todo, key=os.path.normcase)]
+        results = (
+            fast.load_files(paths, load, run.context) if parallel else ((p, load(p)) for p in paths)
+        )
+        now = _now()
+        for path, (_stamp, result) in results:
+            name = path.name
+            size, mtime = scanned[name]
+            digest = hashes.get(name) or self._hash(name)
+            old = known.get(name)
+            old_id = old[5] if old is not None else None
+            if isinstance(result, list):
+                errors = json.dumps([[e.message, e.field, e.line, e.column] for e in result])
+                if old_id is not None:
+                    log.warning("keeping the last good version of %s live", path)
+                conn.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        name,
+                        size,
+                        mtime,
+                        digest,
+                        old[3] if old is not None else None,
+                        old[4] if old is not None else None,
+                        old_id,
+                        errors,
+                    ),
+                )
+                continue
+            brief = result
+            holder = conn.execute("SELECT path FROM briefs WHERE id = ?", (brief.id,)).fetchone()
+            if holder is not None and holder[0] != name:
+                message = f"duplicate id {brief.id!r}: already used by {self.root / holder[0]}"
+                conn.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)",
+                    (name, size, mtime, digest, old_id, json.dumps([[message, "id", None, None]])),
+                )
+                continue
+            source = brief.source.text
+            if old_id is not None:
+                self._delete_brief(conn, old_id, name, changes)
+                (changes.updated if old_id == brief.id else changes.removed).add(old_id)
+            if old_id != brief.id:
+                changes.added.add(brief.id)
+            seen_at = now
+            if first_build:
+                # A first build meets a whole archive: each brief was first seen when its file
+                # was written, not now (else every old brief would look new to a digest).
+                seen_at = min(now, dt.datetime.fromtimestamp(mtime / 1e9, dt.UTC).isoformat())
+            conn.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (brief.id, seen_at))
+            self._insert_brief(conn, brief, name, changes)
+            conn.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    name,
+                    size,
+                    mtime,
+                    digest,
+                    source,
+                    self._source_stamp(source) if source else None,
+                    brief.id,
+                ),
+            )
+
+    def _delete_brief(
+        self, conn: sqlite3.Connection, brief_id: str, path: str, changes: _Changes
+    ) -> bool:
+        row = conn.execute(
+            "SELECT num FROM briefs WHERE id = ? AND path = ?", (brief_id, path)
+        ).fetchone()
+        if row is None:
+            return False
+        num = row[0]
+        changes.speakers.update(
+            r[0] for r in conn.execute("SELECT name FROM people WHERE num = ?", (num,))
+        )
+        used = conn.execute(
+            "SELECT topic FROM topic_entries WHERE num = ? AND kind IN ('brief', 'point')", (num,)
+        ).fetchall()
+        _count_uses(conn, [r[0] for r in used], -1)
+        for table in _BRIEF_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE num = ?", (num,))
+        conn.execute("DELETE FROM briefs WHERE num = ?", (num,))
+        return True
+
+    def _insert_brief(
+        self, conn: sqlite3.Connection, brief: Brief, path: str, changes: _Changes
+    ) -> None:
+        sort_date = _sort_date(brief.date)
+        cur = conn.execute(
+            "INSERT INTO briefs(id, path, title, sort_date, date, summary, quote_count, json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                brief.id,
+                path,
+                brief.title,
+                sort_date,
+                brief.date.model_dump_json(),
+                brief.summary,
+                len(brief.quotes),
+                brief.__pydantic_serializer__.to_json(brief),
+            ),
+        )
+        num = cur.lastrowid
+        assert num is not None
+        bid = brief.id
+        conn.executemany(
+            "INSERT INTO people VALUES (?, ?, ?, ?, ?)",
+            [(num, p.name, json.dumps(p.aliases), p.role, "person") for p in brief.people]
+            + [
+                (num, o.name, json.dumps(o.aliases), o.role, "organisation")
+                for o in brief.organisations
+            ],
+        )
+        changes.speakers.update(p.name for p in brief.people)
+        changes.speakers.update(o.name for o in brief.organisations)
+        conn.executemany(
+            "INSERT INTO brief_labels(label, brief_id, num) VALUES (?, ?, ?)",
+            [(label, bid, num) for label in {fold(bid), fold(brief.title)}],
+        )
+        topic_rows: list[tuple[str, str, str, str, int | None, int]] = [
+            (t, "brief", sort_date, bid, None, num) for t in brief.topics
+        ]
+        insert = (
+            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        brief_topics = _topics(brief.topics)
+        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None))
+        conn.execute(
+            insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics, None)
+        )
+        for i, point in enumerate(brief.key_points):
+            entry = conn.execute(
+                insert,
+                (num, "point", i, point.text, None, None, None, _topics(point.topics), None),
+            ).lastrowid
+            topic_rows += [(t, "point", sort_date, bid, entry, num) for t in point.topics]
+        quote_rows: list[int] = []
+        for i, quote in enumerate(brief.quotes):
+            entry = conn.execute(
+                insert,
+                (
+                    num,
+                    "quote",
+                    i,
+                    quote.text,
+                    quote.speaker_name,
+                    quote.context,
+                    quote.kind.value,
+                    _topics(quote.topics),
+                    None if quote.speaker_name is not None else quote.said_by,
+                ),
+            ).lastrowid
+            assert entry is not None
+            quote_rows.append(entry)
+            topic_rows += [(t, "quote", sort_date, bid, entry, num) for t in quote.topics]
+        for i, claim in enumerate(brief.claims):
+            figures = json.dumps([[f.value, f.description] for f in claim.figures])
+            entry = conn.execute(
+                insert,
+                (
+                    num,
+                    "claim",
+                    i,
+                    claim.text,
+                    claim.claimant_name,
+                    claim.context,
+                    figures,
+                    _topics(claim.topics),
+                    None if claim.claimant_name is not None else claim.claimed_by,
+                ),
+            ).lastrowid
+            topic_rows += [(t, "claim", sort_date, bid, entry, num) for t in claim.topics]
+        conn.executemany("INSERT INTO topic_entries VALUES (?, ?, ?, ?, ?, ?)", topic_rows)
+        _count_uses(conn, [r[0] for r in topic_rows if r[1] in ("brief", "point")], 1)
+        conn.executemany(
+            "INSERT INTO mentions VALUES (?, ?, ?, ?, ?)",
+            [(name, sort_date, bid, quote_rows[i], num) for i, name in _mentions(brief)],
+        )
+
+    def _refresh_speakers(self, conn: sqlite3.Connection, names: set[str]) -> None:
+        """Recompute the speaker rows (role, quote count, labels) of the people that changed."""
+        for name in names:
+            rows = conn.execute(
+                "SELECT p.aliases, p.role, p.kind FROM people p JOIN briefs b ON b.num = p.num "
+                "WHERE p.name = ? ORDER BY b.sort_date DESC, b.id DESC",
+                (name,),
+            ).fetchall()
+            if not rows:
+                conn.execute("DELETE FROM speakers WHERE name = ?", (name,))
+                continue
+            labels: set[str] = set()
+            for aliases, kind in {(r[0], r[2]) for r in rows}:
+                who = Organisation if kind == "organisation" else Person
+                labels |= person_labels(who(name=name, aliases=tuple(json.loads(aliases))))
+            quotes = conn.execute(
+                "SELECT count(*) FROM entries WHERE speaker = ? AND kind = 'quote'", (name,)
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT OR REPLACE INTO speakers VALUES (?, ?, ?, ?, ?)",
+                (name, rows[0][1], quotes, json.dumps(sorted(labels)), rows[0][2]),
+            )
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One full-text match: the entry, its brief, and the matched text marked \\x02…\\x03."""
+
+    kind: str
+    brief_id: str
+    title: str
+    date: str
+    marked: str
+    speaker: str | None
+    context: str | None
+    unnamed: str | None = None  # the source's description of a speaker it does not name
+
+
+class Hits(list[Hit]):
+    """Search hits, best first; `ranked`: when more matched than RANKED, how many (the most
+    recently indexed) were ranked; 0 when every match was."""
+
+    ranked: int = 0
+
+
+class Snapshot:
+    """A consistent read-only view of the index (one read transaction until closed)."""
+
+    def __init__(self, conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+        self._conn = conn
+        self.meta = meta
+
+    def close(self) -> None:
+        """End the read transaction (a later reader sees newer data)."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        return self._conn.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, args).fetchone()
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The vocabulary the briefs were validated with."""
+        stored = self.meta.get("vocabulary")
+        return Vocabulary.model_validate_json(stored) if stored else None
+
+    def count(self) -> int:
+        """How many briefs are live."""
+        return int(self._one("SELECT count(*) FROM briefs")[0])
+
+    def errors(self, root: Path) -> list[LoadError]:
+        """Every file's current errors (a file with errors may still serve its last good brief)."""
+        out = []
+        for path, errors in self._all(
+            "SELECT path, errors FROM files WHERE errors IS NOT NULL ORDER BY path"
+        ):
+            for message, fld, line, column in json.loads(errors):
+                out.append(LoadError(root / path, message, fld, line, column))
+        return out
+
+    def brief_json(self, brief_id: str) -> str | None:
+        """The stored brief with this id, as JSON."""
+        row = self._one("SELECT json FROM briefs WHERE id = ?", (brief_id,))
+        return row[0] if row else None
+
+    def briefs_json(self, offset: int, limit: int) -> list[tuple[str, str]]:
+        """(id, json) of briefs in newest-first order."""
+        return self._all(
+            "SELECT id, json FROM briefs ORDER BY sort_date DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+
+    def heads(self, offset: int, limit: int) -> list[tuple[str, str, str, str, int]]:
+        """(id, title, date json, summary, quote count), newest first."""
+        return self._all(
+            "SELECT id, title, date, summary, quote_count FROM briefs "
+            "ORDER BY sort_date DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+
+    def head(self, brief_id: str) -> tuple[str, str, str] | None:
+        """(id, title, date json) of one brief."""
+        row = self._one("SELECT id, title, date FROM briefs WHERE id = ?", (brief_id,))
+        return (row[0], row[1], row[2]) if row else None
+
+    def newest_first(self, ids: Sequence[str]) -> list[str]:
+        """The given brief ids that exist, newest first."""
+        marks = ",".join("?" * len(ids))
+        return [
+            r[0]
+            for r in self._all(
+                f"SELECT id FROM briefs WHERE id IN ({marks}) ORDER BY sort_date DESC, id DESC",
+                ids,
+            )
+        ]
+
+    def position(self, brief_id: str) -> int:
+        """Where a brief stands in newest-first order."""
+        row = self._one("SELECT sort_date FROM briefs WHERE id = ?", (brief_id,))
+        if row is None:
+            raise KeyError(brief_id)
+        return int(
+            self._one(
+                "SELECT count(*) FROM briefs WHERE (sort_date, id) > (?, ?)", (row[0], brief_id)
+            )[0]
+        )
+
+    def first_seen(self, brief_id: str) -> str | None:
+        """When the index first saw this brief (ISO, UTC)."""
+        row = self._one("SELECT first_seen FROM seen WHERE id = ?", (brief_id,))
+        return row[0] if row else None
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def brief_ids_for_label(self, label: str) -> list[str]:
+        """Ids of the briefs whose folded id or title is `label`, smallest first."""
+        return [
+            r[0]
+            for r in self._all(
+                "SELECT brief_id FROM brief_labels WHERE label = ? ORDER BY brief_id", (label,)
+            )
+        ]
+
+    def brief_labels_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Folded brief labels starting with `prefix`, in order."""
+        return [
+            r[0]
+            for r in self._all(
+                "SELECT DISTINCT label FROM brief_labels WHERE label >= ? AND label < ? "
+                "ORDER BY label LIMIT ?",
+                (prefix, prefix + _TOP, limit),
+            )
+        ]
+
+    def brief_labels_containing(self, key: str, limit: int) -> list[str]:
+        """Folded brief labels containing `key` (three characters or more)."""
+        if len(key) < 3:
+            return []
+        if "\0" in key:
+            return []  # no label holds one, and FTS5 reads a NUL as the end of the query
+        phrase = '"' + key.replace('"', '""') + '"'
+        return [
+            r[0]
+            for r in self._all(
+                "SELECT DISTINCT label FROM label_grams WHERE label_grams MATCH ? "
+                "ORDER BY label LIMIT ?",
+                (phrase, limit),
+            )
+        ]
+
+    def brief_labels_like(self, key: str, limit: int) -> list[str]:
+        """Brief labels sharing the most three-letter pieces with `key` (a did-you-mean list)."""
+        padded = f"  {key}  " if len(key) < 3 else key
+        grams = {padded[i : i + 3] for i in range(len(padded) - 2)}
+        grams = {g for g in grams if _GRAM.fullmatch(g) and g.strip()}
+        if not grams:
+            return []
+        query = " OR ".join(f'"{g}"' for g in sorted(grams))
+        return [
+            r[0]
+            for r in self._all(
+                "SELECT label FROM label_grams WHERE label_grams MATCH ? ORDER BY rank LIMIT ?",
+                (query, limit),
+            )
+        ]
+
+    # -- people and topics --------------------------------------------------------------------
+
+    def speakers(self) -> list[tuple[str, str | None, int, list[str], bool]]:
+        """(name, role, quote count, labels, is an organisation) of everyone in any brief."""
+        return [
+            (name, role, count, json.loads(labels), kind == "organisation")
+            for name, role, count, labels, kind in self._all(
+                "SELECT name, role, quote_count, labels, kind FROM speakers"
+            )
+        ]
+
+    def topic_usage(self) -> dict[str, int]:
+        """How many briefs and key points carry each topic."""
+        return dict(self._all("SELECT topic, uses FROM topic_usage"))
+
+    _ENTRY = (
+        "SELECT b.id, b.title, b.date, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, "
+        "e.topics, e.unnamed FROM {source} JOIN entries e ON e.rowid = {entry} "
+        "JOIN briefs b ON b.num = e.num "
+    )
+
+    def quotes_by(
+        self, name: str, brief_id: str | None = None, limit: int = -1
+    ) -> list[tuple[Any, ...]]:
+        """The quotes by this speaker (entry rows), newest brief first; the first `limit`
+        (-1: all), of one brief if given."""
+        where = " AND b.id = ?" if brief_id is not None else ""
+        return self._all(
+            "SELECT b.id, b.title, b.date, e.kind, e.ord, e.body, e.speaker, e.context, e.extra, "
+            "e.topics, e.unnamed FROM entries e JOIN briefs b ON b.num = e.num "
+            f"WHERE e.speaker = ? AND e.kind = 'quote'{where} "
+            "ORDER BY b.sort_date DESC, b.id DESC, e.ord LIMIT ?",
+            (name, *([brief_id] if brief_id is not None else []), limit),
+        )
+
+    def count_quotes_by(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes this speaker has (in one brief, if given)."""
+        if brief_id is None:
+            sql = "SELECT count(*) FROM entries WHERE speaker = ? AND kind = 'quote'"
+            return int(self._one(sql, (name,))[0])
+        return int(
+            self._one(
+                "SELECT count(*) FROM entries e JOIN briefs b ON b.num = e.num "
+                "WHERE e.speaker = ? AND e.kind = 'quote' AND b.id = ?",
+                (name, brief_id),
+            )[0]
+        )
+
+    def quotes_about(
+        self, name: str, brief_id: str | None = None, limit: int = -1
+    ) -> list[tuple[Any, ...]]:
+        """Quotes by others that name this person (entry rows), newest brief first; the first
+        `limit` (-1: all), of one brief if given."""
+        where = " AND m.brief_id = ?" if brief_id is not None else ""
+        return self._all(
+            self._ENTRY.format(source="mentions m", entry="m.entry")
+            + f"WHERE m.name = ?{where} ORDER BY m.sort_date DESC, m.brief_id DESC, e.ord LIMIT ?",
+            (name, *([brief_id] if brief_id is not None else []), limit),
+        )
+
+    def count_quotes_about(self, name: str, brief_id: str | None = None) -> int:
+        """How many quotes by others name this person (in one brief, if given)."""
+        where = " AND brief_id = ?" if brief_id is not None else ""
+        return int(
+            self._one(
+                f"SELECT count(*) FROM mentions WHERE name = ?{where}",
+                (name, *([brief_id] if brief_id is not None else [])),
+            )[0]
+        )
+
+    def on_topic(self, topic: str, kind: str, limit: int = -1) -> list[tuple[Any, ...]]:
+        """Entry rows of one kind (point, quote, claim) filed under a topic, newest first; the
+        first `limit` (-1: all)."""
+        return self._all(
+            self._ENTRY.format(source="topic_entries t", entry="t.entry")
+            + "WHERE t.topic = ? AND t.kind = ? "
+            "ORDER BY t.sort_date DESC, t.brief_id DESC, e.ord LIMIT ?",
+            (topic, kind, limit),
+        )
+
+    def count_on_topic(self, topic: str, kind: str) -> int:
+        """How many entries of one kind are filed under a topic."""
+        return int(
+            self._one(
+                "SELECT count(*) FROM topic_entries WHERE topic = ? AND kind = ?", (topic, kind)
+            )[0]
+        )
+
+    def topic_brief_count(self, topic: str) -> int:
+        """How many briefs carry a topic."""
+        return int(
+            self._one(
+                "SELECT count(*) FROM topic_entries WHERE topic = ? AND kind = 'brief'", (topic,)
+            )[0]
+        )
+
+    # -- full text ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        match: str,
+        *,
+        speaker: str | None = None,
+        topic: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 50,
+    ) -> Hits:
+        """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
+        searched as plain words. Past RANKED matches, only the most recently indexed RANKED
+        are ranked (`Hits.ranked`)."""
+        try:
+            return self._search(match, speaker, topic, since, until, limit)
+        except sqlite3.OperationalError as exc:
+            log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
+        words = plain_words(match)
+        return self._search(words, speaker, topic, since, until, limit) if words else Hits()
+
+    def _search(
+        self,
+        match: str,
+        speaker: str | None,
+        topic: str | None,
+        since: str | None,
+        until: str | None,
+        limit: int,
+    ) -> Hits:
+        if "\0" in match:
+            raise sqlite3.OperationalError("NUL in query")
+        where = ["search MATCH ?"]
+        args: list[Any] = [match]
+        if speaker is not None:
+            where.append("e.speaker = ?")
+            args.append(speaker)
+        if topic is not None:
+            where.append("instr(' ' || e.topics || ' ', ?) > 0")
+            args.append(f" {topic} ")
+        if since is not None:
+            where.append("b.sort_date >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("b.sort_date <= ?")
+            args.append(until)
+        joins = " JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
+        # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
+        # this costs little; ranking is then confined to the matches from there on.
+        edge = self._one(
+            "SELECT search.rowid FROM search"
+            + (joins if len(where) > 1 else " ")
+            + "WHERE "
+            + " AND ".join(where)
+            + " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
+            (*args, RANKED),
+        )
+        if edge is not None:
+            where.append("search.rowid > ?")
+            args.append(edge[0])
+        args.append(limit)
+        rows = self._all(
+            "SELECT e.kind, b.id, b.title, b.date, "
+            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
+            "FROM search"
+            + joins
+            + "WHERE "
+            + " AND ".join(where)
+            + " ORDER BY search.rank LIMIT ?",
+            args,
+        )
+        hits = Hits(Hit(*row) for row in rows)
+        hits.ranked = RANKED if edge is not None else 0
+        return hits
+
+
+def plain_words(query: str) -> str:
+    """A query as plain words for FTS5: each word quoted, so no character is syntax."""
+    # A trailing * stays a prefix search: "minera"* finds minerals.
+    return " ".join(
+        '"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "")
+        for w in re.findall(r"\w+\*?", query)
+    )

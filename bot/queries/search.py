@@ -1,0 +1,151 @@
+"""/search: full text over titles, summaries, key points, quotes and claims, best match first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.briefs.format import brief_ref
+from bot.briefs.library import Hit, Library
+from bot.queries.resolve import resolve_speaker, resolve_topic, shown
+from bot.reply import Item, Reply, Section, Status
+from bot.text import plural
+
+# Hits shown (paged by the renderers): beyond this, a narrower query serves better.
+MAX_HITS = 50
+_KINDS = {
+    "title": "Title",
+    "summary": "Summary",
+    "point": "Key point",
+    "quote": "Quote",
+    "claim": "Claim",
+}
+START, END = "\x02", "\x03"
+
+
+def marked(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Text with START…END marks → the plain text and the spans that were marked."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at, opened = 0, -1
+    for piece in text.replace(END, START).split(START):
+        if opened == -1 and plain:
+            opened = at
+        elif opened != -1:
+            if at > opened:
+                spans.append((opened, at))
+            opened = -1
+        plain.append(piece)
+        at += len(piece)
+    text = "".join(plain)
+    # Neighbouring matches (the words of a phrase) read as one bold run.
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and not text[merged[-1][1] : start].strip():
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return text, tuple(merged)
+
+
+def _who(hit: Hit) -> str | None:
+    """Who said or claimed it: the name, or an unnamed speaker's description marked as such."""
+    if hit.speaker is None and hit.unnamed is not None:
+        return f"{hit.unnamed} (not named in the source)"
+    return hit.speaker
+
+
+def _date(text: str | None, option: str) -> dt.date | Reply | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return Reply(
+            f"/search: {option} must be a date",
+            Status.INVALID,
+            description=f"{shown(text)} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-05.",
+            private=True,
+        )
+
+
+def search(
+    library: Library,
+    query: str,
+    speaker: str | None = None,
+    topic: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Reply:
+    """Entries matching the query (words, "phrases", prefix*), best first, each with its match
+    in bold, its speaker, brief and date."""
+    name = resolve_speaker(library, speaker) if speaker and speaker.strip() else None
+    if isinstance(name, Reply):
+        return name
+    found = resolve_topic(library, topic) if topic and topic.strip() else None
+    if isinstance(found, Reply):
+        return found
+    start, end = _date(since, "since"), _date(until, "until")
+    for bad in (start, end):
+        if isinstance(bad, Reply):
+            return bad
+    assert not isinstance(start, Reply) and not isinstance(end, Reply)
+    hits = library.search(
+        query,
+        speaker=name,
+        topic=found.id if found is not None else None,
+        since=start,
+        until=end,
+        limit=MAX_HITS,
+    )
+    scope = " ".join(
+        x
+        for x in (
+            f"by {name}" if name else "",
+            f"on {found.label}" if found else "",
+            f"since {start}" if start else "",
+            f"until {end}" if end else "",
+        )
+        if x
+    )
+    if not hits:
+        return Reply(
+            "No matches",
+            Status.NOT_FOUND,
+            description=f"Nothing in the briefs matches {shown(query)}"
+            + (f" {scope}." if scope else ".")
+            + ' Try fewer words, a prefix (minera*) or a "phrase".',
+            private=True,
+        )
+    items = []
+    for head, hit in hits:
+        text, spans = marked(hit.marked)
+        if hit.kind == "quote":
+            text, spans = f"“{text}”", tuple((a + 1, b + 1) for a, b in spans)
+        where = [_KINDS.get(hit.kind, hit.kind)]
+        if hit.context:
+            where.append(hit.context)
+        where.append(brief_ref(head))
+        where.append(f"/summary brief:{head.id}")
+        items.append(
+            Item(
+                text,
+                label=_who(hit) if hit.kind in ("quote", "claim") else None,
+                detail=" · ".join(where),
+                marks=spans,
+            )
+        )
+    more = " (the best)" if len(hits) >= MAX_HITS else ""
+    bounded = (
+        f" More than {hits.ranked:,} entries match: these are the best of the {hits.ranked:,} "
+        "most recently added. Add words, a speaker, a topic or dates to narrow it."
+        if hits.ranked
+        else ""
+    )
+    return Reply(
+        f"Search: {query.strip()}"[:200],
+        description=f"{plural(len(hits), 'match', 'matches')}{more}, best first"
+        + (f", {scope}." if scope else ".")
+        + bounded,
+        sections=(Section("Matches", tuple(items)),),
+        footer='Words, "phrases" and prefixes (minera*) work; options narrow the search.',
+    )
