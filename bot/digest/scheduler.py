@@ -195,6 +195,10 @@ def forum_title(day: dt.date, at: dt.time, briefs: int) -> str:
     return f"Digest {day.isoformat()} {format_time(at)} · {count}"
 
 
+# A send woken late takes a new turn at most this many times, then goes (never starved).
+LATE_TURNS = 3
+
+
 class SharedPacer:
     """Spaces the digest sends of every process on one database file at `per_second` in all.
 
@@ -221,10 +225,16 @@ class SharedPacer:
 
     async def wait(self) -> None:
         """Return at this send's turn."""
-        turn = await self._store.reserve_send(self.interval, self._now())
-        delay = turn - self._now()
-        if delay > 0:
+        for _ in range(LATE_TURNS):
+            turn = await self._store.reserve_send(self.interval, self._now())
+            delay = turn - self._now()
+            if delay <= 0:
+                return
             await self._sleep(delay)
+            # Woken more than one interval late (a busy loop or host): sending now would
+            # crowd the turns of other processes into the same second; take a fresh turn.
+            if self._now() - turn <= self.interval:
+                return
 
 
 class Action(StrEnum):
