@@ -32,7 +32,7 @@ from bot.feeds.draft import EngineDrafter
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
 from bot.feeds.queue import PublishedLinks
-from bot.feeds.service import FeedService
+from bot.feeds.service import VET_SECONDS, FeedService
 from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
@@ -371,7 +371,13 @@ class BriefBot(commands.Bot):
             topic = live.current().topic(name)
             return topic.id if topic is not None else None
 
-        self.feeds = FeedService(store, resolve_topic=resolve_topic, wake=self.feed_loop.wake)
+        async def vet(url: str) -> None:
+            # The poller's own fetcher (its allow-list, its resolver) judges the address now.
+            await poller.fetcher.vet(url, lookup_seconds=VET_SECONDS)
+
+        self.feeds = FeedService(
+            store, resolve_topic=resolve_topic, wake=self.feed_loop.wake, vet=vet
+        )
 
     async def _start_feeds(self) -> None:
         # Drafts are posted to the review channel: wait for the gateway, as the digest does.

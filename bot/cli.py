@@ -4,7 +4,6 @@ check or back up its database."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir, settings.index_path)
+        return console(settings.briefs_dir, settings.index_path, settings.database)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -142,12 +141,17 @@ def _offline(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "feeds":
         return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
     root = args.briefs or settings.briefs_dir
-    if args.command == "ask" and _BRIEF_COMMAND.match(args.line):
-        return ask_brief(args.line, settings.database)
     # The shared index serves the configured folder; another folder gets a private one.
     same = root.resolve() == settings.briefs_dir.resolve()
     index = settings.index_path if same else None
-    return ask(args.line, root, index) if args.command == "ask" else console(root, index)
+    if args.command == "console":
+        return console(root, index, settings.database)
+    brief = _BRIEF_COMMAND.match(args.line)
+    return (
+        ask_brief(args.line, settings.database, root, index)
+        if brief
+        else ask(args.line, root, index)
+    )
 
 
 def check(root: Path) -> int:
@@ -166,42 +170,23 @@ def check(root: Path) -> int:
 
 # `/brief …` lives in the database, not the briefs folder: the console answers its read-only part.
 _BRIEF_COMMAND = re.compile(r"^\s*/?brief(?:\s|$)", re.IGNORECASE)
-_HISTORY = re.compile(r"^\s*/?brief\s+history(?:\s+(?:brief:)?(?P<brief>\S+))?\s*$", re.I)
 
 
-def ask_brief(line: str, database: str | Path) -> int:
-    """`/brief history [brief]` offline, reading the database without changing it."""
-    from bot.review.service import history
-    from bot.store import is_postgres
+def ask_brief(line: str, database: str | Path, root: Path, index: Path | None = None) -> int:
+    """`/brief history [brief]` offline, as the console answers it (the database read-only)."""
+    from bot.adapters.console import OfflineError, brief_command
     from bot.store.records import StoreError
-    from bot.store.sqlite import Store
 
-    match = _HISTORY.match(line)
-    if match is None:
-        print(
-            "briefbot: only /brief history [brief:<id>] works offline; drafting and publishing "
-            "happen on Discord",
-            file=sys.stderr,
-        )
+    try:
+        reply = brief_command(line, database, load_library(root, index))
+    except (OfflineError, ParseError) as exc:
+        print(f"briefbot: {escape_controls(str(exc))}", file=sys.stderr)
         return 2
-
-    async def answer() -> int:
-        try:
-            if is_postgres(database):
-                from bot.store.postgres import PostgresStore
-
-                store: Store = await PostgresStore.open(str(database), migrate=False)
-            else:
-                store = await Store.open_read_only(database)
-        except StoreError as exc:
-            print(f"briefbot: {exc}", file=sys.stderr)
-            return 1
-        async with store:
-            reply = await history(store, match["brief"])
-        sys.stdout.write(render(reply))
-        return 0 if reply.ok else 1
-
-    return asyncio.run(answer())
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(reply))
+    return 0 if reply.ok else 1
 
 
 def ask(line: str, root: Path, index: Path | None = None) -> int:
@@ -246,6 +231,8 @@ def db(args: argparse.Namespace, settings: Settings) -> int:
 
 def db_copy(source: str, target: str, *, force: bool) -> int:
     """`briefbot db copy SRC DST`: every table, counts printed and verified."""
+    import asyncio
+
     from bot.store.admin import copy_database
     from bot.store.records import StoreError
 
@@ -260,6 +247,8 @@ def db_copy(source: str, target: str, *, force: bool) -> int:
 
 def db_postgres(command: str, database: str) -> int:
     """`db check` on PostgreSQL: connectivity, schema version, counts; `db backup`: pg_dump."""
+    import asyncio
+
     from bot.store.admin import check_database, pg_dump_advice
     from bot.store.records import StoreError
 
@@ -319,11 +308,12 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def console(root: Path, index: Path | None = None) -> int:
+def console(root: Path, index: Path | None = None, database: str | Path | None = None) -> int:
     """`briefbot console`: the same answers as `ask`, at a prompt with history and Tab."""
     from bot.adapters.console import main as run_console
 
-    return run_console(root, history=Path.home() / ".briefbot_history", index=index)
+    history = Path.home() / ".briefbot_history"
+    return run_console(root, history=history, index=index, database=database)
 
 
 def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -> int:

@@ -11,7 +11,7 @@ from tests.conftest import REPO, write_briefs
 
 
 def briefbot(
-    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
     return subprocess.run(
@@ -19,6 +19,7 @@ def briefbot(
         check=False,
         cwd=cwd,
         env={**base, **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -18,9 +19,13 @@ from bot.briefs.excerpt import escape_controls
 from bot.briefs.library import Library, load_library
 from bot.ops.about import offline_about
 from bot.queries import dispatch
-from bot.queries.parse import ParseError, parse_command_line
-from bot.queries.spec import COMMANDS, CommandSpec, find
+from bot.queries.parse import ParseError, parse_command_line, parse_options
+from bot.queries.spec import BRIEF_HISTORY, COMMANDS, CommandSpec, find
 from bot.reply import Item, Reply, Section, Status
+from bot.review import service as review
+from bot.store import is_postgres
+from bot.store.records import StoreError
+from bot.store.sqlite import Store
 
 readline: ModuleType | None
 try:
@@ -94,6 +99,14 @@ class Completer:
         words, word = _words(line)
         if not words:
             return word.start, self._commands(word.text)
+        if is_brief_command(words[0].text):
+            # `/brief history …`: the subcommand is the second word; its options follow it.
+            if len(words) == 1:
+                found = [Candidate("history ", BRIEF_HISTORY.description)]
+                return word.start, [c for c in found if c.text.startswith(word.text.casefold())]
+            if words[1].text.casefold() != "history":
+                return word.start, []
+            return self._in_command(BRIEF_HISTORY, words[1:], word)
         spec = find(words[0].text)
         if spec is None:
             return word.start, []
@@ -110,7 +123,7 @@ class Completer:
         match = _OPTION.match(word.text)
         if match and spec.option(match.group(1).casefold()) is not None:
             option = match.group(1).casefold()
-            values = self._values(spec.name, option, _unquote(match.group(2)))
+            values = self._values(spec, option, _unquote(match.group(2)))
             return word.start, [Candidate(f"{option}:{c.text}", c.shown) for c in values]
         names = [
             Candidate(f"{o.name}:", f"{o.name}: {o.description}")
@@ -121,13 +134,13 @@ class Completer:
             return word.start, names
         # A word that is no option's name: part of the previous option's value, which
         # continues past spaces as in Discord, or the first required option typed bare.
-        opened = self._open_value(spec.name, words)
+        opened = self._open_value(spec, words)
         if opened is not None:
-            return self._continued(spec.name, words, word, *opened)
+            return self._continued(spec, words, word, *opened)
         required = [o.name for o in spec.options if o.required and o.name not in given]
         if not required or len(words) > 1:
             return word.start, []
-        return word.start, self._values(spec.name, required[0], _unquote(word.text))
+        return word.start, self._values(spec, required[0], _unquote(word.text))
 
     def _commands(self, typed: str) -> list[Candidate]:
         slash = typed.startswith("/")
@@ -135,19 +148,19 @@ class Completer:
         found = [
             Candidate(f"/{c.name} ", c.description) for c in COMMANDS if c.name.startswith(name)
         ]
+        if BRIEF_HISTORY.name.startswith(name):
+            found.append(Candidate(f"/{BRIEF_HISTORY.name} ", BRIEF_HISTORY.description))
         if not slash:
             found += [Candidate(f"{n} ", n) for n in self.local if n.startswith(name)]
         return found
 
-    def _values(self, command: str, option: str, typed: str) -> list[Candidate]:
-        choices = dispatch.option_choices(self.library(), command, option, typed)
+    def _values(self, spec: CommandSpec, option: str, typed: str) -> list[Candidate]:
+        choices = dispatch.spec_choices(self.library(), spec, option, typed)
         return [Candidate(_quoted(c.value) + " ", c.name) for c in choices]
 
     @staticmethod
-    def _open_value(command: str, words: list[_Word]) -> tuple[str, int] | None:
+    def _open_value(spec: CommandSpec, words: list[_Word]) -> tuple[str, int] | None:
         """The option whose unquoted value the last words continue, and where it starts."""
-        spec = find(command)
-        assert spec is not None
         for i in range(len(words) - 1, 0, -1):
             match = _OPTION.match(words[i].text)
             if match is None:
@@ -159,12 +172,12 @@ class Completer:
         return None
 
     def _continued(
-        self, command: str, words: list[_Word], word: _Word, option: str, first: int
+        self, spec: CommandSpec, words: list[_Word], word: _Word, option: str, first: int
     ) -> tuple[int, list[Candidate]]:
         """Complete `speaker:Ishaq D`: the value began words ago; replace it from its start."""
         parts = [words[first].text.split(":", 1)[1], *(w.text for w in words[first + 1 :])]
         typed = " ".join([*parts, word.text]).strip()
-        choices = dispatch.option_choices(self.library(), command, option, typed)
+        choices = dispatch.spec_choices(self.library(), spec, option, typed)
         # Unquoted, as the user is typing it: readline keeps what precedes its own word.
         found = [Candidate(f"{option}:{c.value} ", c.name) for c in choices]
         return words[first].start, found
@@ -183,9 +196,11 @@ class Console:
         stdout: TextIO | None = None,
         history: Path | None = None,
         index: Path | None = None,
+        database: str | Path | None = None,
     ) -> None:
         self.root = root
         self.index = index
+        self.database = database
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.history = history
@@ -247,6 +262,15 @@ class Console:
             uptime = dt.timedelta(seconds=time.monotonic() - self._started)
             library = self.library
             self.write(render(offline_about(len(library.briefs), len(library.errors), uptime)))
+        elif is_brief_command(word):
+            try:
+                reply = brief_command(text, self.database, self.library)
+            except (OfflineError, ParseError) as exc:
+                self.write(f"{exc}\n")
+            except StoreError as exc:
+                self.write(f"{exc} (/brief history reads the bot's database: BRIEFBOT_DATABASE)\n")
+            else:
+                self.write(render(reply))
         else:
             try:
                 parsed = parse_command_line(text)
@@ -330,6 +354,45 @@ class Console:
         self.write(PROMPT + self._before)
 
 
+class OfflineError(ValueError):
+    """A /brief command the console cannot answer; `str()` says what it can."""
+
+
+def is_brief_command(word: str) -> bool:
+    """Whether a line's first word is the /brief group."""
+    return word.casefold() in {"/brief", "brief"}
+
+
+def brief_command(line: str, database: str | Path | None, library: Library | None) -> Reply:
+    """`/brief history [brief]` offline: the same handler as Discord, the database read-only.
+
+    Raises OfflineError for the rest of /brief (drafting and publishing happen on Discord),
+    ParseError for a line that cannot be read, StoreError when there is no usable database."""
+    _, _, rest = line.strip().partition(" ")
+    sub, _, options = rest.strip().partition(" ")
+    if sub.casefold() != "history":
+        raise OfflineError(
+            "only /brief history [brief:<id>] works offline; drafting and publishing happen "
+            "on Discord"
+        )
+    brief = parse_options(BRIEF_HISTORY, options).get("brief")
+    if database is None:
+        raise OfflineError("/brief history reads the bot's database; none is configured here")
+
+    async def answer(where: str | Path) -> Reply:
+        if is_postgres(where):
+            from bot.store.postgres import PostgresStore
+
+            # Read only: a PostgreSQL database is not migrated from here.
+            store: Store = await PostgresStore.open(str(where), migrate=False)
+        else:
+            store = await Store.open_read_only(where)
+        async with store:
+            return await review.history(store, brief, library=library)
+
+    return asyncio.run(answer(database))
+
+
 def help_reply() -> Reply:
     """The commands, and the console's own keys."""
     console = Section(
@@ -339,6 +402,11 @@ def help_reply() -> Reply:
             Item(
                 "reload reads the briefs again; about shows the version and briefs; exit or "
                 "Ctrl-D leaves."
+            ),
+            Item(
+                f"{BRIEF_HISTORY.description} (read-only; drafting and publishing happen on "
+                "Discord).",
+                label=dispatch.usage(BRIEF_HISTORY),
             ),
         ),
     )
@@ -350,6 +418,11 @@ def help_reply() -> Reply:
     )
 
 
-def main(root: Path, history: Path | None = None, index: Path | None = None) -> int:
+def main(
+    root: Path,
+    history: Path | None = None,
+    index: Path | None = None,
+    database: str | Path | None = None,
+) -> int:
     """`briefbot console`: serve the console on this terminal."""
-    return Console(root, history=history, index=index).run()
+    return Console(root, history=history, index=index, database=database).run()

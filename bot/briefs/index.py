@@ -20,11 +20,13 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import sqlite3
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,15 +48,22 @@ from bot.text import fold
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "briefs.index.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # How long a sync waits for another process's write (the bot and `briefbot ask` share the file).
 BUSY_TIMEOUT_S = 30.0
 # Past this many files to parse in one sync, full text is rebuilt once at the end.
 BULK_FILES = 2000
-# A search ranks (BM25) at most this many matches: the most recently indexed ones. Scoring
-# every match of a common word took 0.1-2 s at 10k-100k briefs (docs/benchmarks.md).
+# A search ranks (BM25) at most this many matches; a broader one shows the most recently
+# indexed matches. BM25 counts every row of each word first: a word in half the entries cost
+# ~25 ms at 100k briefs, a phrase of two 200 ms (docs/benchmarks.md).
 RANKED = 2000
 _TOP = chr(0x10FFFF)
+# How much of a brief label key its substring lookup matches with trigrams (the rest is checked).
+_GRAMS_LOOKED_UP = 16
+# A did-you-mean ranks brief labels by the rarest _GRAMS_RANKED of the key's three-letter
+# pieces, each counted up to _GRAM_COUNTED labels.
+_GRAMS_RANKED = 4
+_GRAM_COUNTED = 300
 _WORD = re.compile(r"\w+")
 # The three-letter pieces a did-you-mean looks up: letters, digits, spaces, common punctuation.
 _GRAM = re.compile(r"[\w ,.:'()&/+-]{3}")
@@ -82,10 +91,22 @@ CREATE TABLE speakers(
     kind TEXT NOT NULL);
 -- speaker: the canonical name of whoever said or claimed it; unnamed: the source's
 -- description of a speaker it does not name (speaker is then NULL: never looked up by name).
+-- sort_date: the brief's. tags (computed, not stored): one full-text token per filter a
+-- search can carry, so a filtered search is one MATCH that ranks only the filtered rows:
+-- s<hex of the speaker>, y<year>, m<year><month>, d<year><month><day>, and t<topic id> for
+-- each topic (ids are [a-z0-9-]: q is written qq and - qx, so every id is one token).
 CREATE TABLE entries(
     rowid INTEGER PRIMARY KEY, num INTEGER NOT NULL, kind TEXT NOT NULL, ord INTEGER NOT NULL,
     body TEXT NOT NULL, speaker TEXT, context TEXT, extra TEXT, topics TEXT NOT NULL,
-    unnamed TEXT);
+    unnamed TEXT, sort_date TEXT NOT NULL,
+    tags TEXT GENERATED ALWAYS AS (
+        CASE WHEN speaker IS NULL THEN '' ELSE 's' || hex(speaker) || ' ' END
+        || 'y' || substr(sort_date, 1, 4)
+        || ' m' || substr(sort_date, 1, 4) || substr(sort_date, 6, 2)
+        || ' d' || replace(sort_date, '-', '')
+        || CASE WHEN topics = '' THEN ''
+           ELSE ' t' || replace(replace(replace(topics, 'q', 'qq'), '-', 'qx'), ' ', ' t') END
+    ) VIRTUAL);
 CREATE INDEX entries_num ON entries(num);
 CREATE INDEX entries_speaker ON entries(speaker, kind) WHERE speaker IS NOT NULL;
 CREATE TABLE topic_entries(
@@ -104,7 +125,10 @@ CREATE TABLE brief_labels(rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, brief_
 CREATE INDEX brief_labels_label ON brief_labels(label, brief_id);
 CREATE INDEX brief_labels_num ON brief_labels(num);
 CREATE VIRTUAL TABLE search USING fts5(
-    body, content='entries', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+    body, tags, content='entries', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2');
+-- Only the body is ranked: the tags filter, they never score.
+INSERT INTO search(search, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
 CREATE VIRTUAL TABLE label_grams USING fts5(
     label, content='brief_labels', content_rowid='rowid', tokenize='trigram');
 """
@@ -112,9 +136,10 @@ CREATE VIRTUAL TABLE label_grams USING fts5(
 # rebuilds the full-text tables once at the end (several times quicker than row by row).
 _TRIGGERS = """
 CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
-    INSERT INTO search(rowid, body) VALUES (new.rowid, new.body); END;
+    INSERT INTO search(rowid, body, tags) VALUES (new.rowid, new.body, new.tags); END;
 CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
-    INSERT INTO search(search, rowid, body) VALUES ('delete', old.rowid, old.body); END;
+    INSERT INTO search(search, rowid, body, tags)
+    VALUES ('delete', old.rowid, old.body, old.tags); END;
 CREATE TRIGGER brief_labels_ai AFTER INSERT ON brief_labels BEGIN
     INSERT INTO label_grams(rowid, label) VALUES (new.rowid, new.label); END;
 CREATE TRIGGER brief_labels_ad AFTER DELETE ON brief_labels BEGIN
@@ -831,18 +856,32 @@ class BriefIndex:
             (t, "brief", sort_date, bid, None, num) for t in brief.topics
         ]
         insert = (
-            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO entries(num, kind, ord, body, speaker, context, extra, topics, unnamed, "
+            "sort_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         brief_topics = _topics(brief.topics)
-        conn.execute(insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None))
         conn.execute(
-            insert, (num, "summary", 0, brief.summary, None, None, None, brief_topics, None)
+            insert, (num, "title", 0, brief.title, None, None, None, brief_topics, None, sort_date)
+        )
+        conn.execute(
+            insert,
+            (num, "summary", 0, brief.summary, None, None, None, brief_topics, None, sort_date),
         )
         for i, point in enumerate(brief.key_points):
             entry = conn.execute(
                 insert,
-                (num, "point", i, point.text, None, None, None, _topics(point.topics), None),
+                (
+                    num,
+                    "point",
+                    i,
+                    point.text,
+                    None,
+                    None,
+                    None,
+                    _topics(point.topics),
+                    None,
+                    sort_date,
+                ),
             ).lastrowid
             topic_rows += [(t, "point", sort_date, bid, entry, num) for t in point.topics]
         quote_rows: list[int] = []
@@ -859,6 +898,7 @@ class BriefIndex:
                     quote.kind.value,
                     _topics(quote.topics),
                     None if quote.speaker_name is not None else quote.said_by,
+                    sort_date,
                 ),
             ).lastrowid
             assert entry is not None
@@ -878,6 +918,7 @@ class BriefIndex:
                     figures,
                     _topics(claim.topics),
                     None if claim.claimant_name is not None else claim.claimed_by,
+                    sort_date,
                 ),
             ).lastrowid
             topic_rows += [(t, "claim", sort_date, bid, entry, num) for t in claim.topics]
@@ -930,8 +971,8 @@ class Hit:
 
 
 class Hits(list[Hit]):
-    """Search hits, best first; `ranked`: when more matched than RANKED, how many (the most
-    recently indexed) were ranked; 0 when every match was."""
+    """Search hits, best first; `ranked`: RANKED when more than that many matched (the hits
+    are then the most recently indexed, not ranked); 0 when every match was ranked."""
 
     ranked: int = 0
 
@@ -1063,6 +1104,32 @@ class Snapshot:
             )
         ]
 
+    def brief_ids_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of the first `limit` labels starting with `prefix`, in
+        label order: one query, not one per label."""
+        return self._all(
+            "SELECT label, brief_id FROM brief_labels WHERE label >= ? AND label < ? "
+            "ORDER BY label, brief_id LIMIT ?",
+            (prefix, prefix + _TOP, limit),
+        )
+
+    def brief_ids_containing(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(folded label, brief id) of up to `limit` labels containing `key` (three characters
+        or more), the most recently indexed first: FTS5 walks them in that order and stops, so
+        a key in every title (a common word) costs no more than a rare one."""
+        if len(key) < 3 or "\0" in key:
+            return []  # no label holds a NUL, and FTS5 reads one as the end of the query
+        # Every three letters of the key are one more list to walk (a whole title: ~30 ms at
+        # 100k briefs): a long key is looked up by its start, and checked whole here.
+        short = key[:_GRAMS_LOOKED_UP]
+        rows = self._all(
+            "SELECT l.label, l.brief_id FROM label_grams g "
+            "JOIN brief_labels l ON l.rowid = g.rowid WHERE label_grams MATCH ? "
+            "ORDER BY g.rowid DESC LIMIT ?",
+            (_token(short), limit if short == key else 4 * limit),
+        )
+        return [row for row in rows if key in row[0]][:limit]
+
     def brief_labels_like(self, key: str, limit: int) -> list[str]:
         """Brief labels sharing the most three-letter pieces with `key` (a did-you-mean list)."""
         padded = f"  {key}  " if len(key) < 3 else key
@@ -1070,7 +1137,28 @@ class Snapshot:
         grams = {g for g in grams if _GRAM.fullmatch(g) and g.strip()}
         if not grams:
             return []
-        query = " OR ".join(f'"{g}"' for g in sorted(grams))
+        # Rank by the rarest pieces only: BM25 over every piece first counts, then scores,
+        # each label holding any of them (a mistyped title: ~400 ms at 100k briefs). A
+        # piece's count is read up to _GRAM_COUNTED labels (a walk that stops there), and
+        # past that estimated from how densely its newest labels lie.
+        top = self._one("SELECT max(rowid) FROM brief_labels")[0] or 0
+        counts: dict[str, float] = {}
+        for gram in grams:
+            row = self._one(
+                "SELECT rowid FROM label_grams WHERE label_grams MATCH ? "
+                "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (f'"{gram}"', _GRAM_COUNTED),
+            )
+            if row is not None:
+                counts[gram] = _GRAM_COUNTED * top / max(1, top - row[0] + 1)
+                continue
+            counts[gram] = self._one(
+                "SELECT count(*) FROM label_grams WHERE label_grams MATCH ?", (f'"{gram}"',)
+            )[0]
+        rare = sorted((g for g in grams if counts[g]), key=lambda g: (counts[g], g))
+        if not rare:
+            return []
+        query = " OR ".join(f'"{g}"' for g in rare[:_GRAMS_RANKED])
         return [
             r[0]
             for r in self._all(
@@ -1188,68 +1276,286 @@ class Snapshot:
         limit: int = 50,
     ) -> Hits:
         """Entries matching an FTS5 query, best first (BM25); a query FTS5 cannot parse is
-        searched as plain words. Past RANKED matches, only the most recently indexed RANKED
-        are ranked (`Hits.ranked`)."""
+        searched as plain words. Past RANKED matches, the most recently indexed are shown
+        unranked (`Hits.ranked`)."""
+        filters = [f"tags : {_token(speaker_tag(speaker))}"] if speaker is not None else []
+        if topic is not None:
+            filters.append(f"tags : {_token(topic_tag(topic))}")
+        if since is not None or until is not None:
+            dates = self._date_tags(since or "", until or _TOP)
+            if dates == []:
+                return Hits()  # no brief is dated in the range
+            if dates is not None:
+                filters.append("tags : (" + " OR ".join(dates) + ")")
         try:
-            return self._search(match, speaker, topic, since, until, limit)
+            return self._search(match, filters, limit)
         except sqlite3.OperationalError as exc:
             log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
         words = plain_words(match)
-        return self._search(words, speaker, topic, since, until, limit) if words else Hits()
+        return self._search(words, filters, limit) if words else Hits()
 
-    def _search(
-        self,
-        match: str,
-        speaker: str | None,
-        topic: str | None,
-        since: str | None,
-        until: str | None,
-        limit: int,
-    ) -> Hits:
-        if "\0" in match:
-            raise sqlite3.OperationalError("NUL in query")
-        where = ["search MATCH ?"]
-        args: list[Any] = [match]
-        if speaker is not None:
-            where.append("e.speaker = ?")
-            args.append(speaker)
-        if topic is not None:
-            where.append("instr(' ' || e.topics || ' ', ?) > 0")
-            args.append(f" {topic} ")
-        if since is not None:
-            where.append("b.sort_date >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("b.sort_date <= ?")
-            args.append(until)
-        joins = " JOIN entries e ON e.rowid = search.rowid JOIN briefs b ON b.num = e.num "
-        # First the RANKED-th newest match: FTS5 walks rowids in order without scoring, so
-        # this costs little; ranking is then confined to the matches from there on.
-        edge = self._one(
-            "SELECT search.rowid FROM search"
-            + (joins if len(where) > 1 else " ")
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rowid DESC LIMIT 1 OFFSET ?",
-            (*args, RANKED),
+    def _search(self, match: str, filters: list[str], limit: int) -> Hits:
+        if "\0" in match or not _balanced(match):
+            # FTS5 reads a NUL as the end; an unbalanced bracket would escape the body filter.
+            raise sqlite3.OperationalError("not a query")
+        # The user's query looks at the body only (a tag is never matched by a word or prefix);
+        # the filters are tags, so FTS5 finds and ranks only the rows that pass them.
+        expression = " AND ".join([f"{{body}} : ({match})", *filters])
+        # The newest RANKED + 1 matches: FTS5 walks rowids in order without scoring, so this
+        # costs little whatever the corpus holds.
+        newest = self._all(
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expression, RANKED + 1),
         )
-        if edge is not None:
-            where.append("search.rowid > ?")
-            args.append(edge[0])
-        args.append(limit)
-        rows = self._all(
-            "SELECT e.kind, b.id, b.title, b.date, "
-            "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
-            "FROM search"
-            + joins
-            + "WHERE "
-            + " AND ".join(where)
-            + " ORDER BY search.rank LIMIT ?",
-            args,
-        )
-        hits = Hits(Hit(*row) for row in rows)
-        hits.ranked = RANKED if edge is not None else 0
+        broad = len(newest) > RANKED
+        if broad:
+            # BM25 would first count every row holding each of the query's words and tags
+            # (a word in half the entries: ~25 ms at 100,000 briefs), so a query this broad
+            # is answered newest first, and the reply says so.
+            best = newest[: min(limit, RANKED)]
+        else:
+            best = [(rowid,) for rowid in self._ranked([r[0] for r in newest], match, limit)]
+        if not best:
+            return Hits()
+        # Snippets only for the rows shown, in one more walk over the matches between them
+        # (each MATCH costs its setup: ~2 ms for a prefix, so never one per row). The `+`
+        # keeps SQLite from handing FTS5 the IN list as 50 separate lookups.
+        ids = [r[0] for r in best]
+        marks = ",".join("?" * len(ids))
+        rows = {
+            row[0]: row[1:]
+            for row in self._all(
+                "SELECT search.rowid, e.kind, b.id, b.title, b.date, "
+                "snippet(search, 0, char(2), char(3), '…', 48), e.speaker, e.context, e.unnamed "
+                "FROM search JOIN entries e ON e.rowid = search.rowid "
+                "JOIN briefs b ON b.num = e.num WHERE search MATCH ? "
+                f"AND search.rowid BETWEEN ? AND ? AND +search.rowid IN ({marks})",
+                (expression, min(ids), max(ids), *ids),
+            )
+        }
+        hits = Hits(Hit(*rows[r[0]]) for r in best if r[0] in rows)
+        hits.ranked = RANKED if broad else 0
         return hits
+
+    def _ranked(self, rowids: list[int], match: str, limit: int) -> list[int]:
+        """The best `limit` of these matching rows by BM25 (k1 1.2, b 0.75, as FTS5's bm25),
+        scored here: FTS5's bm25() first counts every row holding each word of the query
+        and each filter tag (~25 ms for a common word at 100,000 briefs); here a word's
+        count is read exactly up to _COUNTED rows and estimated past that from how densely
+        its newest matches lie, and the rows' own words are read from the rows themselves."""
+        phrases = _phrases(match)
+        if not phrases or not rowids:
+            return rowids[:limit]
+        total, average = self._averages()
+        weights = []
+        for tokens, prefix in phrases:
+            # A prefix is not counted (FTS5 merges all its words before the first row, ~30 ms
+            # for a common one at 100k): the rows this query matched stand in for its count.
+            holding = len(rowids) if prefix else self._row_count(tokens, total)
+            weights.append(_idf(total, holding))
+        patterns = [_pattern(tokens, prefix) for tokens, prefix in phrases]
+        # The body and its length in words as FTS5 counted them (its docsize record).
+        rows = self._all(
+            "SELECT e.rowid, e.body, d.sz FROM entries e JOIN search_docsize d ON d.id = e.rowid "
+            f"WHERE e.rowid IN ({','.join('?' * len(rowids))})",
+            rowids,
+        )
+        scored = []
+        for rowid, body, size in rows:
+            norm = _K1 * (1 - _B + _B * _varint(bytes(size), 0)[0] / average)
+            text = _folded(body)
+            score = 0.0
+            for pattern, idf in zip(patterns, weights, strict=True):
+                tf = _count(pattern, text)
+                if tf:
+                    score += idf * tf * (_K1 + 1) / (tf + norm)
+            scored.append((-score, -rowid))
+        scored.sort()
+        return [-rowid for _, rowid in scored[:limit]]
+
+    def _row_count(self, tokens: tuple[str, ...], total: int) -> int:
+        """How many rows hold a phrase: exact up to _COUNTED, estimated past it."""
+        phrase = _token(" ".join(tokens))
+        row = self._one(
+            "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (f"{{body}} : {phrase}", _COUNTED),
+        )
+        if row is None:
+            return int(
+                self._one(
+                    "SELECT count(*) FROM search WHERE search MATCH ?", (f"{{body}} : {phrase}",)
+                )[0]
+            )
+        # _COUNTED + 1 matches among the rows newer than `row`: as dense as that everywhere.
+        span = max(1, int(self._one("SELECT max(rowid) FROM entries")[0]) - int(row[0]) + 1)
+        return min(total, (_COUNTED + 1) * total // span)
+
+    def _averages(self) -> tuple[int, float]:
+        """(rows, average words per body) from FTS5's own totals record."""
+        row = self._one("SELECT block FROM search_data WHERE id = 1")
+        if row is None:
+            return 1, 1.0
+        values: list[int] = []
+        at = 0
+        block = bytes(row[0])
+        while at < len(block) and len(values) < 2:
+            value, at = _varint(block, at)
+            values.append(value)
+        rows, words = [*values, 0, 0][:2]
+        return max(rows, 1), max(words / max(rows, 1), 1.0)
+
+    def _date_tags(self, since: str, until: str) -> list[str] | None:
+        """Date tags that select exactly the briefs dated `since`..`until` (ISO, inclusive):
+        None when every brief is in the range, [] when none is.
+
+        Whole years and months where no brief outside the range shares them, days at the
+        edges; stretches without briefs (the undated ones count as year 1) are skipped.
+        """
+        if since > until:
+            return []
+        low, high = self._one("SELECT min(sort_date), max(sort_date) FROM briefs")
+        if low is None:
+            return []
+        if since <= low and until >= high:
+            return None
+
+        def outside(first: str, last: str) -> bool:
+            """Whether a brief dated first..last (inclusive) lies outside the range."""
+            if first < since:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date >= ? AND sort_date < ? LIMIT 1",
+                    (first, since),
+                )
+                if row is not None:
+                    return True
+            if last > until:
+                row = self._one(
+                    "SELECT 1 FROM briefs WHERE sort_date > ? AND sort_date <= ? LIMIT 1",
+                    (until, last),
+                )
+                if row is not None:
+                    return True
+            return False
+
+        tags: list[str] = []
+        at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date >= ?", (since,))[0]
+        while at is not None and at <= until:
+            year, month, _ = at.split("-")
+            if not outside(f"{year}-01-01", f"{year}-12-31"):
+                tags.append(f"y{year}")
+                last = f"{year}-12-31"
+            elif not outside(f"{year}-{month}-01", f"{year}-{month}-31"):
+                tags.append(f"m{year}{month}")
+                last = f"{year}-{month}-31"
+            else:
+                tags.append("d" + at.replace("-", ""))
+                last = at
+            at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date > ?", (last,))[0]
+        return tags
+
+
+_K1, _B = 1.2, 0.75
+# A phrase's row count is read exactly up to this many rows (a cheap walk), estimated past it.
+_COUNTED = 1000
+# FTS5 query syntax: "strings" and barewords (with a trailing * for a prefix); operators,
+# brackets and column names are not phrases.
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"\s*(\*?)|([^\s"(){}:*^+,-]+)\s*(\*?)(\s*:)?')
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+def _folded(text: str) -> str:
+    """Text folded as FTS5's unicode61 tokenizer (remove_diacritics 2) folds it, near enough."""
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return folded
+
+
+def _tokens(text: str) -> list[str]:
+    """Words as FTS5's unicode61 tokenizer sees them, near enough."""
+    return _WORDS.findall(_folded(text))
+
+
+def _pattern(tokens: tuple[str, ...], prefix: bool) -> re.Pattern[str]:
+    """A phrase as a pattern over folded text: its words in order, only separators between.
+    It starts with the first word itself (a look-behind would cost the engine its fast
+    literal search, 5x slower): `_count` checks what precedes each match."""
+    body = r"[\W_]+".join(map(re.escape, tokens))
+    return re.compile(body + (r"[^\W_]*" if prefix else r"(?![^\W_])"))
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """How many times a phrase pattern matches at the start of a word."""
+    return sum(
+        1 for m in pattern.finditer(text) if not m.start() or not text[m.start() - 1].isalnum()
+    )
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _phrases(match: str) -> list[tuple[tuple[str, ...], bool]]:
+    """The phrases of an FTS5 query as folded words, and whether each ends in a prefix."""
+    out = []
+    for found in _PHRASE.finditer(match):
+        string, star, word, word_star, column = found.groups()
+        if word is not None and (word in _OPERATORS or column):
+            continue
+        tokens = tuple(_tokens(string.replace('""', '"') if string is not None else word))
+        if tokens:
+            out.append((tokens, bool(star or word_star)))
+    return out
+
+
+def _idf(rows: int, holding: int) -> float:
+    """FTS5's bm25 IDF: never below a millionth."""
+    holding = min(holding, rows)
+    value = math.log((rows - holding + 0.5) / (holding + 0.5))
+    return value if value > 0 else 1e-6
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """One SQLite varint (big-endian, 7 bits a byte, the ninth byte whole) and where it ends."""
+    value = 0
+    for i in range(9):
+        byte = data[at + i]
+        if i == 8:
+            return (value << 8) | byte, at + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, at + i + 1
+    raise AssertionError("unreachable")
+
+
+def speaker_tag(name: str) -> str:
+    """The full-text tag of a speaker's canonical name (as entries.tags writes it)."""
+    return "s" + name.encode().hex()
+
+
+def topic_tag(topic_id: str) -> str:
+    """The full-text tag of a topic id (as entries.tags writes it)."""
+    return "t" + topic_id.replace("q", "qq").replace("-", "qx")
+
+
+def _token(text: str) -> str:
+    """A string as one FTS5 string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _balanced(query: str) -> bool:
+    """Whether every bracket outside a "string" closes, in order."""
+    depth, quoted = 0, False
+    for char in query:
+        if char == '"':
+            quoted = not quoted  # a doubled "" inside a string toggles twice: still inside
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quoted
 
 
 def plain_words(query: str) -> str:

@@ -136,8 +136,8 @@ def _claim(row: Sequence[Any]) -> tuple[BriefHead, Claim]:
 
 
 class SearchHits(list[tuple[BriefHead, Hit]]):
-    """Search hits with their briefs, best first; `ranked`: how many matches were ranked when
-    not all of them were (0: all were)."""
+    """Search hits with their briefs, best first; `ranked`: the bound past which matches are
+    shown newest first instead of ranked, when it was passed (0: all were ranked)."""
 
     ranked: int = 0
 
@@ -194,6 +194,15 @@ class BriefLabels:
         """Labels that contain `key` (three characters or more), in order."""
         return iter(self._snapshot.brief_labels_containing(key, limit))
 
+    def ids_with_prefix(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(label, brief id) of the first `limit` labels that start with `key`, in order."""
+        return self._snapshot.brief_ids_with_prefix(key, limit)
+
+    def ids_containing(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """(label, brief id) of up to `limit` labels that contain `key` (three characters or
+        more), the most recently indexed first."""
+        return self._snapshot.brief_ids_containing(key, limit)
+
     def like(self, key: str, n: int) -> list[str]:
         """Up to `n` labels that look like `key`: a shortlist from the index, ranked by difflib."""
         shortlist = self._snapshot.brief_labels_like(key, 60)
@@ -215,6 +224,7 @@ class Library:
         count = snapshot.count()
         self.briefs: BriefList = BriefList(self, count)
         self._decoded: dict[str, Brief] = {}
+        self._topic_context = {"topic_ids": {t.id: t.id for t in self.vocabulary.topics}}
         self.brief_index = BriefLabels(snapshot)
         self._build_speakers()
         self._build_topics()
@@ -228,7 +238,9 @@ class Library:
     def _decode(self, brief_id: str, text: str) -> Brief:
         brief = self._decoded.get(brief_id)
         if brief is None:
-            brief = Brief.model_validate_json(text)
+            # Stored briefs name topics by id: the validator's exact-name path maps them in
+            # one step (a topic the vocabulary lacks takes the usual, per-name path).
+            brief = Brief.model_validate_json(text, context=self._topic_context)
             if len(self._decoded) >= _DECODED:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[brief_id] = brief
@@ -393,8 +405,8 @@ class Library:
         """Titles, summaries, key points, quotes and claims matching `query`, best first.
 
         FTS5 syntax (phrases, prefixes, AND/OR/NOT) works; a query it cannot parse is searched
-        as plain words. Past `index.RANKED` matches only the most recently indexed are ranked
-        (`SearchHits.ranked` says how many then; 0 when every match was).
+        as plain words. Past `index.RANKED` matches the most recently indexed are shown, not
+        ranked (`SearchHits.ranked` is then that bound; 0 when every match was ranked).
         """
         options: dict[str, Any] = {
             "speaker": speaker,

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.respond import send_reply
+from bot.adapters.discord.respond import send_reply, to_choices
 from bot.adapters.discord.review import (
     PasteModal,
     deliver_preview,
@@ -16,6 +16,8 @@ from bot.adapters.discord.review import (
     preview_embed,
     preview_view,
 )
+from bot.queries import complete
+from bot.queries.spec import BRIEF_HISTORY
 from bot.review.service import history
 
 if TYPE_CHECKING:
@@ -73,11 +75,19 @@ class BriefCommands(
             )
             await self.review.store.add_preview(preview.draft.id, message.channel.id, message.id)
 
-    @app_commands.command(name="history", description="Who published, replaced or discarded what")
-    @app_commands.describe(brief="Only this brief id (default: every brief)")
+    @app_commands.command(name="history", description=BRIEF_HISTORY.description)
+    @app_commands.describe(brief=BRIEF_HISTORY.options[0].description)
     async def history(self, interaction: discord.Interaction, brief: str | None = None) -> None:
         """The audit trail."""
-        await send_reply(interaction, await history(self.review.store, brief), ephemeral=True)
+        library = self.bot.library.current()
+        reply = await history(self.review.store, brief, library=library)
+        await send_reply(interaction, reply, ephemeral=True)
+
+    @history.autocomplete("brief")
+    async def _brief_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return to_choices(complete.briefs(self.bot.library.current(), current))
 
     @app_commands.command(name="settings", description="Editor role, review and notices channels")
     @app_commands.default_permissions(manage_guild=True)

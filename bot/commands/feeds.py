@@ -13,9 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.respond import Refused, send_reply
-from bot.feeds.service import FeedService
-from bot.review.service import ReviewService
+from bot.adapters.discord.respond import Refused, send_reply, to_choices
+from bot.feeds.service import EVERY_DESCRIPTION, FeedService
+from bot.queries import complete
+from bot.review.service import ReviewService, who_may_edit
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
@@ -33,7 +34,7 @@ async def _is_editor(interaction: discord.Interaction) -> bool:
     if role_id is not None and any(r.id == role_id for r in roles):
         return True
     command = interaction.command.qualified_name if interaction.command else "feeds"
-    raise Refused(f"You need the Manage Server permission or the editor role to use /{command}.")
+    raise Refused(who_may_edit(role_id, f"use /{command}"))
 
 
 editors_only = app_commands.check(_is_editor)
@@ -55,8 +56,8 @@ class FeedsCog(
     @app_commands.command(name="add", description="Watch a feed; new stories become drafts")
     @app_commands.describe(
         url="The RSS or Atom feed's address",
-        topics="Topics to suggest to its drafts, comma-separated",
-        every="How often to poll, e.g. 15m or 1h (default 15m, at least 5m)",
+        topics="Topics to suggest to its drafts, comma-separated (none: no topics)",
+        every=EVERY_DESCRIPTION,
     )
     @editors_only
     async def add(
@@ -95,6 +96,21 @@ class FeedsCog(
         """Last poll, last error, next poll, what it drafted."""
         assert interaction.guild_id is not None
         await send_reply(interaction, await self.service.status(interaction.guild_id, url))
+
+    @add.autocomplete("topics")
+    async def _topics_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return to_choices(complete.topic_list(self.bot.library.current(), current))
+
+    @remove.autocomplete("url")
+    @status.autocomplete("url")
+    @editors_only  # the command's checks do not cover its autocomplete: none for non-editors
+    async def _url_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        return to_choices(await self.service.url_choices(interaction.guild_id, current))
 
 
 async def setup(bot: BriefBot) -> None:

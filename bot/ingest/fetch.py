@@ -336,6 +336,32 @@ class Fetcher:
             await session.close()
             await self.guard.close()
 
+    async def vet(self, url: str, *, lookup_seconds: float | None = None) -> None:
+        """Judge `url` as `get` judges its first hop, without connecting: the scheme, the host
+        and every address it resolves to (BadScheme, BadURL, RefusedAddress; ConnectionFailed
+        or Timeout when the name is not looked up within `lookup_seconds`, default connect's)."""
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise BadURL("that link is not a valid URL") from exc
+        host = _check_url(parsed)
+        literal = _literal_address(host)
+        if literal is not None:
+            self.guard.check(host, [literal])
+            return
+        if self.guard.allows_private(host):
+            return
+        limit = self.connect_timeout if lookup_seconds is None else lookup_seconds
+        try:
+            async with asyncio.timeout(limit):
+                await self.guard.resolve(host, parsed.port or 0, socket.AF_UNSPEC)
+        except TimeoutError as exc:
+            raise Timeout(f"looking up {host} took longer than {limit:g} s") from exc
+        except FetchError:
+            raise
+        except OSError as exc:
+            raise ConnectionFailed(f"could not resolve {host}") from exc
+
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 

@@ -96,17 +96,20 @@ def briefs(library: Library, prefix: str) -> list[Choice]:
         heads = [head for head, _, _ in library.heads(0, limits.AUTOCOMPLETE_CHOICES)]
         return [_brief_choice(head) for head in heads]
     labels = library.brief_index
-    exact = set(labels.get(typed))
-    by_prefix = dict.fromkeys(i for lb in labels.with_prefix(typed, _SCAN) for i in labels.get(lb))
+    # Label and id pairs in one query each (never a query per label).
+    pairs = labels.ids_with_prefix(typed, _SCAN)
+    exact = {i for label, i in pairs if label == typed}
+    by_prefix = dict.fromkeys(i for _, i in pairs)
     # Exactly what was typed first, then the rest; each group newest first.
     found = library.newest_first(list(exact))
     found += [i for i in library.newest_first(list(by_prefix)) if i not in exact]
-    if len(found) < limits.AUTOCOMPLETE_CHOICES and len(typed) >= 3:
+    room = limits.AUTOCOMPLETE_CHOICES - len(found)
+    if room > 0 and len(typed) >= 3:
+        # Only as many as there is room for: each brief has two labels (id and title), and
+        # the labels that start with what was typed contain it too.
+        bound = 2 * (room + len(by_prefix)) + 2
         extra = dict.fromkeys(
-            i
-            for lb in labels.containing(typed, _SCAN)
-            for i in labels.get(lb)
-            if i not in by_prefix
+            i for _, i in labels.ids_containing(typed, bound) if i not in by_prefix
         )
         found += library.newest_first(list(extra))
     choices = []

@@ -69,7 +69,12 @@ def run(library: Library, name: str, options: Mapping[str, str]) -> Reply:
 def option_choices(library: Library, command: str, option: str, typed: str) -> list[Choice]:
     """Autocomplete for one option of one command, as the bot offers it (the console's Tab)."""
     spec = find(command)
-    opt = spec.option(option) if spec else None
+    return spec_choices(library, spec, option, typed) if spec is not None else []
+
+
+def spec_choices(library: Library, spec: CommandSpec, option: str, typed: str) -> list[Choice]:
+    """Autocomplete for one option of a declared command (also those outside COMMANDS)."""
+    opt = spec.option(option)
     if opt is None or opt.complete is None:
         return []
     return _CHOICES_BY_KIND[opt.complete](library, typed)

@@ -100,10 +100,20 @@ def parse_command_line(line: str) -> ParsedCommand:
     spec = find(typed.removeprefix("/").casefold()) if first.option is None else None
     if spec is None:
         raise ParseError(f"unknown command {typed!r}; valid commands: {_names()}")
+    return ParsedCommand(spec.name, _options(spec, words[1:]))
+
+
+def parse_options(spec: CommandSpec, text: str) -> dict[str, str]:
+    """The options of `spec` in `text` (what follows the command's name), read as
+    `parse_command_line` reads them."""
+    return _options(spec, _words(text.strip()))
+
+
+def _options(spec: CommandSpec, words: list[_Word]) -> dict[str, str]:
     options: dict[str, list[str]] = {}
     current: str | None = None
     positional = [o.name for o in spec.options if o.required] or [o.name for o in spec.options]
-    for word in words[1:]:
+    for word in words:
         if word.option is not None:
             current = _option_name(spec, word.option)
             if current in options:
@@ -118,7 +128,7 @@ def parse_command_line(line: str) -> ParsedCommand:
             raise ParseError(f"/{spec.name} takes no options, got {word.text!r}")
         if current in positional:
             positional.remove(current)
-    return ParsedCommand(spec.name, {k: " ".join(v) for k, v in options.items()})
+    return {k: " ".join(v) for k, v in options.items()}
 
 
 def _option_name(spec: CommandSpec, typed: str) -> str:

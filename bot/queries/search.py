@@ -134,16 +134,19 @@ def search(
                 marks=spans,
             )
         )
-    more = " (the best)" if len(hits) >= MAX_HITS else ""
-    bounded = (
-        f" More than {hits.ranked:,} entries match: these are the best of the {hits.ranked:,} "
-        "most recently added. Add words, a speaker, a topic or dates to narrow it."
-        if hits.ranked
-        else ""
-    )
+    more = " (the best)" if len(hits) >= MAX_HITS and not hits.ranked else ""
+    order = "best first"
+    bounded = ""
+    if hits.ranked:
+        # Ranking every match of a word found everywhere would cost more than the answer.
+        more, order = "", "the most recently added first"
+        bounded = (
+            f" More than {hits.ranked:,} entries match, too many to rank: add words, a "
+            "speaker, a topic or dates to narrow it."
+        )
     return Reply(
         f"Search: {query.strip()}"[:200],
-        description=f"{plural(len(hits), 'match', 'matches')}{more}, best first"
+        description=f"{plural(len(hits), 'match', 'matches')}{more}, {order}"
         + (f", {scope}." if scope else ".")
         + bounded,
         sections=(Section("Matches", tuple(items)),),

@@ -72,6 +72,14 @@ SEARCH = CommandSpec(
     ),
 )
 
+# /brief history reads the audit trail in the store, not the briefs: Discord and the console
+# both answer it (read-only), through the review service's handler, not the query dispatch.
+BRIEF_HISTORY = CommandSpec(
+    "brief history",
+    "Who published, replaced or discarded what, and when",
+    (OptionSpec("brief", "Only this brief (default: every brief)", complete=Completion.BRIEF),),
+)
+
 # The query commands shared by the console and Discord, in help order.
 COMMANDS: tuple[CommandSpec, ...] = (SUMMARY, QUOTES, TOPIC, BRIEFS, SEARCH)
 

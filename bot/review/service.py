@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from bot.briefs.fuzzy import Fuzzy
 from bot.briefs.library import Library
 from bot.briefs.models import ID_PATTERN
 from bot.ingest.fetch import Fetcher
@@ -37,7 +38,7 @@ from bot.store.records import (
     NewDraft,
 )
 from bot.store.sqlite import Store
-from bot.text import clip
+from bot.text import clip, fold
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,22 @@ class LibraryHandle:
         self.reload = reload
 
 
-def _refusal(text: str, title: str = "Not allowed") -> Reply:
-    return Reply(title, Status.INVALID, description=text, private=True)
+def _refusal(text: str, title: str = "Not allowed", roles: tuple[int, ...] = ()) -> Reply:
+    return Reply(title, Status.INVALID, description=text, private=True, roles=roles)
+
+
+def who_may_edit(role_id: int | None, action: str) -> str:
+    """The refusal for a non-editor: the editor role that would allow `action`, or how an
+    admin names one."""
+    if role_id is not None:
+        # A role mention shows the role's name to whoever reads it; allowed_mentions pings nobody.
+        return (
+            f"You need the Manage Server permission or the editor role <@&{role_id}> to {action}."
+        )
+    return (
+        f"You need the Manage Server permission to {action}: this server has no editor role "
+        "yet. Someone with Manage Server can name one with /brief settings editor_role:@Role."
+    )
 
 
 def _when(at: dt.datetime) -> str:
@@ -144,8 +159,10 @@ class ReviewService:
         role = (await self.settings_for(member.guild_id)).editor_role_id
         if role is not None and role in member.role_ids:
             return None
-        who = "the editor role or " if role is not None else ""
-        return _refusal(f"Only members with {who}the Manage Server permission can do this.")
+        return _refusal(
+            who_may_edit(role, "draft, review or publish briefs"),
+            roles=(role,) if role is not None else (),
+        )
 
     async def review_channel(self, guild_id: int) -> int | None:
         """Where previews are posted for every editor to see (None: privately to the requester)."""
@@ -526,18 +543,22 @@ def settings_reply(saved: GuildSettings, config: ReviewConfig) -> Reply:
     return Reply("Review settings", description="\n".join(lines), private=True)
 
 
-async def history(store: Store, brief: str | None = None, limit: int = 25) -> Reply:
-    """The audit trail (of one brief, or all): who published, replaced or discarded what, when."""
-    brief_id = brief.strip() if brief and brief.strip() else None
+async def history(
+    store: Store, brief: str | None = None, limit: int = 25, library: Library | None = None
+) -> Reply:
+    """The audit trail (of one brief, or all): who published, replaced or discarded what, when.
+
+    With the library, a brief is also found by its title, and one that neither the library
+    nor the trail knows gets did-you-mean suggestions from both."""
+    typed = " ".join(brief.split()) if brief else ""
+    found = library.find_brief(typed) if library is not None and typed else None
+    brief_id = found.id if found is not None else typed or None
     if brief_id is not None and not re.fullmatch(ID_PATTERN, brief_id):
-        return Reply(
-            "Brief history",
-            Status.INVALID,
-            description=f"{clip(brief_id, 80)!r} is not a brief id.",
-            private=True,
-        )
+        return await _no_such_brief(store, typed, library)
     entries = await store.audit_history(brief_id, limit)
     scope = f" of {brief_id}" if brief_id else ""
+    if not entries and brief_id is not None and found is None:
+        return await _no_such_brief(store, typed, library)
     if not entries:
         return Reply(
             f"Brief history{scope}",
@@ -547,6 +568,40 @@ async def history(store: Store, brief: str | None = None, limit: int = 25) -> Re
         )
     return Reply(
         f"Brief history{scope}", sections=(Section("Newest first", tuple(map(_entry, entries))),)
+    )
+
+
+# How many audit entries the did-you-mean of /brief history looks through (newest first).
+_AUDITED_SCAN = 1000
+_SUGGESTIONS = 5
+
+
+async def _no_such_brief(store: Store, typed: str, library: Library | None) -> Reply:
+    """No brief by that name: say so, with the closest ids in the library and the trail."""
+    key = fold(typed)[:100]
+    trail = await store.audit_history(None, _AUDITED_SCAN)
+    audited = list(dict.fromkeys(e.brief_id for e in trail))
+    guesses: list[str] = []
+    if library is not None and key:
+        labels = library.brief_index.like(key, _SUGGESTIONS)
+        guesses += [library.brief_id_for_label(label) for label in labels]
+    guesses += Fuzzy(audited).close(key, _SUGGESTIONS) if key else []
+    guesses = list(dict.fromkeys(guesses))[:_SUGGESTIONS]
+    if guesses:
+        heading, names = "Did you mean", guesses
+    elif audited:
+        heading, names = "Recently published or discarded", audited[:_SUGGESTIONS]
+    else:
+        heading = "Latest briefs"
+        names = [h.id for h, _, _ in library.heads(0, _SUGGESTIONS)] if library else []
+    return Reply(
+        "Brief not found",
+        Status.NOT_FOUND,
+        description=f"No brief is called {clip(typed, 80)!r}, and nothing by that id has been "
+        "published, replaced or discarded from Discord.",
+        sections=(Section(heading, tuple(Item(n) for n in names)),) if names else (),
+        suggestions=tuple(names),
+        private=True,
     )
 
 

@@ -169,6 +169,7 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
                 "/topic ",
                 "/briefs ",
                 "/search ",
+                "/brief history ",
                 "help ",
                 "reload ",
                 "about ",
@@ -186,6 +187,12 @@ def test_console_without_a_terminal_reads_lines_until_end_of_input(tmp_path: Pat
         ("/topic bus", ["transport "]),
         ("/briefs x", []),
         ("/nothing sp", []),
+        ("/bri", ["/briefs ", "/brief history "]),
+        ("/brief ", ["history "]),
+        ("brief hi", ["history "]),
+        ("/brief history ", ["brief:"]),
+        ("/brief history brief:coun", ["brief:council-budget "]),
+        ("/brief draft ", []),
     ],
 )
 def test_completion_of_each_part_of_a_line(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, run_client
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MEMBER_PERMISSIONS
 from tests.feeds.harness import Item, feed_route, page_route, rss
-from tests.ingest.fetch_helpers import LocalServer, local_fetcher, local_server
+from tests.ingest.fetch_helpers import LocalServer, local_fetcher, local_resolver, local_server
 
 START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
 MANAGE_GUILD = int(discord.Permissions(manage_guild=True).value)
@@ -252,3 +253,150 @@ async def test_a_feed_paused_after_a_day_of_failures_tells_the_notices_channel_o
     assert len(told) == 1
     assert "is paused" in str(told[0]["embeds"])
     assert w.fake.messages(w.review) == []
+
+
+EPHEMERAL = 1 << 6
+
+
+def shown(body: dict[str, Any]) -> str:
+    """An answer's embeds as Discord shows them: markdown escapes are not seen."""
+    embeds = body["data"].get("embeds") or []
+    parts = [f"{e.get('title', '')}\n{e.get('description', '')}" for e in embeds]
+    parts += [f["value"] for e in embeds for f in e.get("fields", [])]
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
+
+
+def refused(body: dict[str, Any]) -> str:
+    """The text of a private refusal."""
+    assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
+    return shown(body)
+
+
+async def add(w: World, **options: str) -> dict[str, Any]:
+    return await w.fake.invoke("feeds add", options, permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1/feed.xml", "127.0.0.1 is a loopback address"),
+        ("http://127.0.0.1:{port}/wire.xml", "127.0.0.1 is a loopback address"),
+        ("http://10.0.0.1/", "10.0.0.1 is a private address"),
+        ("http://[::1]/feed", "::1 is a loopback address"),
+        ("http://169.254.169.254/latest/meta-data", "is a cloud metadata address"),
+        ("http://[fe80::1]/rss", "fe80::1 is a link-local address"),
+        ("http://intranet.test/feed.xml", "intranet.test resolves to a private address"),
+        ("http://router.test/feed.xml", "router.test resolves to a loopback address"),
+    ],
+)
+async def test_add_refuses_a_private_address_at_once(w: World, url: str, says: str) -> None:
+    # The poller's own fetcher judges: test names resolve through its table, no real DNS.
+    assert w.bot.feed_loop is not None
+    table = {"intranet.test": ["10.20.30.40"], "router.test": ["93.184.216.34", "127.0.0.2"]}
+    w.bot.feed_loop.poller.fetcher = local_fetcher(resolver=local_resolver(**table))
+    w.server.routes["/wire.xml"] = feed_route([rss([story(w)])])
+    text = refused(await add(w, url=url.format(port=w.server.port)))
+    assert "Feed not added" in text and says in text
+    assert "only public addresses are fetched" in text
+    assert "BRIEFBOT_FETCH_PRIVATE_HOSTS by whoever runs the bot" in text
+    assert await w.store.all_feeds() == []
+    assert w.server.seen == []  # nothing was fetched
+
+
+async def test_add_keeps_a_feed_whose_host_cannot_be_looked_up_and_says_so(w: World) -> None:
+    body = await add(w, url="http://nowhere.test/feed.xml")
+    shown = str(body["data"]["embeds"])
+    assert "Watching http://nowhere.test/feed.xml" in shown
+    assert "could not resolve nowhere.test just now" in shown
+    [feed] = await w.store.all_feeds()
+    assert feed.url == "http://nowhere.test/feed.xml"
+
+
+@pytest.mark.parametrize("topics", [",", " , ,", ",,,"])
+async def test_add_with_only_commas_for_topics_is_refused(w: World, topics: str) -> None:
+    text = refused(await add(w, url=w.url("/wire.xml"), topics=topics))
+    assert "names no topic" in text and "e.g. minerals, CT" in text
+    assert await w.store.all_feeds() == []
+
+
+@pytest.mark.parametrize(
+    ("every", "says"),
+    [
+        ("often", "'often' is not an interval"),
+        ("1.5h", "'1.5h' is not an interval"),
+        ("1d", "'1d' is not an interval"),
+        ("2m", "'2m' is too often"),
+        ("36h", "'36h' is too rare"),
+    ],
+)
+async def test_a_bad_every_says_what_is_accepted_with_examples(
+    w: World, every: str, says: str
+) -> None:
+    text = refused(await add(w, url=w.url("/wire.xml"), every=every))
+    assert says in text
+    assert "5m to 24h in whole minutes or hours, e.g. 15m, 90m, 2h" in text
+    assert await w.store.all_feeds() == []
+
+
+async def test_every_option_is_described_as_it_is_parsed(w: World) -> None:
+    [feeds] = [c for c in w.fake.commands(w.fake.guild_id) if c["name"] == "feeds"]
+    [add_command] = [o for o in feeds["options"] if o["name"] == "add"]
+    every = next(o for o in add_command["options"] if o["name"] == "every")
+    assert every["description"] == (
+        "Default 15m; 5m to 24h in whole minutes or hours, e.g. 15m, 90m, 2h "
+        "(a bare number is minutes)"
+    )
+    # Every example in the description is accepted as written.
+    for example in ("15m", "90m", "2h", "5m", "24h", "30"):
+        body = await add(w, url=w.url(f"/every-{example}.xml"), every=example)
+        assert "Watching" in str(body["data"]["embeds"]), example
+
+
+async def test_topics_autocomplete_like_the_other_commands(w: World) -> None:
+    body = await w.fake.autocomplete(
+        "feeds add",
+        {"url": w.url("/wire.xml"), "topics": "housing, spen"},
+        focused="topics",
+        permissions=MEMBER_PERMISSIONS | MANAGE_GUILD,
+    )
+    assert [c["value"] for c in body["data"]["choices"]] == ["housing, budget"]
+
+
+async def test_remove_and_status_autocomplete_this_servers_feeds(w: World) -> None:
+    w.server.routes["/wire.xml"] = feed_route([rss([story(w)], title="Harbour Wire")])
+    await w.add_feed("/wire.xml")
+    await w.add_feed("/sport.xml")
+    await w.polled("/wire.xml")
+    long_path = "/" + "x" * 120 + ".xml"
+    await w.add_feed(long_path)
+    for command in ("feeds remove", "feeds status"):
+        body = await w.fake.autocomplete(
+            command, {"url": "harbour"}, permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        [choice] = body["data"]["choices"]  # by the feed's title
+        assert choice == {
+            "name": f"Harbour Wire — {w.url('/wire.xml')}",
+            "value": w.url("/wire.xml"),
+        }
+        every = await w.fake.autocomplete(
+            command, {"url": ""}, permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        assert len(every["data"]["choices"]) == 3
+    # A member who may not use /feeds is offered nothing.
+    hidden = await w.fake.autocomplete(
+        "feeds status", {"url": ""}, permissions=MEMBER_PERMISSIONS, check_permissions=False
+    )
+    assert hidden["data"]["choices"] == []
+    # An address too long for a choice's value goes by the feed's id, and the command takes it.
+    body = await w.fake.autocomplete(
+        "feeds remove", {"url": "xxxx"}, permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+    )
+    [choice] = body["data"]["choices"]
+    assert choice["value"].startswith("#") and len(choice["name"]) <= 100
+    removed = await w.fake.invoke(
+        "feeds remove",
+        {"url": choice["value"]},
+        permissions=MEMBER_PERMISSIONS | MANAGE_GUILD,
+    )
+    assert f"No longer watching {w.url(long_path)}" in str(removed["data"]["embeds"])
+    assert len(await w.store.all_feeds()) == 2

@@ -70,14 +70,68 @@ async def test_permission_is_named_as_discord_shows_it(
     ],
 )
 async def test_feeds_refusal_says_who_may(
-    bot: BriefBot, fake_discord: FakeDiscord, command: str, options: dict[str, str]
+    bot: BriefBot,
+    fake_discord: FakeDiscord,
+    editor: tuple[int, int],
+    command: str,
+    options: dict[str, str],
 ) -> None:
     body = await fake_discord.invoke(
         command, options, permissions=MEMBER_PERMISSIONS, check_permissions=False
     )
+    # The role is named as a mention: members see its name; allowed_mentions pings nobody.
     assert refusal(body) == (
-        f"You need the Manage Server permission or the editor role to use /{command}."
+        f"You need the Manage Server permission or the editor role <@&{editor[0]}> "
+        f"to use /{command}."
     )
+
+
+async def test_brief_drafts_refusal_names_the_editor_role(
+    bot: BriefBot, fake_discord: FakeDiscord, editor: tuple[int, int]
+) -> None:
+    body = await fake_discord.invoke("brief drafts", permissions=MEMBER_PERMISSIONS)
+    assert body["data"]["flags"] & EPHEMERAL
+    answer = await edited_answer(fake_discord)
+    shown = str(answer["embeds"])
+    assert f"the editor role <@&{editor[0]}> to draft, review or publish briefs" in shown
+    assert answer["allowed_mentions"] == {"parse": []}
+
+
+async def test_refusals_without_an_editor_role_say_how_an_admin_sets_one(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    settings = Settings(
+        briefs_dir=BRIEFS,
+        dev_guild_id=fake_discord.guild_id,
+        reload_seconds=0,
+        database=tmp_path / "db.sqlite3",
+    )
+    async with await Store.open(settings.database) as store:
+        client = BriefBot(settings=settings, library=LiveLibrary(Path(BRIEFS)), store=store)
+        async with run_client(client, fake_discord):
+            await fake_discord.invoke("brief drafts", permissions=MEMBER_PERMISSIONS)
+            # As Discord shows it: the markdown escape of "_" is not seen.
+            answer = await edited_answer(fake_discord)
+            shown = answer["embeds"][0]["description"].replace("\\_", "_")
+            assert "this server has no editor role yet" in shown
+            assert "/brief settings editor_role:@Role" in shown
+            body = await fake_discord.invoke(
+                "feeds list", permissions=MEMBER_PERMISSIONS, check_permissions=False
+            )
+            assert refusal(body) == (
+                "You need the Manage Server permission to use /feeds list: this server has no "
+                "editor role yet. Someone with Manage Server can name one with "
+                "/brief settings editor_role:@Role."
+            )
+
+
+async def edited_answer(fake: FakeDiscord) -> dict[str, Any]:
+    """The bot's edit of its deferred "thinking…" answer to the latest interaction."""
+    token = fake.interactions()[-1].token
+    request = await fake.wait_for_request(
+        lambda r: token in r.path and r.method == "PATCH" and r.path.startswith("/webhooks"), 10
+    )
+    return dict(request.json or {})
 
 
 async def test_a_member_with_the_editor_role_is_not_refused(

@@ -281,12 +281,14 @@ async def test_non_editors_are_refused_on_every_control(h: Harness, editors: Any
     message_id = h.preview_id()
     for label in ("Publish", "Discard"):
         answer = await h.press(message_id, h.control(message_id, label), mallory)
-        assert "Only members with the editor role or the Manage Server" in text_of(answer)
+        # The refusal names the role that would allow it, shown as a role, pinging nobody.
+        assert f"Manage Server permission or the editor role <@&{editors.id}>" in text_of(answer)
+        assert answer["allowed_mentions"] == {"parse": []}
         assert answer["flags"] & EPHEMERAL
     answer = await h.press(message_id, h.control(message_id, "select"), mallory, [JANE])
-    assert "Only members with the editor role" in text_of(answer)
+    assert "or the editor role <@&" in text_of(answer)
     refused = await h.draft(mallory)
-    assert "Only members with the editor role" in text_of(refused)
+    assert "or the editor role <@&" in text_of(refused)
     assert not (h.root / f"{BRIEF_ID}.yaml").exists()
     assert h.fake.message(message_id)["components"]  # type: ignore[index]  # still open
 
@@ -300,7 +302,7 @@ async def test_fix_speaker_to_an_unnamed_speaker_through_the_form(h: Harness, ed
     # A non-editor gets no form, only a private refusal.
     refused = await h.fake.click(message_id, select, values=["describe"], member=mallory)
     assert refused["type"] == 4 and refused["data"]["flags"] & EPHEMERAL
-    assert "Only members with the editor role" in text_of(refused["data"])
+    assert "or the editor role <@&" in text_of(refused["data"])
     opened = await h.fake.click(message_id, select, values=["describe"], member=erin)
     assert opened["type"] == 9 and "How the source describes" in str(opened["data"])
     await h.fake.submit_modal({"How the source describes the speaker": "a  harbour pilot"})
@@ -420,7 +422,7 @@ async def test_a_long_preview_pages_and_every_page_keeps_the_controls(
     assert pages >= 2
     # A non-editor cannot page through a draft either.
     refused = await h.press(message_id, h.control(message_id, "Next"), mallory)
-    assert "Only members with the editor role" in text_of(refused)
+    assert "or the editor role <@&" in text_of(refused)
     await h.fake.click(message_id, h.control(message_id, "Next"), member=erin)
     await h.answered(h.last())
     message = h.fake.message(message_id)
@@ -531,3 +533,23 @@ async def test_brief_drafts_lists_mine_and_reopens_working_previews(
     empty = await h.fake.invoke("brief drafts", member=h.fake.add_member("zed", roles=[editors]))
     assert empty["data"]["flags"] & EPHEMERAL
     assert "You have no open drafts here" in text_of(await h.answered(h.last()))
+
+
+async def test_history_of_an_unknown_brief_names_it_and_suggests_close_ones(
+    h: Harness, editors: Any
+) -> None:
+    erin = h.fake.add_member("erin", roles=[editors])
+    body = await h.fake.invoke("brief history", {"brief": "council-budgt"}, member=erin)
+    assert body["data"]["flags"] & EPHEMERAL
+    [embed] = body["data"]["embeds"]
+    assert embed["title"] == "Brief not found"
+    assert "No brief is called 'council-budgt'" in embed["description"]
+    assert embed["fields"][0]["name"] == "Did you mean"
+    assert "council" in embed["fields"][0]["value"]
+    nope = await h.fake.invoke("brief history", {"brief": "nope"}, member=erin)
+    [embed] = nope["data"]["embeds"]
+    assert "No brief is called 'nope'" in embed["description"]
+    assert embed["fields"][0]["name"] == "Latest briefs"
+    # The option autocompletes brief ids as /summary does.
+    choices = await h.fake.autocomplete("brief history", {"brief": "coun"}, member=erin)
+    assert [c["value"] for c in choices["data"]["choices"]] == ["council-budget"]

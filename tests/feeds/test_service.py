@@ -103,3 +103,30 @@ async def test_loop_polls_when_woken_and_stops_cleanly(tmp_path: Path) -> None:
         assert [s.path for s in w.server.seen].count("/wire.xml") == 2
         await loop.stop()
         assert w.clock.sleepers == 0
+
+
+async def test_changing_a_feed_keeps_the_options_left_out(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        service = service_of(w.store)
+        url = w.url("/wire.xml")
+        await service.add(GUILD, 7, url, "budget, housing", "2h")
+        # Resuming it (or changing one option) keeps the others, as /digest subscribe does.
+        again = await service.add(GUILD, 7, url, None, "30m")
+        assert again.title == "Feed updated"
+        [feed] = await w.store.guild_feeds(GUILD)
+        assert feed.topics == ("budget", "housing") and feed.interval.total_seconds() == 1800
+        await service.add(GUILD, 7, url, "none", None)
+        [feed] = await w.store.guild_feeds(GUILD)
+        assert feed.topics == () and feed.interval.total_seconds() == 1800
+
+
+@pytest.mark.parametrize("topics", [",", " , ", ",,"])
+async def test_topics_of_only_commas_are_refused_not_read_as_none(
+    tmp_path: Path, topics: str
+) -> None:
+    async with world(tmp_path) as w:
+        service = service_of(w.store)
+        reply = await service.add(GUILD, 7, w.url("/wire.xml"), topics, None)
+        assert reply.status is Status.INVALID and reply.private
+        assert "names no topic" in (reply.description or "")
+        assert await w.store.guild_feeds(GUILD) == []

@@ -14,6 +14,7 @@ from importlib import metadata
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import ResolveResult
 
 from bot.ingest.fetch import (
     MAX_REDIRECTS,
@@ -37,6 +38,7 @@ from tests.ingest.fetch_helpers import (
     ConnectLog,
     FakeTime,
     LocalServer,
+    MapResolver,
     RawServer,
     guard_connects,
     local_fetcher,
@@ -679,3 +681,61 @@ async def test_a_compressed_body_is_capped_by_its_decompressed_size(
     )
     result = await fetcher.get(server.url("feeds.test", "/small"), max_bytes=100, accept="*/*")
     assert result.body == b"plain words"
+
+
+# --- vet: the same judgement before anything is fetched (/feeds add) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "says"),
+    [
+        ("http://127.0.0.1/feed", RefusedAddress, "127.0.0.1 is a loopback address"),
+        ("http://[::1]/", RefusedAddress, "::1 is a loopback address"),
+        ("http://10.0.0.1/", RefusedAddress, "10.0.0.1 is a private address"),
+        ("http://[fe80::1]/", RefusedAddress, "link-local"),
+        ("http://intranet.test/", RefusedAddress, "intranet.test resolves to a private address"),
+        ("http://mixed.test/", RefusedAddress, "mixed.test resolves to a loopback address"),
+        ("http://127.1/", BadURL, "127.1 is not a canonical address"),
+        ("ftp://feeds.test/", BadScheme, "only http and https"),
+        ("http://nowhere.test/", ConnectionFailed, "could not resolve nowhere.test"),
+    ],
+)
+async def test_vet_judges_a_url_as_get_would_without_a_socket(
+    connects: ConnectLog, url: str, error: type[FetchError], says: str
+) -> None:
+    resolver = local_resolver(intranet_test=["10.9.8.7"], mixed_test=["93.184.216.34", "::1"])
+    async with local_fetcher(resolver=resolver) as f:
+        with pytest.raises(error) as vetted:
+            await asyncio.wait_for(f.vet(url), LIMIT)
+        with pytest.raises(error) as fetched:
+            await get(f, url)
+    assert says in one_line(vetted.value)
+    assert one_line(vetted.value) == one_line(fetched.value)
+    assert connects.addresses == []
+
+
+async def test_vet_passes_public_and_allow_listed_hosts(connects: ConnectLog) -> None:
+    resolver = local_resolver(news_test=["93.184.216.34", "2606:2800:220:1::1"])
+    async with local_fetcher(resolver=resolver) as f:
+        await f.vet("https://news.test/feed.xml")
+        await f.vet("http://feeds.test:8080/feed.xml")  # allow-listed: not even looked up
+        await f.vet("http://93.184.216.34/rss")
+    assert resolver.calls == ["news.test"]
+    assert connects.addresses == []
+
+
+class _SlowResolver(MapResolver):
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        await asyncio.sleep(30)
+        raise AssertionError("not reached")
+
+
+async def test_vet_gives_up_on_a_slow_lookup_in_time() -> None:
+    async with local_fetcher(resolver=_SlowResolver({})) as f:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Timeout) as caught:
+            await f.vet("http://slow.test/", lookup_seconds=0.2)
+    assert one_line(caught.value) == "looking up slow.test took longer than 0.2 s"
+    assert asyncio.get_running_loop().time() - started < 5

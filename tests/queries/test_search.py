@@ -154,17 +154,19 @@ def test_organisations_and_unnamed_speakers_in_search_and_a_second_view(tmp_path
     assert "Transport Ministry" in names and not any("spokesman" in n for n in names)
 
 
-def test_past_the_ranked_bound_only_the_newest_matches_are_ranked_and_the_reply_says_so(
+def test_past_the_ranked_bound_the_newest_matches_are_shown_and_the_reply_says_so(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.briefs.index
 
     everything = search.search(library, "budget OR buses")
-    assert "most recently added" not in (everything.description or "")
+    assert "too many to rank" not in (everything.description or "")
+    assert "best first" in (everything.description or "")
     monkeypatch.setattr(bot.briefs.index, "RANKED", 2)
     hits = library.search("budget OR buses")
     assert len(hits) == 2 and hits.ranked == 2
     reply = search.search(library, "budget OR buses")
-    assert "More than 2 entries match" in (reply.description or "")
+    assert "More than 2 entries match, too many to rank" in (reply.description or "")
+    assert "the most recently added first" in (reply.description or "")
     # A query with few matches is ranked whole, and says nothing of a bound.
     assert library.search("libraries").ranked == 0

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.briefs.reloader import LiveLibrary
+from bot.reply import Status
 from bot.review.drafting import dump
 from bot.review.preview import SpeakerChoice
 from bot.review.service import Member, ReviewService, history
@@ -205,7 +206,10 @@ async def test_non_editors_are_refused_on_every_action(
         await review.fix_speaker(MALLORY, draft_id, 1, SAM),
         await review.show(MALLORY, draft_id),
     ):
-        assert outcome.reply.private and "editor role or the Manage Server" in str(
+        # Names the role that would allow it (shown as the role; pinging nobody).
+        role = review.config.editor_role_id
+        assert outcome.reply.private and outcome.reply.roles == (role,)
+        assert f"Manage Server permission or the editor role <@&{role}>" in str(
             outcome.reply.description
         )
     assert not (briefs_dir / f"{BRIEF_ID}.yaml").exists()
@@ -272,3 +276,36 @@ async def test_my_drafts_lists_the_requesters_drafts_with_previews(review: Revie
     reply, previews = await review.my_drafts(ALICE)
     assert reply.title == "Your drafts (1)" and len(previews) == 1
     assert previews[0].draft.requester_id == ALICE.user_id
+
+
+async def test_history_of_an_unknown_brief_says_so_and_suggests_close_ids(
+    review: ReviewService, store: Store, live: LiveLibrary
+) -> None:
+    draft_id = await draft(review)
+    await review.publish(BOB, draft_id)
+    library = live.current()
+    # A typo of a published brief's id: did you mean it (from the library and the trail).
+    typo = await history(store, "harbour-budget-aproved-after-long-debate", library=library)
+    assert typo.status is Status.NOT_FOUND and typo.private
+    assert typo.title == "Brief not found"
+    assert "No brief is called 'harbour-budget-aproved-after-long-debate'" in (
+        typo.description or ""
+    )
+    assert typo.sections[0].heading == "Did you mean"
+    assert typo.suggestions[0] == BRIEF_ID
+    # A brief of the library's (never published from Discord) is found by title too.
+    council = await history(store, "Council approves budget", library=library)
+    assert council.title == "Brief history of council-budget"
+    assert "Nothing has been published or discarded from Discord for this brief" in str(
+        council.description
+    )
+    # Nothing like it anywhere: what was recently published is offered instead.
+    nope = await history(store, "nope", library=library)
+    assert nope.title == "Brief not found" and "No brief is called 'nope'" in str(nope.description)
+    assert nope.sections[0].heading == "Recently published or discarded"
+    assert nope.suggestions == (BRIEF_ID,)
+    # Not an id at all (spaces, capitals): the same did-you-mean, not a bare refusal.
+    spaced = await history(store, "Harbour budget approved", library=library)
+    assert spaced.title == "Brief not found" and BRIEF_ID in spaced.suggestions
+    # The trail of the brief itself still answers as before.
+    assert "published by user 8" in str(await history(store, BRIEF_ID, library=library))
