@@ -23,6 +23,7 @@ import functools
 import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 CONNECT_TIMEOUT = 10.0
+# Once running, a reconnect gives up sooner, and a failed one is not retried for a moment:
+# a command should hear "temporarily unavailable" while Discord still waits for its answer.
+RECONNECT_TIMEOUT = 2.0
+RECONNECT_PAUSE = 1.0
 COMMAND_TIMEOUT = 60.0
 # Any number: the one lock every writer takes (the role SQLite's file lock plays).
 WRITER_LOCK = 0x62726965
@@ -158,6 +163,9 @@ class PgConnection:
         self._conn: asyncpg.Connection | None = None
         self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
         self.in_transaction = False
+        self._connected_once = False
+        self._down_until = 0.0
+        self._down: BaseException | None = None
 
     @property
     def where(self) -> str:
@@ -175,17 +183,25 @@ class PgConnection:
         if self._conn is not None and not self._conn.is_closed():
             return self._conn
         self._drop()
+        if self._down is not None and time.monotonic() < self._down_until:
+            raise self.unavailable(self._down)
         try:
             self._conn = await asyncpg.connect(
                 self.url,
-                timeout=CONNECT_TIMEOUT,
+                timeout=RECONNECT_TIMEOUT if self._connected_once else CONNECT_TIMEOUT,
                 command_timeout=COMMAND_TIMEOUT,
                 server_settings={"application_name": "briefbot"},
             )
         except _UNAVAILABLE as exc:
+            if isinstance(exc, TimeoutError):
+                # No answer at all (a host or network gone): callers queued behind this one
+                # fail at once for a moment instead of each waiting out the timeout. A refused
+                # connection fails fast by itself, and is tried again at the next call.
+                self._down, self._down_until = exc, time.monotonic() + RECONNECT_PAUSE
             raise self.unavailable(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(f"{self.where} refused the connection: {exc}") from exc
+        self._connected_once, self._down = True, None
         return self._conn
 
     def _drop(self) -> None:
@@ -263,9 +279,19 @@ class PgConnection:
         return _Pending(self._run(sql, tuple(params)))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for each row of parameters."""
-        for row in rows:
-            await self._run(sql, tuple(row))
+        """Run one statement for each row of parameters (in one round trip in a transaction)."""
+        if not self.in_transaction:
+            for row in rows:
+                await self._run(sql, tuple(row))
+            return
+        if not rows:
+            return
+        async with self._errors():
+            statement = await self._prepared(sql)
+            types = [p.name for p in statement.get_parameters()]
+            await statement.executemany(
+                [[_coerce(v, t) for v, t in zip(row, types, strict=True)] for row in rows]
+            )
 
     async def ddl(self, sql: str) -> None:
         """A statement without parameters (a migration step), run as it is."""

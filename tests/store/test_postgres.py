@@ -283,3 +283,36 @@ async def test_a_server_that_goes_away_is_unavailable_until_it_is_back(clock: Fa
             assert [s.channel_id for s in await store.list_enabled()] == [1]
     finally:
         await asyncio.to_thread(cluster.stop)
+
+
+async def test_a_server_that_never_answers_fails_fast_for_the_callers_queued_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.store import postgres
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never answers: a host or network gone quiet
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(postgres, "CONNECT_TIMEOUT", 0.3)
+    monkeypatch.setattr(postgres, "RECONNECT_PAUSE", 0.5)
+    pg = postgres.PgConnection(f"postgresql://briefbot@127.0.0.1:{port}/briefbot")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}/briefbot"):
+            await pg.connection()
+        assert time.monotonic() - started >= 0.3  # it waited for an answer once
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await pg.connection()
+        assert time.monotonic() - started < 0.1  # the next caller is told at once
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await pg.connection()
+        assert time.monotonic() - started >= 0.3  # after the pause it tries again
+    finally:
+        await pg.close()
+        server.close()
+        await server.wait_closed()
