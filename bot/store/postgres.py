@@ -377,7 +377,14 @@ class PostgresStore(Store):
         pg = PgConnection(url)
         store = cls(pg, clock or SystemClock(), owner=owner, lease=lease)
         try:
-            await pg.connection()
+            try:
+                await pg.connection()
+            except StoreUnavailable as exc:
+                cause = exc.__cause__ or exc
+                raise StoreUnavailable(
+                    f"cannot reach {pg.where}: {cause or type(cause).__name__}; check that the "
+                    "server is running and that BRIEFBOT_DATABASE names it"
+                ) from cause
             await store._too_new(await store._user_version())
             if migrate:
                 await store._migrate()

@@ -264,6 +264,28 @@ def test_run_with_postgresql_down_says_which_host_in_one_line(tmp_path: Path) ->
     )
     assert done.returncode == 1
     [line] = done.stderr.strip().splitlines()
-    assert line.startswith(
-        "briefbot: PostgreSQL at 127.0.0.1:9/briefbot is temporarily unavailable"
-    )
+    assert line.startswith("briefbot: cannot reach PostgreSQL at 127.0.0.1:9/briefbot")
+    assert "BRIEFBOT_DATABASE" in line
+
+
+async def test_doctor_checks_a_postgresql_database_without_migrating_it(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    from bot.doctor import _Doctor
+    from bot.settings import Settings
+
+    url = await pg_cluster.create_database()
+    async with await open_store(url) as store:
+        await subscribe(store, 1)
+    doctor = _Doctor(Settings(database=url, briefs_dir=tmp_path))
+    assert [s.channel_id for s in await doctor.database() or []] == [1]
+    [check] = doctor.checks
+    assert check.ok and "schema version" in check.detail and "1 subscription" in check.detail
+
+    empty = await pg_cluster.create_database()  # never migrated
+    doctor = _Doctor(Settings(database=empty, briefs_dir=tmp_path))
+    assert await doctor.database() is None
+    [check] = doctor.checks
+    assert not check.ok and "schema version 0" in check.detail and "migrates" in check.fix
+    async with await open_store(empty):
+        pass  # it was left as it was: migrating it now still works

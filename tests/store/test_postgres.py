@@ -248,7 +248,8 @@ async def test_an_unreachable_server_is_named_in_one_clear_error(clock: FakeCloc
     url = "postgresql://briefbot@127.0.0.1:9/briefbot"  # the discard port: nothing listens
     with pytest.raises(StoreUnavailable) as caught:
         await open_store(url, clock=clock)
-    assert "PostgreSQL at 127.0.0.1:9/briefbot is temporarily unavailable" in str(caught.value)
+    assert "cannot reach PostgreSQL at 127.0.0.1:9/briefbot" in str(caught.value)
+    assert "BRIEFBOT_DATABASE" in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
