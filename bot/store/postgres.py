@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -51,6 +52,7 @@ CONNECT_TIMEOUT = 10.0
 # a command should hear "temporarily unavailable" while Discord still waits for its answer.
 RECONNECT_TIMEOUT = 2.0
 RECONNECT_PAUSE = 1.0
+STATEMENTS = 256
 COMMAND_TIMEOUT = 60.0
 # Any number: the one lock every writer takes (the role SQLite's file lock plays).
 WRITER_LOCK = 0x62726965
@@ -161,7 +163,9 @@ class PgConnection:
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: asyncpg.Connection | None = None
-        self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+        # Prepared once per connection; an IN (…) list of each length is its own statement,
+        # so the least recently used are let go past STATEMENTS.
+        self._statements: OrderedDict[str, asyncpg.prepared_stmt.PreparedStatement] = OrderedDict()
         self.in_transaction = False
         self._connected_once = False
         self._down_until = 0.0
@@ -227,6 +231,10 @@ class PgConnection:
             conn = await self.connection()
             statement = await conn.prepare(translate(sql))
             self._statements[sql] = statement
+            if len(self._statements) > STATEMENTS:
+                self._statements.popitem(last=False)
+        else:
+            self._statements.move_to_end(sql)
         return statement
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> _Cursor:

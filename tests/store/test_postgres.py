@@ -317,3 +317,20 @@ async def test_a_server_that_never_answers_fails_fast_for_the_callers_queued_beh
         await pg.close()
         server.close()
         await server.wait_closed()
+
+
+def test_statements_are_translated_only_where_sqlite_and_postgresql_differ() -> None:
+    from bot.store.postgres import translate
+
+    assert translate("SELECT a FROM t WHERE b = ? AND c = '?' -- why?\nAND d = ?") == (
+        "SELECT a FROM t WHERE b = $1 AND c = '?' -- why?\nAND d = $2"
+    )
+    assert translate("INSERT OR IGNORE INTO t (a) VALUES (?)") == (
+        "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING"
+    )
+    assert translate("INSERT OR IGNORE INTO t (a) SELECT ? RETURNING a") == (
+        "INSERT INTO t (a) SELECT $1  ON CONFLICT DO NOTHING RETURNING a"
+    )
+    assert translate("UPDATE t SET a = 'it''s ?' WHERE b = ?") == (
+        "UPDATE t SET a = 'it''s ?' WHERE b = $1"
+    )
