@@ -195,10 +195,6 @@ def forum_title(day: dt.date, at: dt.time, briefs: int) -> str:
     return f"Digest {day.isoformat()} {format_time(at)} · {count}"
 
 
-# A send woken late takes a new turn at most this many times, then goes (never starved).
-LATE_TURNS = 3
-
-
 class SharedPacer:
     """Spaces the digest sends of every process on one database file at `per_second` in all.
 
@@ -225,16 +221,10 @@ class SharedPacer:
 
     async def wait(self) -> None:
         """Return at this send's turn."""
-        for _ in range(LATE_TURNS):
-            turn = await self._store.reserve_send(self.interval, self._now())
-            delay = turn - self._now()
-            if delay <= 0:
-                return
+        turn = await self._store.reserve_send(self.interval, self._now())
+        delay = turn - self._now()
+        if delay > 0:
             await self._sleep(delay)
-            # Woken more than one interval late (a busy loop or host): sending now would
-            # crowd the turns of other processes into the same second; take a fresh turn.
-            if self._now() - turn <= self.interval:
-                return
 
 
 class Action(StrEnum):
