@@ -16,6 +16,11 @@ brief), so per-channel database work does not grow with the library; `--briefs 1
 few hundred channels) checks that. `--returning NEW` gives channels a history (all but the NEW
 newest briefs already sent, a row each, as a channel from before the cutoff has) for a
 steady-state daily digest.
+
+RSS is this process's (the bot with the fake Discord in it): when the pass starts, its peak
+sampled every 20 ms during the pass, and `ru_maxrss` (which includes building the brief index
+when `--index` names no current one). The digests read the index (issue 13): at 100,000 briefs
+a pass decodes only the briefs the digests show.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
+import resource
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,6 +52,8 @@ from tests.fakediscord import FakeDiscord, RecordedRequest, run_client
 
 TARGET_RATE = 45.0  # messages/s: 90% of Discord's global 50 requests/s
 GLOBAL_LIMIT = 50
+# The bot process (here with the fake Discord in it) at a 100,000-brief library (issue 13).
+TARGET_RSS_MB = 150
 # Thursday 5 March 2026: subscribed at 07:00, every digest due at 08:00 UTC.
 START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
 DUE_TIME = dt.time(8, 0)
@@ -52,6 +62,38 @@ FIRST_CHANNEL = 1_300_000_000_000_000_000  # snowflake-sized ids the fake treats
 SUBSCRIBER = 4242
 CREATE_ROUTE = "/channels/{channel_id}/messages"
 RETRIES = dt.timedelta(minutes=30)  # fake time after the pass for failed sends to be retried
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class RssSampler:
+    """The peak resident memory of this process while a block runs, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_mb())
+
+    def __enter__(self) -> RssSampler:
+        self.start = self.peak = rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
 
 
 async def scheduler_idle(clock: FakeClock, seconds: float) -> None:
@@ -113,7 +155,8 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                 if args.returning:
                     # Every channel already had every brief but the newest few: a daily digest,
                     # not the first one (see --help).
-                    old = [b.id for b in live.current().briefs[args.returning :]]
+                    # Ids from the index's heads: the bench must not decode every brief itself.
+                    old = [head.id for head, _, _ in live.current().heads(args.returning)]
                     for channel in channels:
                         await store.mark_sent(channel, old)
                 subscribe_s = time.perf_counter() - started
@@ -130,7 +173,8 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                     limiter = fake.enable_rate_limits()
                     since = len(fake.requests())
                     started = time.perf_counter()
-                    await clock.set(DUE)  # returns once the pass is over and the loop sleeps
+                    with RssSampler() as rss:
+                        await clock.set(DUE)  # returns once the pass is over and the loop sleeps
                     pass_s = time.perf_counter() - started
                     requests = fake.requests()[since:]
                     rate_limited = limiter.hits
@@ -166,6 +210,9 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
         "slots": slots,
         "violations": violations,
         "first_failure": failures.records[0].getMessage() if failures.records else None,
+        "rss_before_mb": rss.start,
+        "rss_pass_peak_mb": rss.peak,
+        "rss_max_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -216,13 +263,23 @@ def main() -> int:
         action="store_true",
         help="keep the fake's OpenAPI/docs validation of every message body (off by default)",
     )
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="the brief index file to use and keep (default: a private one, built each run)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # discord.py warns once per 429 and about voice; the 429s are counted by the fake instead.
     logging.getLogger("discord").setLevel(logging.ERROR)
 
     root = corpus(args.briefs, args.corpus, args.speakers, args.topics)
-    live = LiveLibrary(root)
+    started = time.perf_counter()
+    live = LiveLibrary(root, args.index)
+    print(f"library ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    # The bot builds its poster in setup_hook, from this default.
+    poster.DIGEST_REQUESTS_PER_SECOND = args.pace
     result = asyncio.run(run(args, root, live))
 
     rate = result["messages"] / result["pass_s"] if result["pass_s"] else 0.0
@@ -249,6 +306,14 @@ def main() -> int:
         [f"lost after {minutes} min of retries", str(lost_after), "0", verdict(not lost_after)],
         ["nonce replays (deduplicated)", str(result["replays"]), "", ""],
         ["slots sent in the database", str(sent), str(args.channels), ""],
+        ["RSS when the pass starts MB", f"{result['rss_before_mb']:.0f}", "", ""],
+        [
+            "peak RSS during the pass MB",
+            f"{result['rss_pass_peak_mb']:.0f}",
+            f"≤ {TARGET_RSS_MB}",
+            verdict(result["rss_pass_peak_mb"] <= TARGET_RSS_MB),
+        ],
+        ["peak RSS of the process MB (ru_maxrss)", f"{result['rss_max_mb']:.0f}", "", ""],
     ]
     missed = any(row[3] == "MISS" for row in rows)
     kind = (

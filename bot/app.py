@@ -216,12 +216,14 @@ class BriefBot(commands.Bot):
         if self.store is not None:
             live = self.library
             # Every process on the database shares Discord's global budget through it.
-            shared = SharedPacer(self.store, self.settings.send_rate)
-            poster = DiscordPoster(self, shared=shared.wait)
+            # (A rate of 0 sends unpaced: only `bench.fanout --pace 0` asks for that.)
+            rate = self.settings.send_rate
+            shared = SharedPacer(self.store, rate).wait if rate > 0 else None
+            poster = DiscordPoster(self, per_second=rate, shared=shared)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
-                lambda: live.current().briefs,
+                live.current,  # the index library: a digest decodes only what it shows
                 poster,
                 self.settings.digest_grace,
                 topic_labels=lambda: live.current().topic_names,

@@ -321,7 +321,7 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
     import asyncio
 
     from bot.feeds.draft import EngineDrafter
-    from bot.feeds.files import poll_once, published_links
+    from bot.feeds.files import poll_once
     from bot.ingest.fetch import Fetcher
 
     library = load_library(settings.briefs_dir, settings.index_path)
@@ -347,8 +347,8 @@ def feeds_poll(settings: Settings, url: str | None, drafts: Path, topics: str) -
             )
             return 2
         topic_ids.append(topic.id)
-    published = published_links(b.source.url for b in library.briefs)
-    ids = frozenset(b.id for b in library.briefs)
+    published = library.published_links()
+    ids = library.brief_ids()
     drafter = EngineDrafter(lambda: vocabulary, lambda: ids)
 
     async def go() -> int:

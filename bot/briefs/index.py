@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.briefs import fast
+from bot.briefs import fast, links
 from bot.briefs.errors import MAX_FILE_BYTES, BriefFileError, LoadError
 from bot.briefs.files import BriefsFolder, FileRefused
+from bot.briefs.links import canonical_url
 from bot.briefs.loader import (
     SOURCES_DIR,
     VOCABULARY_FILE,
@@ -78,8 +79,11 @@ CREATE TABLE seen(id TEXT PRIMARY KEY, first_seen TEXT NOT NULL);
 CREATE TABLE briefs(
     num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, title TEXT NOT NULL,
     sort_date TEXT NOT NULL, date TEXT NOT NULL, summary TEXT NOT NULL,
-    quote_count INTEGER NOT NULL, json TEXT NOT NULL);
+    quote_count INTEGER NOT NULL, json TEXT NOT NULL, source_key TEXT);
 CREATE INDEX briefs_order ON briefs(sort_date DESC, id DESC);
+-- source_key: the source link as a dedupe key (bot.briefs.links), so a feed asks "published?"
+-- with one lookup.
+CREATE INDEX briefs_source ON briefs(source_key) WHERE source_key IS NOT NULL;
 -- kind: 'person' or 'organisation' (found alike, but an organisation has no surname).
 CREATE TABLE people(
     num INTEGER NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL, role TEXT,
@@ -184,6 +188,7 @@ def _code_version() -> str:
     digest = hashlib.sha256(f"schema {SCHEMA_VERSION}".encode())
     digest.update((fast._code_fingerprint() or "unknown").encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(links.__file__).read_bytes())  # the stored source keys
     return digest.hexdigest()
 
 
@@ -822,8 +827,8 @@ class BriefIndex:
     ) -> None:
         sort_date = _sort_date(brief.date)
         cur = conn.execute(
-            "INSERT INTO briefs(id, path, title, sort_date, date, summary, quote_count, json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO briefs(id, path, title, sort_date, date, summary, quote_count, json, "
+            "source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 brief.id,
                 path,
@@ -833,6 +838,7 @@ class BriefIndex:
                 brief.summary,
                 len(brief.quotes),
                 brief.__pydantic_serializer__.to_json(brief),
+                canonical_url(brief.source.url) if brief.source.url else None,
             ),
         )
         num = cur.lastrowid
@@ -1452,6 +1458,155 @@ class Snapshot:
                 last = at
             at = self._one("SELECT min(sort_date) FROM briefs WHERE sort_date > ?", (last,))[0]
         return tags
+
+    # -- digests and feeds: what they need, asked here, never a walk over every brief ----------
+
+    def seen_rows(self, after: int, limit: int) -> list[tuple[int, str, bool]]:
+        """(mark, id, live) of the ids first indexed after the mark `after`, oldest first.
+
+        A mark is the `seen` row's rowid: rows are only ever added, so marks grow with time.
+        """
+        return [
+            (mark, brief_id, bool(live))
+            for mark, brief_id, live in self._all(
+                "SELECT s.rowid, s.id, EXISTS (SELECT 1 FROM briefs b WHERE b.id = s.id) "
+                "FROM seen s WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?",
+                (after, limit),
+            )
+        ]
+
+    def seen_id_at(self, mark: int) -> str | None:
+        """The id first indexed at this mark (None if there is no such mark)."""
+        row = self._one("SELECT id FROM seen WHERE rowid = ?", (mark,))
+        return row[0] if row else None
+
+    def live_ids(self, ids: Collection[str]) -> list[str]:
+        """Which of the given brief ids are live."""
+        if not ids:
+            return []
+        return [
+            r[0]
+            for r in self._all(
+                "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(ids)),),
+            )
+        ]
+
+    @staticmethod
+    def _eligible(
+        topics: Collection[str],
+        after: tuple[str, str] | None,
+        exclude: Collection[str],
+        include: Collection[str],
+    ) -> tuple[str, list[Any]]:
+        """SQL for the (sort_date, id) of the briefs a digest may show: ordered after `after`
+        (sort date, id), or among `include` (ordered at or before it); never among `exclude`;
+        carrying one of `topics` (none: any)."""
+
+        def arm(where: str, args: list[Any]) -> tuple[str, list[Any]]:
+            if topics:
+                sql = (
+                    "SELECT DISTINCT sort_date, brief_id AS id FROM topic_entries "
+                    "WHERE kind = 'brief' AND topic IN (SELECT value FROM json_each(?))"
+                )
+                key, ident, first = "(sort_date, brief_id)", "brief_id", [json.dumps(list(topics))]
+            else:
+                sql = "SELECT sort_date, id FROM briefs WHERE 1"
+                key, ident, first = "(sort_date, id)", "id", []
+            sql += where.format(key=key, id=ident)
+            if exclude:
+                sql += f" AND {ident} NOT IN (SELECT value FROM json_each(?))"
+                args = [*args, json.dumps(list(exclude))]
+            return sql, [*first, *args]
+
+        if after is None:
+            return arm("", [])
+        newer, newer_args = arm(" AND {key} > (?, ?)", [*after])
+        if not include:
+            return newer, newer_args
+        late, late_args = arm(
+            " AND {id} IN (SELECT value FROM json_each(?)) AND {key} <= (?, ?)",
+            [json.dumps(list(include)), *after],
+        )
+        return f"{newer} UNION ALL {late}", [*newer_args, *late_args]
+
+    def eligible_count(
+        self,
+        topics: Collection[str],
+        after: tuple[str, str] | None,
+        exclude: Collection[str],
+        include: Collection[str],
+    ) -> int:
+        """How many briefs a digest may show (`_eligible`)."""
+        keys, args = self._eligible(topics, after, exclude, include)
+        return int(self._one(f"SELECT count(*) FROM ({keys})", args)[0])
+
+    def eligible_json(
+        self,
+        topics: Collection[str],
+        after: tuple[str, str] | None,
+        exclude: Collection[str],
+        include: Collection[str],
+        offset: int,
+        limit: int,
+        among: Collection[str] | None = None,
+    ) -> list[tuple[str, str]]:
+        """(id, json) of the briefs a digest may show, newest first (only those `among`)."""
+        keys, args = self._eligible(topics, after, exclude, include)
+        where = ""
+        if among is not None:
+            where = " WHERE k.id IN (SELECT value FROM json_each(?))"
+            args = [*args, json.dumps(list(among))]
+        return self._all(
+            f"SELECT k.id, b.json FROM ({keys}) k JOIN briefs b ON b.id = k.id{where} "
+            "ORDER BY k.sort_date DESC, k.id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+
+    def eligible_newer(
+        self,
+        topics: Collection[str],
+        after: tuple[str, str] | None,
+        exclude: Collection[str],
+        include: Collection[str],
+        key: tuple[str, str],
+    ) -> int:
+        """How many of the briefs a digest may show are ordered after `key` (sort date, id)."""
+        keys, args = self._eligible(topics, after, exclude, include)
+        return int(
+            self._one(
+                f"SELECT count(*) FROM ({keys}) WHERE (sort_date, id) > (?, ?)", (*args, *key)
+            )[0]
+        )
+
+    def published(self, source_key: str) -> bool:
+        """Whether a live brief's source link has this key (`bot.briefs.links`)."""
+        return self._one("SELECT 1 FROM briefs WHERE source_key = ?", (source_key,)) is not None
+
+    def published_count(self) -> int:
+        """How many distinct source link keys the live briefs have."""
+        return int(
+            self._one("SELECT count(DISTINCT source_key) FROM briefs WHERE source_key IS NOT NULL")[
+                0
+            ]
+        )
+
+    def published_keys(self) -> Iterator[str]:
+        """Every distinct source link key of the live briefs, in order."""
+        for row in self._conn.execute(
+            "SELECT DISTINCT source_key FROM briefs WHERE source_key IS NOT NULL "
+            "ORDER BY source_key"
+        ):
+            yield row[0]
+
+    def brief_ids(self) -> Iterator[str]:
+        """Every live brief id, in order."""
+        for row in self._conn.execute("SELECT id FROM briefs ORDER BY id"):
+            yield row[0]
+
+    def has_brief(self, brief_id: str) -> bool:
+        """Whether a brief with this id is live."""
+        return self._one("SELECT 1 FROM briefs WHERE id = ?", (brief_id,)) is not None
 
 
 _K1, _B = 1.2, 0.75

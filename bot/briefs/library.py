@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -26,16 +26,28 @@ from bot.briefs.models import (
     Claim,
     Figure,
     KeyPoint,
+    OrderKey,
     Quote,
     QuoteKind,
     SpeakerRef,
     Topic,
     Unnamed,
     Vocabulary,
+    order_key,
 )
 from bot.text import fold
 
-__all__ = ["BriefHead", "Hit", "Library", "QuoteRef", "Speaker", "TopicEntries", "load_library"]
+__all__ = [
+    "BriefHead",
+    "EligibleBriefs",
+    "Hit",
+    "Library",
+    "PublishedKeys",
+    "QuoteRef",
+    "Speaker",
+    "TopicEntries",
+    "load_library",
+]
 
 # Decoded briefs kept per view: the ones just asked for are likely asked for again.
 _DECODED = 256
@@ -174,6 +186,99 @@ class BriefList(Sequence[Brief]):
 
     def __bool__(self) -> bool:
         return self._count > 0
+
+
+class EligibleBriefs(Sequence[Brief]):
+    """The briefs a digest may show, newest first: counted and chosen in the index, and
+    decoded only as they are read (a digest reads at most its cap)."""
+
+    def __init__(
+        self,
+        library: Library,
+        topics: Collection[str],
+        cutoff: OrderKey | None,
+        exclude: Collection[str],
+        include: Collection[str],
+    ) -> None:
+        self._library = library
+        # The index compares sort dates as ISO text: the same order as the dates.
+        self._args: tuple[
+            tuple[str, ...], tuple[str, str] | None, tuple[str, ...], tuple[str, ...]
+        ] = (
+            tuple(topics),
+            (cutoff[0].isoformat(), cutoff[1]) if cutoff is not None else None,
+            tuple(exclude),
+            tuple(include),
+        )
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._library._snapshot.eligible_count(*self._args)
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> Brief: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Brief]: ...
+    def __getitem__(self, i: int | slice) -> Brief | Sequence[Brief]:
+        if isinstance(i, slice):
+            if (i.step or 1) != 1 or (i.start or 0) < 0 or (i.stop is not None and i.stop < 0):
+                return list(self)[i]
+            start = i.start or 0
+            stop = i.stop if i.stop is not None else len(self)
+            return self._read(start, stop - start) if stop > start else []
+        if i < 0:
+            i += len(self)
+        found = self._read(i, 1) if i >= 0 else []
+        if not found:
+            raise IndexError(i)
+        return found[0]
+
+    def __iter__(self) -> Iterator[Brief]:
+        start = 0
+        while page := self._read(start, _CHUNK):
+            yield from page
+            start += len(page)
+
+    def __bool__(self) -> bool:
+        return bool(self._read(0, 1)) if self._count is None else self._count > 0
+
+    def _read(self, start: int, count: int) -> list[Brief]:
+        rows = self._library._snapshot.eligible_json(*self._args, start, count)
+        return [self._library._decode(i, t) for i, t in rows]
+
+    def newest(self, count: int) -> list[Brief]:
+        """The first `count` briefs."""
+        return self._read(0, count)
+
+    def among(self, ids: Collection[str]) -> list[Brief]:
+        """The briefs with these ids that are eligible, newest first."""
+        if not ids:
+            return []
+        rows = self._library._snapshot.eligible_json(*self._args, 0, len(ids), among=ids)
+        return [self._library._decode(i, t) for i, t in rows]
+
+    def position(self, brief: Brief) -> int:
+        """How many eligible briefs are ordered before (newer than) this one."""
+        date, brief_id = order_key(brief)
+        return self._library._snapshot.eligible_newer(*self._args, (date.isoformat(), brief_id))
+
+
+class PublishedKeys(Collection[str]):
+    """The source link keys (`bot.briefs.links`) of a library's briefs, looked up in its index."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._snapshot.published(key)
+
+    def __len__(self) -> int:
+        return self._snapshot.published_count()
+
+    def __iter__(self) -> Iterator[str]:
+        return self._snapshot.published_keys()
 
 
 class BriefLabels:
@@ -419,6 +524,40 @@ class Library:
         found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
         found.ranked = hits.ranked
         return found
+
+    # -- digests and feeds ----------------------------------------------------------------
+
+    def first_indexed(self, after: int, limit: int = 5000) -> list[tuple[int, str, bool]]:
+        """(mark, id, live) of the briefs the index first saw after `after` (0: from the
+        start), oldest first, at most `limit`; marks only grow while the index file lives."""
+        return self._snapshot.seen_rows(after, limit)
+
+    def first_indexed_at(self, mark: int) -> str | None:
+        """The id the index first saw at this mark (None: no such mark, e.g. a rebuilt index)."""
+        return self._snapshot.seen_id_at(mark)
+
+    def live_ids(self, ids: Collection[str]) -> frozenset[str]:
+        """The given brief ids that are live."""
+        return frozenset(self._snapshot.live_ids(ids))
+
+    def eligible(
+        self,
+        topics: Collection[str],
+        cutoff: OrderKey | None,
+        exclude: Collection[str] = (),
+        include: Collection[str] = (),
+    ) -> EligibleBriefs:
+        """The briefs a digest may show, newest first: ordered after `cutoff` (None: all) or
+        among `include`, not among `exclude`, carrying one of `topics` (none: any)."""
+        return EligibleBriefs(self, topics, cutoff, exclude, include)
+
+    def published_links(self) -> PublishedKeys:
+        """The source link keys of the briefs (`bot.briefs.links.canonical_url`)."""
+        return PublishedKeys(self._snapshot)
+
+    def brief_ids(self) -> frozenset[str]:
+        """Every brief id (strings only: no brief is decoded)."""
+        return frozenset(self._snapshot.brief_ids())
 
 
 def open_library(index: BriefIndex) -> Library:

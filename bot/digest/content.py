@@ -35,6 +35,7 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.briefs.format import brief_date
 from bot.briefs.models import Brief, OrderKey, order_key
@@ -108,22 +109,90 @@ def build_digest(
     late = [b for b in fresh if archived(b, cutoff) and b.id not in sent_ids and matches(b, topics)]
     if late:
         eligible = sorted({b.id: b for b in [*eligible, *late]}.values(), key=order_key)[::-1]
-    if not eligible:
+    return digest_of(
+        Listed(eligible),
+        topics,
+        cap,
+        first=cutoff is None and not sent_ids,
+        day=day,
+        pinned=pinned,
+        topic_labels=topic_labels,
+    )
+
+
+class Eligible(Protocol):
+    """The eligible briefs of one digest, newest first (rules in the module docstring): a list,
+    or a view of the brief index that decodes only the briefs a digest shows."""
+
+    def __len__(self) -> int:
+        """How many briefs are eligible."""
+        ...
+
+    def newest(self, count: int) -> Sequence[Brief]:
+        """The first `count` eligible briefs."""
+        ...
+
+    def among(self, ids: Collection[str]) -> Sequence[Brief]:
+        """The eligible briefs with these ids, in order."""
+        ...
+
+    def position(self, brief: Brief) -> int:
+        """Where an eligible brief stands among them (0: the newest)."""
+        ...
+
+
+class Listed:
+    """Eligible briefs held in a list."""
+
+    def __init__(self, briefs: Sequence[Brief]) -> None:
+        self._briefs = briefs
+
+    def __len__(self) -> int:
+        return len(self._briefs)
+
+    def newest(self, count: int) -> Sequence[Brief]:
+        """The first `count` eligible briefs."""
+        return self._briefs[:count]
+
+    def among(self, ids: Collection[str]) -> Sequence[Brief]:
+        """The eligible briefs with these ids, in order."""
+        return [b for b in self._briefs if b.id in ids]
+
+    def position(self, brief: Brief) -> int:
+        """Where an eligible brief stands among them (0: the newest)."""
+        return next(i for i, b in enumerate(self._briefs) if b is brief)
+
+
+def digest_of(
+    eligible: Eligible,
+    topics: Collection[str],
+    cap: int = DEFAULT_CAP,
+    *,
+    first: bool,
+    day: dt.date | None = None,
+    pinned: Collection[str] | None = None,
+    topic_labels: Mapping[str, str] | None = None,
+) -> Digest | None:
+    """The digest of briefs already found eligible (`first`: the channel has no archive cutoff
+    and was never sent anything); None when there are none. Reads only what it shows."""
+    if cap < 1:
+        raise ValueError(f"cap must be at least 1, got {cap}")
+    total = len(eligible)
+    if not total:
         return None
-    first = cutoff is None and not sent_ids
-    shown = [b for b in eligible if b.id in pinned][:cap] if pinned is not None else []
+    shown = list(eligible.among(pinned))[:cap] if pinned is not None else []
     if not shown:
-        shown = eligible[:cap]
+        shown = list(eligible.newest(cap))
     labels = topic_labels or {}
     if first:
         # What is ordered before the oldest brief shown becomes archive. (A pinned retry may
         # leave out a brief newer than that, one that arrived meanwhile: that one waits.)
         new_cutoff: OrderKey | None = order_key(shown[-1])
-        last = len(shown) - 1 if pinned is None else _position(eligible, shown[-1])
-        older = len(eligible) - last - 1
+        last = len(shown) - 1 if pinned is None else eligible.position(shown[-1])
+        older = total - last - 1
         waiting = last + 1 - len(shown)
     else:
-        new_cutoff, older, waiting = None, 0, len(eligible) - len(shown)
+        new_cutoff, older, waiting = None, 0, total - len(shown)
     reply = Reply(
         title=f"Digest — {day.isoformat()}" if day else "Digest",
         description=_description(len(shown), first, topics, labels),
@@ -160,10 +229,6 @@ def _eligible(
         if brief.id not in sent_ids and matches(brief, topics):
             eligible.append(brief)
     return eligible
-
-
-def _position(briefs: Sequence[Brief], brief: Brief) -> int:
-    return next(i for i, b in enumerate(briefs) if b is brief)
 
 
 def _on(topics: Collection[str], labels: Mapping[str, str]) -> str:

@@ -46,10 +46,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import limits
-from bot.briefs.models import Brief
+from bot.briefs.library import Library
+from bot.briefs.models import Brief, OrderKey
 from bot.clock import Clock, format_time, require_aware
-from bot.digest.content import DEFAULT_CAP, Digest, build_digest, nothing_new
+from bot.digest.content import DEFAULT_CAP, Digest, Eligible, build_digest, digest_of, nothing_new
 from bot.digest.due import Due, due_at, latest_slot, next_slot, slot_at
+from bot.digest.seen import IndexSeen
 from bot.reply import Reply
 from bot.store.records import (
     ArchiveCutoff,
@@ -268,7 +270,7 @@ class DigestScheduler:
         self,
         store: Store,
         clock: Clock,
-        briefs_provider: Callable[[], Sequence[Brief]],
+        briefs_provider: Callable[[], Sequence[Brief] | Library],
         poster: Poster,
         grace: dt.timedelta = DEFAULT_GRACE,
         *,
@@ -294,6 +296,7 @@ class DigestScheduler:
         self._sending = asyncio.Semaphore(concurrency)
         self._failures: dict[tuple[int, dt.date, dt.time], _Failure] = {}
         self._seen: set[str] = set()  # brief ids whose first-seen time is recorded
+        self._index_seen = IndexSeen()  # the same, for a library read from the brief index
         self._pruned_at: dt.datetime | None = None
         self._pass_lock = asyncio.Lock()
         self._changed = asyncio.Event()
@@ -445,7 +448,7 @@ class DigestScheduler:
             await self._log_paused([s for s in subscriptions if not s.enabled], now)
             briefs = self._briefs()
             await self._record_seen(briefs)
-            pass_ = _Pass(briefs, self._clock.now())
+            pass_ = _Pass(self._briefs, self._clock.now())
             claims = await self._store.open_claims()
             open_slots: dict[int, set[tuple[dt.date, dt.time]]] = {}
             for claim in claims:
@@ -517,7 +520,17 @@ class DigestScheduler:
         if pruned:
             log.info("pruned %d digest slots older than %d days", pruned, LOG_DAYS)
 
-    async def _record_seen(self, briefs: Sequence[Brief]) -> None:
+    async def _record_seen(self, briefs: Sequence[Brief] | Library) -> None:
+        if isinstance(briefs, Library):
+
+            def current() -> Library:
+                # A reload closes the library it replaces: read the live one after each await.
+                now = self._briefs()
+                return now if isinstance(now, Library) else briefs
+
+            # From the index's ids: the briefs it added since the last pass, none decoded.
+            await self._index_seen.record(current, self._store.record_seen)
+            return
         new = [b.id for b in briefs if b.id not in self._seen]
         if new:
             await self._store.record_seen(new)
@@ -645,8 +658,8 @@ class DigestScheduler:
         history = await self._store.history(channel)
         previous = await self._store.last_sent(channel)
         since = previous.seen_until if previous is not None else None
-        fresh = pass_.fresh(await self._store.seen_after(since)) if since else ()
-        digest = self._build(pass_.briefs, history, sub, day, fresh=fresh)
+        fresh = await self._store.seen_after(since) if since else frozenset()
+        digest = self._build(pass_, history, sub, day, fresh=fresh)
         title = forum_title(day, due.time, len(digest.shown_ids) if digest else 0)
         if self._stopping:
             return None  # the stop began while the digest was built: leave it unclaimed
@@ -677,9 +690,7 @@ class DigestScheduler:
                 # Show what the interrupted attempt planned: if it did reach Discord, the
                 # resend is deduplicated by nonce and must not record other briefs as sent.
                 digest = (
-                    self._build(
-                        pass_.briefs, history, sub, day, pinned=claim.brief_ids, fresh=fresh
-                    )
+                    self._build(pass_, history, sub, day, pinned=claim.brief_ids, fresh=fresh)
                     or digest
                 )
         if digest is None and sub.quiet:
@@ -776,26 +787,37 @@ class DigestScheduler:
 
     def _build(
         self,
-        briefs: Sequence[Brief],
+        pass_: _Pass,
         history: History,
         sub: Subscription,
         day: dt.date,
         *,
         pinned: Sequence[str] | None = None,
-        fresh: Sequence[Brief] = (),
+        fresh: frozenset[str] = frozenset(),
     ) -> Digest | None:
+        """The channel's digest; `fresh`: the briefs first seen since its previous digest."""
         labels = self._topic_labels() if self._topic_labels else None
-        cutoff = history.cutoff
+        cutoff = (history.cutoff.date, history.cutoff.brief_id) if history.cutoff else None
+        if isinstance(pass_.briefs, Library):
+            return digest_of(
+                pass_.eligible(sub.topics, cutoff, history.sent_ids, fresh),
+                sub.topics,
+                self.cap,
+                first=cutoff is None and not history.sent_ids,
+                day=day,
+                pinned=pinned,
+                topic_labels=labels,
+            )
         return build_digest(
-            briefs,
+            pass_.briefs,
             history.sent_ids,
             sub.topics,
             self.cap,
-            cutoff=(cutoff.date, cutoff.brief_id) if cutoff else None,
+            cutoff=cutoff,
             day=day,
             pinned=pinned,
             topic_labels=labels,
-            fresh=fresh,
+            fresh=pass_.fresh(fresh),
         )
 
     # ------------------------------------------------------------------ when next
@@ -883,11 +905,10 @@ class DigestScheduler:
         day = due.day
         # Builds without recording: a preview of a first digest sets no cutoff.
         history = await self._store.history(channel_id)
-        briefs = self._briefs()
         previous = await self._store.last_sent(channel_id)
         since = previous.seen_until if previous is not None else None
-        fresh = _Pass(briefs, since).fresh(await self._store.seen_after(since)) if since else ()
-        digest = self._build(briefs, history, sub, day, fresh=fresh)
+        fresh = await self._store.seen_after(since) if since else frozenset()
+        digest = self._build(_Pass(self._briefs, since), history, sub, day, fresh=fresh)
         note = (
             f"Paused: {sub.disabled_reason or 'disabled'}. Run /digest resume to resume."
             if not sub.enabled
@@ -930,18 +951,46 @@ class DigestScheduler:
 class _Pass:
     """What one pass shares across channels: the briefs, indexed once, and when they were seen."""
 
-    def __init__(self, briefs: Sequence[Brief], seen_until: dt.datetime | None) -> None:
-        self.briefs = briefs
+    def __init__(
+        self, briefs: Callable[[], Sequence[Brief] | Library], seen_until: dt.datetime | None
+    ) -> None:
+        self._current = briefs
+        self.briefs = briefs()
         self.seen_until = seen_until
         self._by_id: dict[str, Brief] | None = None
+        # Channels alike (same topics, nothing sent yet: every first digest) share one query.
+        self._eligible: dict[tuple[object, ...], Eligible] = {}
 
     def fresh(self, ids: frozenset[str]) -> list[Brief]:
         """The briefs among `ids` that are in the library now."""
-        if not ids:
+        if not ids or isinstance(self.briefs, Library):
             return []
         if self._by_id is None:
             self._by_id = {b.id: b for b in self.briefs}
         return [self._by_id[i] for i in ids if i in self._by_id]
+
+    def eligible(
+        self,
+        topics: Sequence[str],
+        cutoff: OrderKey | None,
+        sent_ids: frozenset[str],
+        fresh: frozenset[str],
+    ) -> Eligible:
+        """A channel's eligible briefs, chosen in the brief index (rules: `bot.digest.content`)."""
+        # A reload closes the library it replaces: each digest reads the live one (and a
+        # digest is built without awaiting anything, so it is never closed under it).
+        library = self._current()
+        assert isinstance(library, Library)
+        if library is not self.briefs:
+            self.briefs, self._eligible = library, {}
+        # Fresh briefs matter only where the archive would hide them.
+        late = fresh if cutoff is not None else frozenset()
+        key = (frozenset(topics), cutoff, sent_ids, late)
+        found = self._eligible.get(key)
+        if found is None:
+            found = library.eligible(topics, cutoff, sent_ids, late)
+            self._eligible[key] = found
+        return found
 
 
 def pause_notice(channel_id: int, reason: str, fix: str) -> Reply:

@@ -9,12 +9,11 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.feeds.draft import ArticleError, FeedDraft, StoryDrafter, draft_file
-from bot.feeds.parse import canonical_url
 from bot.feeds.poller import FeedPoller, PollReport
 from bot.ingest.fetch import Fetcher
 from bot.store.feeds import Feed
@@ -24,11 +23,6 @@ log = logging.getLogger(__name__)
 
 AD_HOC_GUILD = 0  # a URL polled once from the command line, in a throwaway store
 DEFAULT_INTERVAL = dt.timedelta(minutes=15)
-
-
-def published_links(urls: Iterable[str | None]) -> frozenset[str]:
-    """Canonical source links of published briefs, to skip stories already briefed."""
-    return frozenset(key for u in urls if u and (key := canonical_url(u)) is not None)
 
 
 def _write_new(path: Path, text: str) -> None:

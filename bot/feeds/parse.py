@@ -20,12 +20,12 @@ from typing import Any
 
 import feedparser
 
+# The link key is shared with the brief index (published links).
+from bot.briefs.links import MAX_KEY, canonical_url
 from bot.text import fold
 
 log = logging.getLogger(__name__)
 
-MAX_KEY = 2000  # longer GUIDs and links are cut: they are keys, not content
-TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid)$", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 
@@ -54,36 +54,6 @@ class ParsedFeed:
     title: str | None
     entries: tuple[FeedEntry, ...]
     warning: str | None = None
-
-
-def canonical_url(link: str) -> str | None:
-    """The link as a dedupe key: scheme and host lowercased, default port, fragment and
-    tracking parameters dropped, the rest of the query sorted; None if not http(s)."""
-    try:
-        parts = urllib.parse.urlsplit(link.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname.lower().rstrip(".")
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    # http and https name the same story: the key ignores which one a feed used.
-    query = sorted(
-        (k, v)
-        for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        if not TRACKING.match(k)
-    )
-    path = parts.path or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
-    key = f"{host}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-    return key[:MAX_KEY]
 
 
 def plain(text: str | None) -> str | None:

@@ -8,11 +8,10 @@ without it. Nothing here publishes: an editor does, with the preview's Publish.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterator
 
 from bot.briefs.library import Library
 from bot.feeds.draft import FeedDraft
-from bot.feeds.files import published_links
 from bot.reply import Reply, Status
 from bot.review.preview import Preview
 from bot.review.service import ReviewService
@@ -35,17 +34,28 @@ class PublishedLinks:
     def __init__(self, current: Callable[[], Library]) -> None:
         """`current` gives the live library (a publish reloads it at once)."""
         self.current = current
-        self._seen: Library | None = None
-        self._links: frozenset[str] = frozenset()
 
-    def __call__(self) -> frozenset[str]:
-        """The links, recomputed only when the library is a new one (a reload)."""
-        library = self.current()
-        # The library itself is kept, so a new one is never mistaken for the last.
-        if library is not self._seen:
-            self._links = published_links(b.source.url for b in library.briefs)
-            self._seen = library
-        return self._links
+    def __call__(self) -> Collection[str]:
+        """The links, looked up in the live library's index one story at a time (never all of
+        them in memory)."""
+        return _LiveLinks(self.current)
+
+
+class _LiveLinks(Collection[str]):
+    """Published links asked of the library live at each question: a poll awaits between its
+    questions, and a reload meanwhile closes the library it replaces."""
+
+    def __init__(self, current: Callable[[], Library]) -> None:
+        self._current = current
+
+    def __contains__(self, link: object) -> bool:
+        return link in self._current().published_links()
+
+    def __len__(self) -> int:
+        return len(self._current().published_links())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._current().published_links()))
 
 
 def origin_name(feed: Feed, draft: FeedDraft) -> str:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot import limits
-from bot.feeds.parse import canonical_url
+from bot.briefs.links import canonical_url
 from bot.ingest.fetch import BadScheme, BadURL, ConnectionFailed, RefusedAddress, Timeout
 from bot.reply import Choice, Item, Reply, Section, Status
 from bot.store.feeds import Feed

@@ -79,6 +79,14 @@ async def _main() -> None:
         dev_guild_id=int(guild) if guild else None,
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
         database=database if is_postgres(database) else Path(database),
+        # The index beside the test's database (or in BOTPROC_DATA_DIR), never the
+        # repository's data/ folder.
+        data_dir=Path(
+            os.environ.get("BOTPROC_DATA_DIR")
+            or (Path(_env("BOTPROC_BRIEFS_DIR")).parent / "botdata")
+            if is_postgres(database)
+            else Path(database).parent
+        ),
         reload_seconds=0,  # no briefs watcher: nothing edits them here
         digest_lease=lease,
         send_rate=float(os.environ.get("BOTPROC_SEND_RATE") or 48),
