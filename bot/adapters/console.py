@@ -384,7 +384,7 @@ def brief_command(line: str, database: str | Path | None, library: Library | Non
             from bot.store.postgres import PostgresStore
 
             # Read only: a PostgreSQL database is not migrated from here.
-            store: Store = await PostgresStore.open(str(where), migrate=False)
+            store: Store = await PostgresStore.open_read_only(where)
         else:
             store = await Store.open_read_only(where)
         async with store:

@@ -401,6 +401,20 @@ class PostgresStore(Store):
             raise
         return store
 
+    @classmethod
+    async def open_read_only(cls, path: str | Path) -> PostgresStore:
+        """Open for reading only (offline commands): nothing is migrated; the schema must be
+        this briefbot's."""
+        store = await cls.open(str(path), migrate=False)
+        version = await store.schema_version()
+        if version != pg_schema.SCHEMA_VERSION:
+            await store.close()
+            raise StoreError(
+                f"{store.where} is at database schema version {version}, this briefbot reads "
+                f"{pg_schema.SCHEMA_VERSION}; run the bot once to migrate it"
+            )
+        return store
+
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         if not self._closed:

@@ -20,6 +20,7 @@ from bot.store.records import (
     GuildSettings,
     History,
     NewDraft,
+    StoreError,
     Uncertain,
 )
 from tests.conftest import REPO
@@ -289,3 +290,25 @@ async def test_doctor_checks_a_postgresql_database_without_migrating_it(
     assert not check.ok and "schema version 0" in check.detail and "migrates" in check.fix
     async with await open_store(empty):
         pass  # it was left as it was: migrating it now still works
+
+
+def test_offline_brief_history_reads_postgresql_without_migrating_it(
+    pg_cluster: PgCluster,
+) -> None:
+    from bot.adapters.console import brief_command
+
+    async def prepare() -> tuple[str, str]:
+        url = await pg_cluster.create_database()
+        async with await open_store(url) as store:
+            draft = await store.create_draft(
+                NewDraft(GUILD, 8, "council-budget", "id: x\n", "Text.\n", DraftOrigin.PASTE),
+                dt.timedelta(days=7),
+            )
+            await store.discard_draft(draft.id, 8)
+        return url, await pg_cluster.create_database()
+
+    url, empty = asyncio.run(prepare())
+    reply = brief_command("/brief history", url, None)
+    assert reply.ok and "council-budget" in str(reply), reply
+    with pytest.raises(StoreError, match="schema version 0"):
+        brief_command("/brief history", empty, None)  # never migrated from here
