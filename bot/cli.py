@@ -14,11 +14,13 @@ from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
-from bot.briefs.library import load_library
+from bot.briefs.index import BriefIndex
+from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
+from bot.reply import Reply
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -207,10 +209,24 @@ def ask(line: str, root: Path, index: Path | None = None) -> int:
             message += "; offline also: /about, /brief history"
         print(f"briefbot: {message}", file=sys.stderr)
         return 2
-    library = load_library(root, index)
+    brief_index = BriefIndex(root, index)
+    # A large shared index: answer from it while child processes check every file, and use
+    # the answer only if nothing changed (else sync, and answer again: the files win).
+    unchanged = brief_index.quick_check()
+    if unchanged is not None:
+        library = open_library(brief_index)
+        reply = dispatch.run(library, parsed.name, parsed.options)
+        if unchanged():
+            return _answer(library, reply)
+        library.close()
+    brief_index.sync()
+    library = open_library(brief_index)
+    return _answer(library, dispatch.run(library, parsed.name, parsed.options))
+
+
+def _answer(library: Library, reply: Reply) -> int:
     for error in library.errors:
         log.warning("%s", error)
-    reply = dispatch.run(library, parsed.name, parsed.options)
     sys.stdout.write(render(reply))
     return 0 if reply.ok else 1
 

@@ -10,6 +10,9 @@ result identical, and says what it buys:
 * `load_files` parses and validates in forked worker processes past `PARALLEL_MIN_FILES`
   files (10k briefs cold: 9.7 s in one process, 5.9 s on two cores); what they send back is
   validated again here. tests/briefs/test_fast_path.py shows they load what one process loads.
+* `map_in_workers` runs any per-file task in forked workers, a few batches in flight: the
+  index's build (`bot.briefs.index`) validates each brief and turns it into rows there, once,
+  so the main process only writes rows (10k briefs: 3.4 CPU s in the main process, was 8.6).
 * The validated cache that once lived here (`BRIEFBOT_BRIEF_CACHE`) is replaced by the
   on-disk index (`bot.briefs.index`), which keys what it stores by `_code_fingerprint`.
 * `gc_paused` holds off the cyclic collector during a bulk load whose objects all survive.
@@ -19,10 +22,12 @@ Process-wide state, on purpose: `_PLAIN_STR` (plain scalars known to resolve to 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -31,7 +36,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 import yaml
@@ -52,6 +57,9 @@ from bot.briefs.errors import MAX_DEPTH, MAX_NODES, LoadError, SafeLoader
 from bot.briefs.models import Brief
 
 log = logging.getLogger(__name__)
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 # Past this many files to parse, the work is spread over worker processes (one per core).
 PARALLEL_MIN_FILES = 500
@@ -281,6 +289,51 @@ def load_files(
                     yield path, load(path)
                     continue
                 yield path, (stamp, brief)
+
+
+# This worker process's task, set by its initializer (empty in the main process).
+_TASK: list[Callable[[Any], Any]] = []
+# Batches of work a pool holds at once per worker: enough to keep every worker busy, few
+# enough that results never pile up (pool.map queued every result: 554 MB at 100k briefs).
+_IN_FLIGHT = 4
+
+
+def _start_task(task: Callable[[Any], Any]) -> None:
+    _TASK[:] = [task]
+    gc.enable()  # a forked worker inherits the parent's paused collector
+
+
+def _run_batch(items: Sequence[Any]) -> list[Any]:
+    task = _TASK[0]
+    return [task(item) for item in items]
+
+
+def map_in_workers(
+    items: Sequence[_Item], task: Callable[[_Item], _Result], *, parallel: bool = True
+) -> Iterator[_Result]:
+    """`task(item)` for each item, in order: in forked worker processes past
+    `PARALLEL_MIN_FILES` items (one per core), else here.
+
+    What a task returns must be plain data (it is pickled back). At most a few batches per
+    worker are in flight, so results are consumed as they come instead of queueing up.
+    """
+    workers = min(_cores(), 8)
+    fork = _fork_context() if parallel else None
+    if len(items) < PARALLEL_MIN_FILES or workers < 2 or fork is None:
+        yield from map(task, items)
+        return
+    batch = max(16, min(128, len(items) // (workers * 16)))
+    batches = (items[i : i + batch] for i in range(0, len(items), batch))
+    with ProcessPoolExecutor(workers, fork, initializer=_start_task, initargs=(task,)) as pool:
+        pending = collections.deque(
+            pool.submit(_run_batch, b) for b in itertools.islice(batches, workers * _IN_FLIGHT)
+        )
+        while pending:
+            done = pending.popleft().result()
+            following = next(batches, None)
+            if following is not None:
+                pending.append(pool.submit(_run_batch, following))
+            yield from done
 
 
 # -- what stored results depend on ----------------------------------------------------------

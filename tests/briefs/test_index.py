@@ -345,3 +345,189 @@ async def test_a_reload_after_a_watched_edit_looks_only_at_that_file(
     assert (await live.reload()).updated == ()
     assert sorted(looked[1:]) == ["moved.yaml", "other.yaml"]
     assert live.current().get("other-story") is not None
+
+
+def in_place(path: Path, old: str, new: str) -> None:
+    """Edit a file in place to the same size, its mtime a second on (the folder's unchanged)."""
+    text = path.read_text("utf-8")
+    assert len(old) == len(new) and old in text
+    touch_later(path, text.replace(old, new))
+
+
+def test_an_unchanged_folder_is_checked_without_reading_every_row(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    BriefIndex(root, path).sync()
+    BriefIndex(root, path).sync()  # the first full check after the build records the files
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_an_in_place_edit_of_the_same_size_is_found_by_a_full_check(
+    root: Path, path: Path, restart: bool
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    assert index.sync().parsed == 0
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    if restart:
+        index = BriefIndex(root, path)
+    assert index.sync().updated == ("other-story",)
+    assert open_library(index).get("other-story").title == "Harbour trams restarts"  # type: ignore[union-attr]
+    # And an in-place edit of a source text: its brief is grounded again.
+    in_place(root / "sources" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
+
+
+def test_a_source_outside_the_sources_folder_is_still_checked(root: Path, path: Path) -> None:
+    (root / "texts").mkdir()
+    (root / "sources" / "council.txt").rename(root / "texts" / "council.txt")
+    brief = (root / "council.yaml").read_text("utf-8")
+    (root / "council.yaml").write_text(brief.replace("sources/council", "texts/council"), "utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    index.sync()
+    in_place(root / "texts" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
+
+
+def test_a_large_index_lists_the_sources_in_a_child_and_still_sees_their_edits(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = BriefIndex(root, path)
+    index.sync()
+    index.sync()
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(index_module, "FORK_SCAN_MIN", 1)
+    monkeypatch.setattr(index_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(index_module.os, "fork", counted)
+    look = BriefIndex._look
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert index.sync() == index_module.SyncReport()
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    in_place(root / "sources" / "council.txt", "a missed chance", "a kissed chance")
+    library = load_library(root, path)
+    assert "does not appear verbatim" in str(library.errors[0])
+    assert len(forks) == 2
+
+
+def test_after_a_watched_edit_a_full_check_needs_no_row_by_row_comparison(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    bot = BriefIndex(root, path)
+    bot.sync()
+    bot.sync()
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    assert bot.sync(names=["other.yaml"]).updated == ("other-story",)  # the bot's watcher
+    look = BriefIndex._look
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()  # `briefbot ask`
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    # Edited again before the watcher looked, or another file edited: both found.
+    in_place(root / "other.yaml", "Harbour trams", "Harbour buses")
+    assert BriefIndex(root, path).sync().updated == ("other-story",)
+    bot.sync(names=["other.yaml"])
+    in_place(root / "council.yaml", "Council approves", "Council approved")
+    assert BriefIndex(root, path).sync().updated == ("council-budget",)
+    assert load_library(root, path).get("other-story").title == "Harbour buses restarts"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat every index as large, and this process as single-threaded (as `ask` is)."""
+    monkeypatch.setattr(index_module, "FORK_SCAN_MIN", 1)
+    monkeypatch.setattr(index_module, "_forking_allowed", lambda: True)
+
+
+@pytest.mark.usefixtures("large")
+def test_a_quick_check_in_children_says_whether_any_file_changed(root: Path, path: Path) -> None:
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    index = BriefIndex(root, path)
+    index.sync()
+    check = index.quick_check()
+    assert check is not None and check()
+    edits = [
+        (root / "other.yaml", "Harbour ferry", "Harbour trams"),
+        (root / "sources" / "council.txt", "a missed chance", "a kissed chance"),
+        (root / "topics.yaml", "buses", "bused"),
+    ]
+    for file, old, new in edits:
+        in_place(file, old, new)
+        check = index.quick_check()
+        assert check is not None and not check(), file
+        index.sync()
+        check = index.quick_check()
+        assert check is not None and check(), file
+    # A watcher's edit is noted: still unchanged to the check (and the sync agrees).
+    in_place(root / "other.yaml", "Harbour trams", "Harbour buses")
+    index.sync(names=["other.yaml"])
+    check = index.quick_check()
+    assert check is not None and check()
+    (root / "new.yaml").write_text(OTHER.replace("other-story", "new-story"), "utf-8")
+    check = index.quick_check()
+    assert check is not None and not check()
+
+
+def test_no_quick_check_for_a_small_index(root: Path, path: Path) -> None:
+    index = BriefIndex(root, path)
+    index.sync()
+    assert index.quick_check() is None  # one brief: the sync itself is quick
+
+
+@pytest.mark.usefixtures("large")
+def test_ask_on_a_large_index_never_answers_from_a_stale_one(
+    root: Path, path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import ask
+
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")
+    BriefIndex(root, path).sync()
+    assert ask("/summary brief:other-story", root, path) == 0
+    assert "Harbour ferry restarts" in capsys.readouterr().out
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    assert ask("/summary brief:other-story", root, path) == 0
+    out = capsys.readouterr().out
+    assert "Harbour trams restarts" in out and "ferry" not in out
+
+
+@pytest.mark.usefixtures("large")
+def test_after_a_watched_new_file_a_full_check_needs_no_row_by_row_comparison(
+    root: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = BriefIndex(root, path)
+    bot.sync()
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")  # published while the bot runs
+    assert bot.sync(names=["other.yaml"]).added == ("other-story",)
+    check = bot.quick_check()
+    assert check is not None and check()
+    look = BriefIndex._look
+    # (This relies on the folder listing its other files in the same order after an addition,
+    # as ext4, tmpfs and btrfs do; where not, the rows are compared: slower, never wrong.)
+    monkeypatch.setattr(BriefIndex, "_look", lambda *_: pytest.fail("compared row by row"))
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+    monkeypatch.setattr(BriefIndex, "_look", look)
+    # The new file edited before the watcher looked: found by both checks.
+    in_place(root / "other.yaml", "Harbour ferry", "Harbour trams")
+    check = bot.quick_check()
+    assert check is not None and not check()
+    assert BriefIndex(root, path).sync().updated == ("other-story",)
+    # A file deleted while the bot runs: the next full check compares the rows, and finds it.
+    bot.sync()
+    (root / "other.yaml").unlink()
+    bot.sync(names=["other.yaml"])
+    assert BriefIndex(root, path).sync() == index_module.SyncReport()
+    assert load_library(root, path).get("other-story") is None
