@@ -161,7 +161,11 @@ async def run(args: argparse.Namespace, root: Path, live: LiveLibrary) -> dict[s
                         await store.mark_sent(channel, old)
                 subscribe_s = time.perf_counter() - started
                 settings = Settings(
-                    briefs_dir=root, dev_guild_id=fake.guild_id, reload_seconds=0, database=db
+                    briefs_dir=root,
+                    dev_guild_id=fake.guild_id,
+                    reload_seconds=0,
+                    database=db,
+                    send_rate=args.pace,
                 )
                 bot = BriefBot(settings=settings, library=live, store=store, clock=clock)
                 async with run_client(bot, fake):

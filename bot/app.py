@@ -20,7 +20,6 @@ from discord.ext import commands
 from bot import limits
 from bot.adapters.discord.feeds import review_queue
 from bot.adapters.discord.poster import (
-    DIGEST_REQUESTS_PER_SECOND,
     DiscordPoster,
     digest_rate_limit_trace,
 )
@@ -41,7 +40,8 @@ from bot.ops.metrics import Metrics
 from bot.reply import Reply
 from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
-from bot.store.records import StoreError
+from bot.store import open_store
+from bot.store.records import StoreError, StoreUnavailable
 from bot.store.sqlite import Store
 from bot.store.timing import instrument
 
@@ -109,6 +109,12 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
             message = f"That value is not valid for /{command}: {error.value!r}."
+        elif isinstance(getattr(error, "original", None), StoreUnavailable):
+            log.warning("/%s: %s", command, getattr(error, "original", error))
+            message = (
+                f"/{command} is temporarily unavailable: the bot cannot reach its database. "
+                "Please try again in a minute."
+            )
         else:
             log.error("error in /%s", command, exc_info=error)
             message = (
@@ -210,8 +216,10 @@ class BriefBot(commands.Bot):
         if self.store is not None:
             live = self.library
             # Every process on the database shares Discord's global budget through it.
-            shared = SharedPacer(self.store, DIGEST_REQUESTS_PER_SECOND)
-            poster = DiscordPoster(self, shared=shared.wait)
+            # (A rate of 0 sends unpaced: only `bench.fanout --pace 0` asks for that.)
+            rate = self.settings.send_rate
+            shared = SharedPacer(self.store, rate).wait if rate > 0 else None
+            poster = DiscordPoster(self, per_second=rate, shared=shared)
             self.scheduler = DigestScheduler(
                 self.store,
                 self.clock,
@@ -470,6 +478,28 @@ def fail(message: str, token: str | None = None) -> int:
     return 1
 
 
+class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
+    """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
+    token); everything else is BriefBot's."""
+
+
+def make_bot(
+    settings: Settings, library: LiveLibrary, store: Store | None, clock: Clock | None = None
+) -> BriefBot:
+    """BriefBot; sharded over `settings.shard_ids` of `settings.shard_count` when given."""
+    if settings.shard_count is None:
+        return BriefBot(settings=settings, library=library, store=store, clock=clock)
+    ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedBriefBot(
+        settings=settings,
+        library=library,
+        store=store,
+        shard_count=settings.shard_count,
+        shard_ids=ids,
+        clock=clock,
+    )
+
+
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
     library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
@@ -482,13 +512,19 @@ def load_briefs(settings: Settings) -> LiveLibrary:
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
     # The database first: a problem with it is found before the briefs are loaded.
-    async with await Store.open(settings.database, lease=settings.digest_lease) as store:
-        log.info("subscriptions database: %s", settings.database)
+    async with await open_store(settings.database, lease=settings.digest_lease) as store:
+        log.info("subscriptions database: %s", store.where)
         library = load_briefs(settings)
         # What startup built lives as long as the bot: keep the collector from walking it
         # again and again (a full collection over 10k briefs stalls the event loop a second).
         gc.freeze()
-        async with BriefBot(settings=settings, library=library, store=store) as bot:
+        if settings.shard_count is not None:
+            log.info(
+                "running shards %s of %d",
+                ",".join(map(str, settings.shard_ids or range(settings.shard_count))),
+                settings.shard_count,
+            )
+        async with make_bot(settings, library, store) as bot:
             await serve(bot, settings.token, settings.stop_seconds)
     log.info("stopped")
 
@@ -562,7 +598,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
     library = load_briefs(settings)
     async with (
-        await Store.open(settings.database, lease=settings.digest_lease) as store,
+        await open_store(settings.database, lease=settings.digest_lease) as store,
         BriefBot(settings=settings, library=library, store=store) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions

@@ -43,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--out", type=Path, help="where drafts are written (default: drafts/)")
     ingest.add_argument("--id", dest="brief_id", help="the draft's id (one article only)")
     ingest.add_argument("--force", action="store_true", help="replace existing draft files")
-    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    run.add_argument(
+        "--shards", help="gateway shards this process runs, e.g. 0,1 (BRIEFBOT_SHARD_IDS)"
+    )
+    run.add_argument(
+        "--shard-count", type=int, help="shards in all, over every process (BRIEFBOT_SHARD_COUNT)"
+    )
     sub.add_parser(
         "doctor",
         help="check the token, commands, channel permissions, database and briefs; "
@@ -59,18 +65,24 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--topics", default="", help="topic ids to suggest, comma-separated")
     sync = sub.add_parser("sync", help="publish slash commands globally (or to the dev guild)")
     sync.add_argument("--guild", type=int, help="sync to this guild id only")
-    db = sub.add_parser("db", help="check or back up the database")
+    db = sub.add_parser("db", help="check, back up, or copy the database (SQLite ↔ PostgreSQL)")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_check = db_sub.add_parser("check", help="integrity report; exit non-zero on any problem")
     db_check.add_argument(
-        "path", nargs="?", type=Path, help="the database (default: BRIEFBOT_DATABASE)"
+        "path",
+        nargs="?",
+        help="the database, a path or postgresql:// URL (default: BRIEFBOT_DATABASE)",
     )
+    db_copy = db_sub.add_parser(
+        "copy", help="copy every table from SRC to DST (a SQLite path or a postgresql:// URL)"
+    )
+    db_copy.add_argument("source", metavar="SRC")
+    db_copy.add_argument("target", metavar="DST")
+    db_copy.add_argument("--force", action="store_true", help="replace what a non-empty DST holds")
     db_backup = db_sub.add_parser("backup", help="copy the live database to PATH, verified")
     db_backup.add_argument("target", type=Path, metavar="PATH", help="where the copy goes")
     db_backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
-    db_backup.add_argument(
-        "--database", type=Path, help="the database to copy (default: BRIEFBOT_DATABASE)"
-    )
+    db_backup.add_argument("--database", help="the database to copy (default: BRIEFBOT_DATABASE)")
     return parser
 
 
@@ -93,11 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.doctor import doctor
 
         return doctor(settings)
-    from bot.app import run, sync  # Discord is only imported for the commands that need it
+    from bot.app import sync  # Discord is only imported for the commands that need it
 
     if args.command == "run":
-        return run(settings)
+        return _run(settings, args)
     return sync(settings, args.guild)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """`briefbot run [--shards 0,1 --shard-count 4]`."""
+    from bot.app import run
+
+    try:
+        sharded = settings.with_shards(args.shards, args.shard_count)
+    except SettingsError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
+    return run(sharded)
 
 
 def _offline(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,7 +174,7 @@ def check(root: Path) -> int:
 _BRIEF_COMMAND = re.compile(r"^\s*/?brief(?:\s|$)", re.IGNORECASE)
 
 
-def ask_brief(line: str, database: Path, root: Path, index: Path | None = None) -> int:
+def ask_brief(line: str, database: str | Path, root: Path, index: Path | None = None) -> int:
     """`/brief history [brief]` offline, as the console answers it (the database read-only)."""
     from bot.adapters.console import OfflineError, brief_command
     from bot.store.records import StoreError
@@ -208,10 +232,63 @@ def _answer(library: Library, reply: Reply) -> int:
 
 
 def db(args: argparse.Namespace, settings: Settings) -> int:
-    """`briefbot db check|backup`."""
+    """`briefbot db check|backup|copy`."""
+    from bot.store import is_postgres, sqlite_path
+
+    if args.db_command == "copy":
+        return db_copy(args.source, args.target, force=args.force)
+    database = (args.path if args.db_command == "check" else args.database) or settings.database
+    if is_postgres(database):
+        return db_postgres(args.db_command, str(database))
     if args.db_command == "check":
-        return db_check(args.path or settings.database)
-    return db_backup(args.database or settings.database, args.target, force=args.force)
+        return db_check(sqlite_path(database))
+    return db_backup(sqlite_path(database), args.target, force=args.force)
+
+
+def db_copy(source: str, target: str, *, force: bool) -> int:
+    """`briefbot db copy SRC DST`: every table, counts printed and verified."""
+    import asyncio
+
+    from bot.store.admin import copy_database
+    from bot.store.records import StoreError
+
+    try:
+        asyncio.run(copy_database(source, target, force=force))
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print("copy verified: every table's count matches")
+    return 0
+
+
+def db_postgres(command: str, database: str) -> int:
+    """`db check` on PostgreSQL: connectivity, schema version, counts; `db backup`: pg_dump."""
+    import asyncio
+
+    from bot.store.admin import check_database, pg_dump_advice
+    from bot.store.records import StoreError
+
+    if command == "backup":
+        print(f"briefbot: {pg_dump_advice(database)}", file=sys.stderr)
+        return 1
+    try:
+        found = asyncio.run(check_database(database))
+    except StoreError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    print(f"{found.where}: reachable, schema version {found.version}")
+    for table, count in found.counts.items():
+        print(f"  {table}: {count} rows")
+    print(pg_dump_advice(database))
+    if found.version < found.latest:
+        print(
+            f"schema version {found.version} is older than {found.latest}: "
+            "`briefbot run` migrates it"
+        )
+    if found.version > found.latest:
+        print(f"briefbot: written by a newer briefbot (version {found.version})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def db_check(path: Path) -> int:
@@ -247,7 +324,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def console(root: Path, index: Path | None = None, database: Path | None = None) -> int:
+def console(root: Path, index: Path | None = None, database: str | Path | None = None) -> int:
     """`briefbot console`: the same answers as `ask`, at a prompt with history and Tab."""
     from bot.adapters.console import main as run_console
 

@@ -15,7 +15,8 @@ from bot.app import BriefBot
 from bot.briefs.library import load_library
 from bot.briefs.reloader import LiveLibrary
 from bot.settings import Settings
-from bot.store.records import ChannelKind, Subscription
+from bot.store import is_postgres, sqlite_path
+from bot.store.records import ChannelKind, StoreError, Subscription
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.sqlite import Store, read_schema_version
 
@@ -98,9 +99,43 @@ class _Doctor:
         self.briefs()
         return self.checks
 
+    async def postgres(self, url: str) -> list[Subscription] | None:
+        """Reachable and migrated (not migrating it); the subscriptions, or None."""
+        from bot.store.pg_schema import SCHEMA_VERSION as PG_VERSION
+        from bot.store.postgres import PostgresStore, describe_url
+
+        where = f"PostgreSQL at {describe_url(url)}"
+        try:
+            store = await PostgresStore.open(url, migrate=False)
+        except StoreError as exc:
+            self.add("database", False, str(exc), "check BRIEFBOT_DATABASE and the server")
+            return None
+        async with store:
+            version = await store.schema_version()
+            if version != PG_VERSION:
+                self.add(
+                    "database",
+                    False,
+                    f"{where} is at schema version {version}; this briefbot uses {PG_VERSION}",
+                    "upgrade briefbot (the database was written by a newer one)"
+                    if version > PG_VERSION
+                    else "run briefbot run once: it migrates the database at start",
+                )
+                return None
+            subscriptions = await store.list_all()
+        self.add(
+            "database",
+            True,
+            f"{where} reachable, schema version {version} (current), "
+            f"{len(subscriptions)} subscription(s)",
+        )
+        return subscriptions
+
     async def database(self) -> list[Subscription] | None:
         """Reachable and migrated; the subscriptions, or None when they cannot be read."""
-        path = self.settings.database
+        if is_postgres(self.settings.database):
+            return await self.postgres(str(self.settings.database))
+        path = sqlite_path(self.settings.database)
         if not path.exists():
             self.add(
                 "database",

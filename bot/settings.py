@@ -6,10 +6,12 @@ import datetime as dt
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from bot.store import is_postgres, sqlite_path
 
 
 class SettingsError(ValueError):
@@ -26,7 +28,8 @@ class Settings:
     briefs_dir: Path = Path("briefs")
     # Holds the default database and the brief index (derived data: deleting it is safe).
     data_dir: Path = Path("data")
-    database: Path = Path("data/briefbot.sqlite3")
+    # A SQLite path (or sqlite:///path), or a postgresql:// URL.
+    database: str | Path = Path("data/briefbot.sqlite3")
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
     # Where /metrics, /healthz and /readyz are served; None: not served.
@@ -37,6 +40,12 @@ class Settings:
     digest_grace: dt.timedelta = dt.timedelta(hours=3)
     # How long a digest slot claim holds without renewal (several processes on one database).
     digest_lease: dt.timedelta = dt.timedelta(seconds=60)
+    # Digest messages per second for all processes together (Discord allows 50 per token).
+    send_rate: float = 48.0
+    # Gateway shards this process runs, and how many there are in all (several processes
+    # share one token); None: one process, unsharded, as Discord recommends for small bots.
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
     # Feeds: at most this many drafts per poll of one feed; where `briefbot feeds poll` and
     # `briefbot ingest` write drafts.
     feed_burst: int = 20
@@ -73,7 +82,14 @@ class Settings:
 
         data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
         # BRIEFBOT_DATABASE is an explicit override of the file in the data folder.
-        database = Path(get("BRIEFBOT_DATABASE") or data_dir / "briefbot.sqlite3")
+        database_value = get("BRIEFBOT_DATABASE")
+        database: str | Path = (
+            database_value
+            if database_value is not None and is_postgres(database_value)
+            else sqlite_path(database_value or data_dir / "briefbot.sqlite3")
+        )
+        shard_count = _int(get("BRIEFBOT_SHARD_COUNT"), "BRIEFBOT_SHARD_COUNT")
+        shard_ids = _shards(get("BRIEFBOT_SHARD_IDS"), shard_count)
         return cls(
             token=get("DISCORD_TOKEN"),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
@@ -97,6 +113,9 @@ class Settings:
                     get("BRIEFBOT_DIGEST_LEASE_SECONDS") or "60", "BRIEFBOT_DIGEST_LEASE_SECONDS"
                 )
             ),
+            send_rate=_send_rate(get("BRIEFBOT_SEND_RATE") or "48"),
+            shard_ids=shard_ids,
+            shard_count=shard_count,
             editor_role_id=_int(get("BRIEFBOT_EDITOR_ROLE_ID"), "BRIEFBOT_EDITOR_ROLE_ID"),
             review_channel_id=_int(get("BRIEFBOT_REVIEW_CHANNEL_ID"), "BRIEFBOT_REVIEW_CHANNEL_ID"),
             feed_burst=_burst(get("BRIEFBOT_FEED_BURST")),
@@ -110,6 +129,17 @@ class Settings:
                 if h.strip()
             ),
         )
+
+    def with_shards(self, shard_ids: str | None, shard_count: int | None) -> Settings:
+        """These settings with shards from the command line (`--shards 0,1 --shard-count 4`)."""
+        count = shard_count if shard_count is not None else self.shard_count
+        if shard_ids is None:
+            ids = self.shard_ids
+            if ids is not None and count is not None and max(ids) >= count:
+                raise SettingsError(f"shard ids {ids} do not fit a shard count of {count}")
+        else:
+            ids = _shards(shard_ids, count)
+        return replace(self, shard_ids=ids, shard_count=count)
 
 
 def _int(value: str | None, name: str) -> int | None:
@@ -186,3 +216,36 @@ def _address(value: str | None, name: str) -> tuple[str, int] | None:
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
     return host, int(port)
+
+
+def _send_rate(value: str) -> float:
+    rate = _positive(value, "BRIEFBOT_SEND_RATE")
+    if rate > 50:
+        raise SettingsError(
+            f"BRIEFBOT_SEND_RATE must be at most 50 (Discord's limit per token), got {value!r}"
+        )
+    return rate
+
+
+def _shards(value: str | None, count: int | None) -> tuple[int, ...] | None:
+    """`0,1` or `0-3`; every id below the shard count, which must then be given too."""
+    if value is None:
+        return None
+    ids: list[int] = []
+    for part in value.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise SettingsError(
+                f"shard ids must be numbers like 0,1 or 0-3 (BRIEFBOT_SHARD_IDS, --shards), "
+                f"got {value!r}"
+            )
+        ids.extend(range(int(first), int(last) + 1) if dash else [int(first)])
+    if count is None:
+        raise SettingsError(
+            "shard ids need the shard count too (BRIEFBOT_SHARD_COUNT or --shard-count)"
+        )
+    if count < 1:
+        raise SettingsError(f"the shard count must be at least 1, got {count}")
+    if not ids or max(ids) >= count:
+        raise SettingsError(f"shard ids {value!r} do not fit a shard count of {count}")
+    return tuple(sorted(set(ids)))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgcluster import PgCluster
 
 REPO = Path(__file__).resolve().parent.parent
 BRIEFS = REPO / "briefs"
@@ -99,4 +102,21 @@ def repo_briefs(tmp_path: Path) -> Path:
 # The fake Discord, for end-to-end tests anywhere under tests/.
 from tests.fakediscord.fixtures import fake_discord  # noqa: E402
 
-__all__ = ["briefs_dir", "fake_discord", "repo_briefs", "write_briefs"]
+__all__ = ["briefs_dir", "fake_discord", "pg_cluster", "pg_url", "repo_briefs", "write_briefs"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL cluster for the whole session (started on first use)."""
+    cluster = PgCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def pg_url(pg_cluster: PgCluster) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return await pg_cluster.create_database()

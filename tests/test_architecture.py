@@ -7,7 +7,7 @@
   `briefs` and `store`; `review` may also import `ingest`; `feeds` may import `ingest` and
   `review`. None of these import `adapters`, `commands`, `app` or discord.
 * `adapters` never import `commands` or `app`; `commands` parse nothing and hold no SQL.
-* SQL (sqlite3, aiosqlite) lives only in `bot/store/` (and the brief index, when it lands).
+* SQL (sqlite3, aiosqlite, asyncpg) lives only in `bot/store/` (and the brief index, when it lands).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ OUTER: dict[str, tuple[str, ...]] = {
 # Modules that may hold SQL: the store, and the on-disk brief index to come.
 SQL_HOLDERS = ("bot/store/", "bot/briefs/index.py")
 # What a cog must not import: it parses nothing and holds no SQL.
-PARSERS = {"re", "shlex", "yaml", "sqlite3", "aiosqlite"}
+PARSERS = {"re", "shlex", "yaml", "sqlite3", "aiosqlite", "asyncpg"}
 SQL_KEYWORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE FROM", "CREATE TABLE")
 
 
@@ -118,7 +118,9 @@ def test_cogs_parse_nothing_and_hold_no_sql() -> None:
 
 def test_sql_lives_only_in_the_store() -> None:
     holders = sorted(
-        str(p.relative_to(REPO)) for p in BOT.rglob("*.py") if {"aiosqlite", "sqlite3"} & imports(p)
+        str(p.relative_to(REPO))
+        for p in BOT.rglob("*.py")
+        if {"aiosqlite", "sqlite3", "asyncpg"} & imports(p)
     )
     assert holders, "the store imports sqlite: this test would pass vacuously otherwise"
     assert all(h.startswith(SQL_HOLDERS) for h in holders), holders

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.store.sqlite import Store, read_schema_version
 from tests.conftest import REPO
 from tests.fakediscord import FakeDiscord, patched_endpoints, run_client
-from tests.store.test_store import make_version_1_database
+from tests.store.test_sqlite import make_version_1_database
 
 
 def settings(tmp_path: Path, briefs: Path, fake: FakeDiscord) -> Settings:

@@ -82,3 +82,58 @@ def test_the_digest_lease_is_a_positive_number_of_seconds(
     monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "0")
     with pytest.raises(SettingsError, match="BRIEFBOT_DIGEST_LEASE_SECONDS must be more than 0"):
         Settings.from_env(None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "postgresql://bot:pw@db.example:5432/briefbot",
+            "postgresql://bot:pw@db.example:5432/briefbot",
+        ),
+        ("postgres://db/briefbot", "postgres://db/briefbot"),
+        ("sqlite:///var/lib/briefbot/db.sqlite3", Path("/var/lib/briefbot/db.sqlite3")),
+        ("sqlite://relative/db.sqlite3", Path("relative/db.sqlite3")),
+        ("state/db.sqlite3", Path("state/db.sqlite3")),
+    ],
+)
+def test_database_is_a_postgresql_url_or_a_sqlite_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str | Path
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_DATABASE", value)
+    settings = Settings.from_env(tmp_path / "missing.env")
+    assert settings.database == expected
+
+
+def test_shards_from_the_environment_and_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings.from_env(tmp_path / "missing.env").shard_count is None
+    monkeypatch.setenv("BRIEFBOT_SHARD_COUNT", "4")
+    monkeypatch.setenv("BRIEFBOT_SHARD_IDS", "2-3")
+    settings = Settings.from_env(tmp_path / "missing.env")
+    assert (settings.shard_ids, settings.shard_count) == ((2, 3), 4)
+    # `briefbot run --shards 0,1` beats the environment; the count is kept.
+    assert settings.with_shards("1,0", None).shard_ids == (0, 1)
+    assert settings.with_shards("5", 6).shard_count == 6
+    with pytest.raises(SettingsError, match="do not fit a shard count of 4"):
+        settings.with_shards("4", None)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BRIEFBOT_SHARD_IDS": "0,1"}, "need the shard count"),
+        ({"BRIEFBOT_SHARD_IDS": "one", "BRIEFBOT_SHARD_COUNT": "2"}, "numbers like 0,1"),
+        ({"BRIEFBOT_SHARD_IDS": "2", "BRIEFBOT_SHARD_COUNT": "2"}, "do not fit"),
+        ({"BRIEFBOT_SHARD_COUNT": "two"}, "BRIEFBOT_SHARD_COUNT must be"),
+        ({"BRIEFBOT_SEND_RATE": "60"}, "at most 50"),
+    ],
+)
+def test_bad_scale_settings_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(tmp_path / "missing.env")

@@ -23,6 +23,7 @@ from bot.queries.parse import ParseError, parse_command_line, parse_options
 from bot.queries.spec import BRIEF_HISTORY, COMMANDS, CommandSpec, find
 from bot.reply import Item, Reply, Section, Status
 from bot.review import service as review
+from bot.store import is_postgres
 from bot.store.records import StoreError
 from bot.store.sqlite import Store
 
@@ -195,7 +196,7 @@ class Console:
         stdout: TextIO | None = None,
         history: Path | None = None,
         index: Path | None = None,
-        database: Path | None = None,
+        database: str | Path | None = None,
     ) -> None:
         self.root = root
         self.index = index
@@ -362,7 +363,7 @@ def is_brief_command(word: str) -> bool:
     return word.casefold() in {"/brief", "brief"}
 
 
-def brief_command(line: str, database: Path | None, library: Library | None) -> Reply:
+def brief_command(line: str, database: str | Path | None, library: Library | None) -> Reply:
     """`/brief history [brief]` offline: the same handler as Discord, the database read-only.
 
     Raises OfflineError for the rest of /brief (drafting and publishing happen on Discord),
@@ -378,8 +379,15 @@ def brief_command(line: str, database: Path | None, library: Library | None) -> 
     if database is None:
         raise OfflineError("/brief history reads the bot's database; none is configured here")
 
-    async def answer(path: Path) -> Reply:
-        async with await Store.open_read_only(path) as store:
+    async def answer(where: str | Path) -> Reply:
+        if is_postgres(where):
+            from bot.store.postgres import PostgresStore
+
+            # Read only: a PostgreSQL database is not migrated from here.
+            store: Store = await PostgresStore.open_read_only(where)
+        else:
+            store = await Store.open_read_only(where)
+        async with store:
             return await review.history(store, brief, library=library)
 
     return asyncio.run(answer(database))
@@ -414,7 +422,7 @@ def main(
     root: Path,
     history: Path | None = None,
     index: Path | None = None,
-    database: Path | None = None,
+    database: str | Path | None = None,
 ) -> int:
     """`briefbot console`: serve the console on this terminal."""
     return Console(root, history=history, index=index, database=database).run()

@@ -240,6 +240,19 @@ def database_problem(detail: str) -> Reply:
     )
 
 
+def database_unavailable(detail: str) -> Reply:
+    """The database server cannot be reached right now (PostgreSQL down or restarting)."""
+    return Reply(
+        "The digest database is temporarily unavailable",
+        Status.ERROR,
+        description=(
+            f"{detail}\nDigests wait and catch up within the grace window once it is back; "
+            "please try again in a minute."
+        ),
+        private=True,
+    )
+
+
 def with_database_problem(reply: Reply, detail: str) -> Reply:
     """A status reply with a warning that the last scheduler pass met a database fault."""
     warning = f"The digest database needs attention: {detail}. {DATABASE_ADVICE}"

@@ -32,7 +32,7 @@ from bot.digest.schedule import (
 )
 from bot.digest.scheduler import DigestScheduler
 from bot.reply import Choice, Reply
-from bot.store.records import ChannelKind, Subscription, Weekdays
+from bot.store.records import ChannelKind, StoreUnavailable, Subscription, Weekdays
 from bot.store.sqlite import DATABASE_ERRORS, Store
 
 DEFAULT_TIME = "08:00"
@@ -210,6 +210,8 @@ class DigestService:
             upcoming = await self.scheduler.upcoming(sub.channel_id)
             last = await self.store.last_sent(sub.channel_id)
             skipped = await self.store.last_skipped(sub.channel_id)
+        except StoreUnavailable as exc:
+            return replies.database_unavailable(" ".join(f"{exc}".split()))
         except DATABASE_ERRORS as exc:
             return replies.database_problem(" ".join(f"{exc}".split()))
         reply = replies.status(sub, upcoming, last, self._labels(), skipped)

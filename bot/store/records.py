@@ -20,6 +20,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer briefbot than this one."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (a server down or a connection lost)."""
+
+
 class StoreDamagedError(StoreError):
     """The database, or a row in it, is damaged: what was read cannot be trusted."""
 

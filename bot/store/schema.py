@@ -295,3 +295,26 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 assert [n for n, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "migrations numbered 1…N"
+
+# The data tables, parents before children: the order `briefbot db copy` writes them in (and
+# clears them in reverse). A new table goes here, or into RUNTIME_TABLES (tests/store/
+# test_copy.py fails while a table of the schema is in neither).
+DATA_TABLES: tuple[str, ...] = (
+    "subscriptions",
+    "digest_slots",
+    "sent_briefs",
+    "briefs_seen",
+    "guild_settings",
+    "feeds",
+    "feed_entries",
+    "drafts",
+    "audit",
+)
+# The moment's state, not the bot's data: never copied (each database keeps its own).
+RUNTIME_TABLES = frozenset({"send_pacing", "schema_migrations"})
+
+
+def ordered_tables(names: set[str] | frozenset[str]) -> list[str]:
+    """The data tables among `names` in copying order: DATA_TABLES' order, any others after."""
+    data = set(names) - RUNTIME_TABLES
+    return [t for t in DATA_TABLES if t in data] + sorted(data - set(DATA_TABLES))

@@ -15,8 +15,10 @@ writable; each failure is a `StoreError` of one line naming the path and what to
 Slot claims have an owner (this process: host, pid, start token) and a lease; several
 processes on one file claim, renew, resume and release by the rule in `Store.claim_slot`.
 
-The schema is `bot.store.schema`; the records it returns are `bot.store.records`. When a second
-backend (PostgreSQL) arrives, the interface both share is derived from what the features use.
+The schema is `bot.store.schema`; the records it returns are `bot.store.records`. The
+statements here are written once for both backends: `bot.store.postgres.PostgresStore` runs
+them on PostgreSQL (same tables and values, `pg_schema`), overriding only opening, migrating,
+transactions and the send budget. Keep them portable (docs/store.md lists what that means).
 """
 
 from __future__ import annotations
@@ -451,6 +453,13 @@ class Store(FeedTables):
         # land inside another task's open transaction.
         self._lock = asyncio.Lock()
         self._closed = False
+
+    backend = "sqlite"
+
+    @property
+    def where(self) -> str:
+        """Where the data lives, for messages."""
+        return f"SQLite file {self.path}"
 
     @classmethod
     async def open(
@@ -1138,8 +1147,10 @@ class Store(FeedTables):
                 WHERE EXISTS (SELECT 1 FROM subscriptions WHERE channel_id = ?)
                 ON CONFLICT (channel_id, local_date, slot_time) DO UPDATE SET
                     state = 'skipped', reason = excluded.reason, finished_at = excluded.finished_at
-                    WHERE state = 'claimed' AND (owner_token IS NULL OR owner_token = ?
-                        OR lease_until IS NULL OR lease_until <= ?)
+                    -- Qualified: PostgreSQL reads a bare name here as ambiguous.
+                    WHERE digest_slots.state = 'claimed' AND (digest_slots.owner_token IS NULL
+                        OR digest_slots.owner_token = ? OR digest_slots.lease_until IS NULL
+                        OR digest_slots.lease_until <= ?)
                 """,
                 (
                     *_key(channel_id, local_date, slot_time),
@@ -1488,6 +1499,62 @@ class Store(FeedTables):
                 (brief_id,),
             )
         return _audit(row) if row else None
+
+    # ------------------------------------------------------------------ db copy
+
+    async def table_names(self) -> list[str]:
+        """The data tables, parents first (runtime tables such as send_pacing left out)."""
+        async with self._lock:
+            rows = await self._fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        return schema.ordered_tables({str(r[0]) for r in rows})
+
+    async def table_columns(self, table: str) -> list[str]:
+        """The columns of a table, in order."""
+        async with self._lock:
+            rows = await self._fetchall(f'PRAGMA table_info("{_known(table)}")')
+        return [str(r["name"]) for r in rows]
+
+    async def count_rows(self, table: str) -> int:
+        """How many rows a table holds."""
+        async with self._lock:
+            row = await self._fetchone(f'SELECT count(*) FROM "{_known(table)}"')
+        return int(row[0])
+
+    async def read_rows(self, table: str, columns: Sequence[str]) -> list[tuple[object, ...]]:
+        """Every row of a table as stored (both backends store the same values)."""
+        names = ", ".join(f'"{_known(c)}"' for c in columns)
+        async with self._lock:
+            rows = await self._fetchall(f'SELECT {names} FROM "{_known(table)}"')
+        return [tuple(row) for row in rows]
+
+    async def write_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+    ) -> None:
+        """Insert rows read from the other backend, in one transaction."""
+        names = ", ".join(f'"{_known(c)}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        async with self._lock, self._transaction() as db:
+            await db.executemany(
+                f'INSERT INTO "{_known(table)}" ({names}) VALUES ({marks})', list(rows)
+            )
+
+    async def clear_tables(self, tables: Sequence[str]) -> None:
+        """Delete every row of these tables (children first), in one transaction."""
+        async with self._lock, self._transaction() as db:
+            for table in reversed(schema.ordered_tables(set(tables))):
+                await db.execute(f'DELETE FROM "{_known(table)}"')
+
+
+SqliteStore = Store
+
+
+def _known(name: str) -> str:
+    # Table and column names come from the database's own catalogue, never from a user.
+    if not name.replace("_", "").isalnum():
+        raise StoreError(f"not a table or column name: {name!r}")
+    return name
 
 
 async def read_schema_version(path: str | Path) -> int:

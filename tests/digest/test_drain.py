@@ -6,12 +6,12 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from bot.clock import Zone
 from bot.digest.scheduler import Delivery, DigestScheduler, digest_nonce
+from bot.store import open_store
 from bot.store.records import SlotState
 from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
@@ -55,9 +55,9 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+async def setup(database: str) -> AsyncIterator[Setup]:
     clock = FakeClock(START)
-    async with await Store.open(tmp_path / "db.sqlite3", clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         for channel in (1, 2, 3):
             await store.upsert_subscription(
                 guild_id=10,

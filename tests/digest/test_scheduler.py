@@ -1,4 +1,5 @@
-"""The digest scheduler on a real SQLite file with a fake clock and a fake Discord poster.
+"""The digest scheduler on a real database (each test on SQLite and on PostgreSQL) with a fake
+clock and a fake Discord poster.
 
 Every test asserts what a channel would see: which messages exist, when, with which nonce.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,8 +25,8 @@ from bot.digest.scheduler import (
     DigestScheduler,
     digest_nonce,
 )
+from bot.store import Store, open_store
 from bot.store.records import ArchiveCutoff, History, SlotState
-from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
 from tests.digest.helpers import (
     EverNew,
@@ -35,7 +35,7 @@ from tests.digest.helpers import (
     make_brief,
     newest_first,
 )
-from tests.store.test_store import make_version_1_database
+from tests.store.test_sqlite import make_version_1_database
 
 UTC = dt.UTC
 GUILD = 10
@@ -49,10 +49,10 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.d
 
 
 class Env:
-    """One database file; `open()` is a (re)start of the bot: new Store, new scheduler."""
+    """One database; `open()` is a (re)start of the bot: new Store, new scheduler."""
 
-    def __init__(self, path: Path, clock: FakeClock) -> None:
-        self.path = path
+    def __init__(self, database: str | Path, clock: FakeClock) -> None:
+        self.path = database
         self.clock = clock
         self.poster = FakePoster(clock)  # Discord outlives the bot's restarts
         self.library: list[Brief] = newest_first(3)
@@ -60,7 +60,7 @@ class Env:
         self._open: list[tuple[Store, DigestScheduler]] = []
 
     async def open(self, grace: dt.timedelta = dt.timedelta(hours=3)) -> DigestScheduler:
-        store = await Store.open(self.path, clock=self.clock)
+        store = await open_store(self.path, clock=self.clock)
         scheduler = DigestScheduler(store, self.clock, self.provider, self.poster, grace)
         self._open.append((store, scheduler))
         return scheduler
@@ -114,7 +114,14 @@ class Env:
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
+async def env(database: str) -> AsyncIterator[Env]:
+    environment = Env(database, FakeClock(START))
+    yield environment
+    await environment.close()
+
+
+@pytest.fixture
+async def sqlite_env(tmp_path: Path) -> AsyncIterator[Env]:
     environment = Env(tmp_path / "db" / "briefbot.sqlite3", FakeClock(START))
     yield environment
     await environment.close()
@@ -217,11 +224,11 @@ async def test_stop_ends_the_loop(env: Env) -> None:
     ],
 )
 async def test_dst_day_gets_exactly_one_digest(
-    tmp_path: Path, zone: str, at: str, day: dt.date, expected: dt.datetime
+    database: str, zone: str, at: str, day: dt.date, expected: dt.datetime
 ) -> None:
     tz = ZoneInfo(zone)
     eve = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    env = Env(tmp_path / "dst.sqlite3", FakeClock(eve))
+    env = Env(database, FakeClock(eve))
     env.provider = EverNew()  # always something new: a second post would not be skipped
     try:
         scheduler = await env.open()
@@ -432,10 +439,8 @@ def more_text(env: Env, channel: int) -> str:
     return "".join(s.body or "" for s in reply.sections if s.heading == "More")
 
 
-def sent_rows(env: Env) -> int:
-    with sqlite3.connect(env.path) as db:
-        [(count,)] = db.execute("SELECT count(*) FROM sent_briefs").fetchall()
-    return int(count)
+async def sent_rows(env: Env) -> int:
+    return await env.store.count_rows("sent_briefs")
 
 
 async def test_first_digest_shows_the_ten_latest_and_says_how_many_older_ones_exist(
@@ -451,7 +456,7 @@ async def test_first_digest_shows_the_ten_latest_and_says_how_many_older_ones_ex
     assert "first daily digest" in (reply.description or "")
     assert "190 older briefs, not repeated in digests" in more_text(env, 1)
     # One row per brief shown, none for the 190 in the archive: the cutoff stands for them.
-    assert sent_rows(env) == 10
+    assert await sent_rows(env) == 10
     history = await env.store.history(1)
     assert history.cutoff == ArchiveCutoff(dt.date(2026, 7, 10), "b190")
     assert history.sent_ids == {f"b{n}" for n in range(190, 200)}
@@ -490,7 +495,7 @@ async def test_later_digests_bring_only_briefs_ordered_after_the_first_digests_o
     assert len(env.poster.posted_to(1)) == 2
     slot = await env.store.get_slot(1, dt.date(2026, 3, 7), T0830)
     assert slot is not None and slot.reason == "nothing new"
-    assert sent_rows(env) == 12
+    assert await sent_rows(env) == 12
 
 
 async def test_subscribing_again_after_unsubscribing_starts_with_a_new_first_digest(
@@ -526,10 +531,11 @@ async def test_a_paused_channel_subscribed_again_keeps_its_archive(env: Env) -> 
 
 
 async def test_channel_from_a_version_1_database_keeps_its_history_after_the_upgrade(
-    env: Env,
+    sqlite_env: Env,
 ) -> None:
+    env = sqlite_env
     # Version 1: channel 1 had b0…b2 (a row each, no cutoff) and was interrupted sending b3.
-    make_version_1_database(env.path)
+    make_version_1_database(Path(env.path))
     env.library = newest_first(5)
     scheduler = await env.open()
     await scheduler.run_due(utc(2026, 3, 5, 8, 31))

@@ -16,6 +16,7 @@ from bot.clock import Zone
 from bot.digest.scheduler import Action, DigestScheduler, digest_nonce
 from bot.digest.service import DigestService, Where
 from bot.reply import Status
+from bot.store import open_store
 from bot.store.records import ClaimOwner
 from bot.store.sqlite import Store
 from tests.commands.digest_world import run_bot
@@ -32,8 +33,8 @@ CHANNELS = range(1, 41)
 ELSEWHERE = ClaimOwner("other-host", 4242, "123.abcd")
 
 
-async def subscribed(path: Path, clock: FakeClock, owner: ClaimOwner | None = None) -> Store:
-    store = await Store.open(path, clock=clock, owner=owner, lease=LEASE)
+async def subscribed(path: str | Path, clock: FakeClock, owner: ClaimOwner | None = None) -> Store:
+    store = await open_store(path, clock=clock, owner=owner, lease=LEASE)
     for channel in CHANNELS:
         await store.upsert_subscription(
             guild_id=9,
@@ -50,9 +51,9 @@ def scheduler(store: Store, clock: FakeClock, poster: FakePoster) -> DigestSched
     return DigestScheduler(store, clock, lambda: briefs, poster)
 
 
-async def test_two_processes_due_at_once_post_each_digest_exactly_once(tmp_path: Path) -> None:
+async def test_two_processes_due_at_once_post_each_digest_exactly_once(database: str) -> None:
     clock = FakeClock(START - dt.timedelta(hours=1))
-    path = tmp_path / "briefbot.sqlite3"
+    path = database
     poster = FakePoster(clock)  # one Discord for both
     a = await subscribed(path, clock, ELSEWHERE)
     b = await subscribed(path, clock)
@@ -69,9 +70,9 @@ async def test_two_processes_due_at_once_post_each_digest_exactly_once(tmp_path:
     await b.close()
 
 
-async def test_a_slot_held_elsewhere_is_resumed_when_its_lease_runs_out(tmp_path: Path) -> None:
+async def test_a_slot_held_elsewhere_is_resumed_when_its_lease_runs_out(database: str) -> None:
     clock = FakeClock(START - dt.timedelta(hours=1))
-    path = tmp_path / "briefbot.sqlite3"
+    path = database
     poster = FakePoster(clock)
     other = await subscribed(path, clock, ELSEWHERE)
     mine = await subscribed(path, clock)

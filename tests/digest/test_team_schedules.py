@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.clock import Zone
 from bot.digest.scheduler import DeliveryForbidden, DigestScheduler, Notice
+from bot.store import open_store
 from bot.store.records import SlotState, Weekdays
 from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
@@ -70,9 +70,9 @@ class Team:
 
 
 @pytest.fixture
-async def team(tmp_path: Path) -> AsyncIterator[Team]:
+async def team(database: str) -> AsyncIterator[Team]:
     clock = FakeClock(utc(3, 2, 0))  # Monday 2 March, 19:00 EST the day before
-    async with await Store.open(tmp_path / "db.sqlite3", clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         t = Team(store, clock)
         t.scheduler.start()
         await clock.settle(0)

@@ -14,6 +14,8 @@ does) plus a short ``guild_ready_timeout``. Configuration comes from the environ
 ``BOTPROC_BRIEFS_DIR``      the briefs directory
 ``BOTPROC_DEV_GUILD_ID``    optional: sync the commands to this guild at start
 ``BOTPROC_LEASE_SECONDS``   optional: the digest claim lease (default 60)
+``BOTPROC_SHARDS``          optional: ``IDS/COUNT``, e.g. ``1/3`` (AutoShardedBot)
+``BOTPROC_SEND_RATE``       optional: digest messages/s for all processes together
 ``BOTPROC_HOST``            optional: the host name its claims record (default: this
                             host's), so one machine can play several hosts
 ==========================  =====================================================
@@ -36,10 +38,11 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.app import BriefBot, load_briefs
+from bot.app import load_briefs, make_bot
 from bot.clock import SystemClock
 from bot.settings import Settings
-from bot.store.sqlite import Store, this_process
+from bot.store import is_postgres, open_store
+from bot.store.sqlite import this_process
 
 log = logging.getLogger("botproc")
 
@@ -69,25 +72,39 @@ async def _main() -> None:
     lease = dt.timedelta(seconds=float(os.environ.get("BOTPROC_LEASE_SECONDS", "60")))
     host = os.environ.get("BOTPROC_HOST", "").strip()
     owner = dataclasses.replace(this_process(), host=host) if host else this_process()
+    database = _env("BOTPROC_DATABASE")
+    shards = os.environ.get("BOTPROC_SHARDS", "").strip()
     settings = Settings(
         token=TOKEN,
         dev_guild_id=int(guild) if guild else None,
         briefs_dir=Path(_env("BOTPROC_BRIEFS_DIR")),
-        database=Path(_env("BOTPROC_DATABASE")),
-        # The index beside the test's database, never the repository's data/ folder.
-        data_dir=Path(_env("BOTPROC_DATABASE")).parent,
+        database=database if is_postgres(database) else Path(database),
+        # The index beside the test's database (or in BOTPROC_DATA_DIR), never the
+        # repository's data/ folder.
+        data_dir=Path(
+            os.environ.get("BOTPROC_DATA_DIR")
+            or (Path(_env("BOTPROC_BRIEFS_DIR")).parent / "botdata")
+            if is_postgres(database)
+            else Path(database).parent
+        ),
         reload_seconds=0,  # no briefs watcher: nothing edits them here
         digest_lease=lease,
+        send_rate=float(os.environ.get("BOTPROC_SEND_RATE") or 48),
     )
+    if shards:
+        ids, _, count = shards.partition("/")
+        settings = settings.with_shards(ids, int(count))
     Route.BASE = base_url
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
     library = load_briefs(settings)
     clock = SystemClock()
-    async with await Store.open(
+    async with await open_store(
         settings.database, clock=clock, owner=owner, lease=settings.digest_lease
     ) as store:
-        bot = BriefBot(settings=settings, library=library, store=store, clock=clock)
+        bot = make_bot(settings, library, store, clock)
+        # Lets a test's fake Discord tell this process's requests from another's.
+        bot.http.user_agent += f" botproc/{os.getpid()}"
         bot._connection.guild_ready_timeout = GUILD_READY_TIMEOUT
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))

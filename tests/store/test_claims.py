@@ -1,4 +1,5 @@
-"""Slot claims with an owner and a lease: the rule several processes on one file share."""
+"""Slot claims with an owner and a lease: the rule several processes on one database share
+(each test on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from bot.clock import Zone
 from bot.digest.scheduler import SharedPacer
+from bot.store import open_store
 from bot.store.records import ClaimOwner, SlotState
 from bot.store.sqlite import Store, _start_ticks, owner_alive, this_process
 from tests.digest.clock import FakeClock
@@ -31,12 +33,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "briefbot.sqlite3"
+def db(database: str) -> str:
+    return database
 
 
-async def opened(db: Path, clock: FakeClock, owner: ClaimOwner | None = None) -> Store:
-    store = await Store.open(db, clock=clock, owner=owner, lease=LEASE)
+async def opened(db: str | Path, clock: FakeClock, owner: ClaimOwner | None = None) -> Store:
+    store = await open_store(db, clock=clock, owner=owner, lease=LEASE)
     for channel in (1, 2):
         await store.upsert_subscription(
             guild_id=9,
@@ -66,7 +68,7 @@ def dead_pid() -> int:
 
 
 async def test_a_live_claim_is_never_taken_over_and_an_expired_one_is_resumed_with_its_nonce(
-    db: Path, clock: FakeClock
+    db: str, clock: FakeClock
 ) -> None:
     other = await opened(db, clock, ELSEWHERE)
     mine = await opened(db, clock)
@@ -97,7 +99,7 @@ async def test_a_live_claim_is_never_taken_over_and_an_expired_one_is_resumed_wi
 
 
 async def test_each_slot_of_a_day_is_its_own_claim_and_a_takeover_keeps_its_forum_title(
-    db: Path, clock: FakeClock
+    db: str, clock: FakeClock
 ) -> None:
     other = await opened(db, clock, ELSEWHERE)
     mine = await opened(db, clock)
@@ -143,7 +145,7 @@ async def test_each_slot_of_a_day_is_its_own_claim_and_a_takeover_keeps_its_foru
     await mine.close()
 
 
-async def test_renewal_keeps_a_claim_alive_past_its_first_lease(db: Path, clock: FakeClock) -> None:
+async def test_renewal_keeps_a_claim_alive_past_its_first_lease(db: str, clock: FakeClock) -> None:
     other = await opened(db, clock, ELSEWHERE)
     mine = await opened(db, clock)
     assert await other.claim_slot(1, DAY, "n1") is not None
@@ -161,7 +163,7 @@ async def test_renewal_keeps_a_claim_alive_past_its_first_lease(db: Path, clock:
     await mine.close()
 
 
-async def test_a_dead_owner_on_this_host_is_resumed_at_once(db: Path, clock: FakeClock) -> None:
+async def test_a_dead_owner_on_this_host_is_resumed_at_once(db: str, clock: FakeClock) -> None:
     pid = dead_pid()
     crashed = ClaimOwner(HOST, pid, f"{_start_ticks(os.getpid())}.dead")
     assert not owner_alive(crashed)
@@ -174,7 +176,7 @@ async def test_a_dead_owner_on_this_host_is_resumed_at_once(db: Path, clock: Fak
     await mine.close()
 
 
-async def test_a_reused_pid_is_not_the_owner(db: Path, clock: FakeClock) -> None:
+async def test_a_reused_pid_is_not_the_owner(db: str, clock: FakeClock) -> None:
     # Same host and pid as this process, another start time: a restart that got the same pid.
     restarted = ClaimOwner(HOST, os.getpid(), "1.before-restart")
     assert not owner_alive(restarted)
@@ -188,7 +190,7 @@ async def test_a_reused_pid_is_not_the_owner(db: Path, clock: FakeClock) -> None
 
 
 async def test_a_live_owner_on_this_host_keeps_its_claim_until_it_dies(
-    db: Path, clock: FakeClock, sleeper: subprocess.Popen[bytes]
+    db: str, clock: FakeClock, sleeper: subprocess.Popen[bytes]
 ) -> None:
     alive = ClaimOwner(HOST, sleeper.pid, f"{_start_ticks(sleeper.pid)}.live")
     assert owner_alive(alive)
@@ -205,7 +207,7 @@ async def test_a_live_owner_on_this_host_keeps_its_claim_until_it_dies(
 
 
 async def test_a_graceful_stop_releases_only_the_claims_not_yet_being_sent(
-    db: Path, clock: FakeClock
+    db: str, clock: FakeClock
 ) -> None:
     other = await opened(db, clock, ELSEWHERE)
     mine = await opened(db, clock)
@@ -222,7 +224,7 @@ async def test_a_graceful_stop_releases_only_the_claims_not_yet_being_sent(
     await mine.close()
 
 
-async def test_this_process_resumes_its_own_claim(db: Path, clock: FakeClock) -> None:
+async def test_this_process_resumes_its_own_claim(db: str, clock: FakeClock) -> None:
     store = await opened(db, clock)
     assert store.owner == this_process()
     assert await store.claim_slot(1, DAY, "n1") is not None
@@ -232,7 +234,7 @@ async def test_this_process_resumes_its_own_claim(db: Path, clock: FakeClock) ->
 
 
 async def test_the_send_budget_is_shared_by_every_store_on_the_file(
-    db: Path, clock: FakeClock
+    db: str, clock: FakeClock
 ) -> None:
     a = await opened(db, clock, ELSEWHERE)
     b = await opened(db, clock)
@@ -247,10 +249,11 @@ async def test_the_send_budget_is_shared_by_every_store_on_the_file(
 
 
 async def test_the_shared_pacer_counts_real_seconds_not_the_schedulers_clock(
-    db: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock
 ) -> None:
+    # SQLite only: the time here is simulated, and PostgreSQL keeps turns on its own clock.
     # The store's clock is frozen on 5 March (as in every digest test); real time moves on.
-    store = await opened(db, clock)
+    store = await opened(tmp_path / "briefbot.sqlite3", clock)
     real = [1_800_000_000.0]
     slept: list[float] = []
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store import open_store
 from bot.store.feeds import EntryKeys
 from bot.store.records import StoreDamagedError
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -51,8 +52,8 @@ async def test_feed_tables_arrive_from_every_earlier_version(tmp_path: Path, ver
         assert [f.id for f in await store.due_feeds(START)] == [feed.id]
 
 
-async def test_concurrent_claims_of_one_story_make_one_claim(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock(START)) as store:
+async def test_concurrent_claims_of_one_story_make_one_claim(database: str) -> None:
+    async with await open_store(database, clock=FakeClock(START)) as store:
         feeds = [
             (
                 await store.add_feed(
@@ -79,8 +80,8 @@ async def test_concurrent_claims_of_one_story_make_one_claim(tmp_path: Path) -> 
         assert isinstance(other, int)
 
 
-async def test_released_claim_lets_the_story_be_claimed_again(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "s.sqlite3", clock=FakeClock(START)) as store:
+async def test_released_claim_lets_the_story_be_claimed_again(database: str) -> None:
+    async with await open_store(database, clock=FakeClock(START)) as store:
         feed, _ = await store.add_feed(
             guild_id=1,
             url="https://example.org/f",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store import open_store
 from bot.store.records import (
     AuditAction,
     DraftOrigin,
@@ -94,9 +95,9 @@ async def test_settings_made_by_team_digests_survive_the_review_migration(
 
 
 async def test_guild_settings_default_to_nothing_and_round_trip(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         assert await store.guild_settings(GUILD) == GuildSettings(GUILD)
         saved = await store.save_guild_settings(GuildSettings(GUILD, 5, 6, 7))
         assert await store.guild_settings(GUILD) == saved
@@ -107,9 +108,9 @@ async def test_guild_settings_default_to_nothing_and_round_trip(
 
 
 async def test_a_draft_round_trips_with_its_source_hash_and_previews(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         draft = await store.create_draft(new_draft(), WEEK)
         assert draft.state is DraftState.DRAFT
         assert draft.expires_at == START + WEEK
@@ -121,15 +122,15 @@ async def test_a_draft_round_trips_with_its_source_hash_and_previews(
         edited = await store.update_draft(draft.id, "id: edited\n", ())
         assert edited is not None and edited.brief_yaml == "id: edited\n" and edited.notes == ()
         assert edited.previews == ((10, 20), (11, 21))
-    async with await Store.open(db_path, clock=clock) as store:  # survives a restart
+    async with await open_store(database, clock=clock) as store:  # survives a restart
         again = await store.get_draft(draft.id)
         assert again is not None and again.brief_yaml == "id: edited\n"
 
 
 async def test_drafts_of_lists_only_the_requesters_open_drafts(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         first = await store.create_draft(new_draft(ALICE, "a"), WEEK)
         await clock.advance(dt.timedelta(minutes=1))
         second = await store.create_draft(new_draft(ALICE, "b"), WEEK)
@@ -141,9 +142,9 @@ async def test_drafts_of_lists_only_the_requesters_open_drafts(
 
 
 async def test_two_editors_claiming_at_once_get_exactly_one_publish(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         draft = await store.create_draft(new_draft(), WEEK)
         claims = await asyncio.gather(*(store.claim_publish(draft.id, u, STALE) for u in (1, 2)))
         winners = [c for c in claims if c is not None]
@@ -164,9 +165,9 @@ async def test_two_editors_claiming_at_once_get_exactly_one_publish(
 
 
 async def test_a_released_claim_reopens_the_draft_and_a_stale_one_is_taken_over(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         draft = await store.create_draft(new_draft(), WEEK)
         assert await store.claim_publish(draft.id, ALICE, STALE) is not None
         await store.release_publish(draft.id, ALICE)
@@ -178,9 +179,9 @@ async def test_a_released_claim_reopens_the_draft_and_a_stale_one_is_taken_over(
 
 
 async def test_discard_deletes_the_draft_and_the_audit_says_who(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         draft = await store.create_draft(new_draft(), WEEK)
         entry = await store.discard_draft(draft.id, BOB)
         assert entry is not None and (entry.action, entry.user_id) == (AuditAction.DISCARDED, BOB)
@@ -191,9 +192,9 @@ async def test_discard_deletes_the_draft_and_the_audit_says_who(
 
 
 async def test_expiry_deletes_old_drafts_and_blocks_publishing_them(
-    db_path: Path, clock: FakeClock
+    database: str, clock: FakeClock
 ) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+    async with await open_store(database, clock=clock) as store:
         old = await store.create_draft(new_draft(brief_id="old"), WEEK)
         await clock.advance(dt.timedelta(days=3))
         young = await store.create_draft(new_draft(brief_id="young"), WEEK)
@@ -207,8 +208,8 @@ async def test_expiry_deletes_old_drafts_and_blocks_publishing_them(
         assert (entry.action, entry.user_id) == (AuditAction.EXPIRED, ALICE)
 
 
-async def test_audit_history_is_newest_first_per_brief(db_path: Path, clock: FakeClock) -> None:
-    async with await Store.open(db_path, clock=clock) as store:
+async def test_audit_history_is_newest_first_per_brief(database: str, clock: FakeClock) -> None:
+    async with await open_store(database, clock=clock) as store:
         for user in (ALICE, BOB):
             draft = await store.create_draft(new_draft(user), WEEK)
             assert await store.claim_publish(draft.id, user, STALE) is not None

@@ -1,0 +1,78 @@
+"""The store: one interface (`Store`), two backends, chosen by BRIEFBOT_DATABASE.
+
+`postgresql://…` (or `postgres://…`) opens the PostgreSQL store; a path or `sqlite:///path`
+opens the SQLite store (the default). Features open it here (`open_store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.store.base import Store
+from bot.store.records import ClaimOwner
+
+if TYPE_CHECKING:
+    from bot.store.sqlite import SqliteStore
+
+__all__ = ["DEFAULT_LEASE", "Store", "describe", "is_postgres", "open_store", "sqlite_path"]
+
+DEFAULT_LEASE = dt.timedelta(seconds=60)
+
+
+def is_postgres(database: str | Path) -> bool:
+    """Whether a BRIEFBOT_DATABASE value names a PostgreSQL database."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(database: str | Path) -> Path:
+    """The file of a SQLite BRIEFBOT_DATABASE value (a path or sqlite:///path)."""
+    text = str(database)
+    if text.startswith("sqlite:///"):
+        return Path(text.removeprefix("sqlite://"))  # keeps the path's leading slash
+    if text.startswith("sqlite://"):
+        return Path(text.removeprefix("sqlite://"))
+    return Path(text)
+
+
+def describe(database: str | Path) -> str:
+    """Where a BRIEFBOT_DATABASE value points, for messages (no password)."""
+    if is_postgres(database):
+        from bot.store.postgres import describe_url
+
+        return f"PostgreSQL at {describe_url(str(database))}"
+    return f"SQLite file {sqlite_path(database)}"
+
+
+async def open_store(
+    database: str | Path,
+    *,
+    clock: Clock | None = None,
+    owner: ClaimOwner | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> SqliteStore:
+    """Open (and migrate) the store a BRIEFBOT_DATABASE value names.
+
+    Typed as the SQLite class, which the PostgreSQL store is a subclass of (it runs the same
+    statements), so callers typed against either the class or the `Store` Protocol accept it.
+    """
+    if is_postgres(database):
+        from bot.store.postgres import PostgresStore  # asyncpg only when it is used
+
+        return await PostgresStore.open(str(database), clock=clock, owner=owner, lease=lease)
+    from bot.store.sqlite import SqliteStore
+
+    return await SqliteStore.open(sqlite_path(database), clock=clock, owner=owner, lease=lease)
+
+
+if TYPE_CHECKING:
+    # mypy checks here that both backends are the interface the features type against.
+    from bot.store.postgres import PostgresStore
+
+    def _sqlite_is_a_store(store: SqliteStore) -> Store:
+        return store
+
+    def _postgres_is_a_store(store: PostgresStore) -> Store:
+        return store
