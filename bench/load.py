@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench.common import corpus, corpus_options, machine, median, table, verdict
+from bot.briefs.index import INDEX_FILE
 
 TARGETS = {
     "first build": (90.0, None),
@@ -159,7 +160,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     corpus_options(parser)
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode (median shown)")
-    parser.add_argument("--index", type=Path, help="index file (default: a temporary one)")
+    parser.add_argument(
+        "--index",
+        type=Path,
+        help="index file, named briefs.index.sqlite3 as in a data folder, since `ask` finds it "
+        "through BRIEFBOT_DATA_DIR (default: a temporary one)",
+    )
     parser.add_argument(
         "--modes", nargs="+", choices=MODES, default=MODES, help="modes to run (default: all)"
     )
@@ -169,6 +175,10 @@ def main() -> int:
     if args.child:
         child(args.child, args.root, args.index)
         return 0
+    if args.index is not None and args.index.name != INDEX_FILE:
+        # `ask` runs as a user would, so it reads DATA_DIR/briefs.index.sqlite3: another name
+        # would time `ask` against a second index the other modes never touched.
+        parser.error(f"--index must be named {INDEX_FILE} (ask finds it in its folder)")
     root = corpus(args.briefs, args.corpus, args.speakers, args.topics)
     with tempfile.TemporaryDirectory() as scratch:
         index = args.index or Path(scratch) / "briefs.index.sqlite3"

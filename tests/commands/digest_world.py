@@ -14,6 +14,7 @@ from bot.app import BriefBot
 from bot.briefs.reloader import LiveLibrary
 from bot.reply import render_timestamps
 from bot.settings import Settings
+from bot.store import open_store
 from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, run_client
@@ -28,7 +29,7 @@ START = dt.datetime(2026, 3, 5, 7, 0, tzinfo=dt.UTC)
 class Harness:
     """A running bot with its database file, clock and fake Discord."""
 
-    def __init__(self, bot: BriefBot, fake: FakeDiscord, clock: FakeClock, db: Path) -> None:
+    def __init__(self, bot: BriefBot, fake: FakeDiscord, clock: FakeClock, db: Path | str) -> None:
         self.bot, self.fake, self.clock, self.db = bot, fake, clock, db
 
     @property
@@ -57,16 +58,17 @@ class Harness:
 
 
 def run_bot(
-    briefs_dir: Path, fake: FakeDiscord, db: Path, clock: FakeClock
+    briefs_dir: Path, fake: FakeDiscord, db: Path | str, clock: FakeClock
 ) -> contextlib.AbstractAsyncContextManager[Harness]:
-    """A bot on `db`, started against `fake`; an async context manager yielding a Harness."""
+    """A bot on `db` (a SQLite path or a PostgreSQL URL), started against `fake`; an async
+    context manager yielding a Harness."""
 
     @contextlib.asynccontextmanager
     async def runner() -> AsyncIterator[Harness]:
         settings = Settings(
             briefs_dir=briefs_dir, dev_guild_id=fake.guild_id, reload_seconds=0, database=db
         )
-        async with await Store.open(db, clock=clock) as store:
+        async with await open_store(db, clock=clock) as store:
             bot = BriefBot(
                 settings=settings, library=LiveLibrary(briefs_dir), store=store, clock=clock
             )

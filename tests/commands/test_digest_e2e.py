@@ -1,4 +1,4 @@
-"""/digest through unmodified discord.py and the fake Discord, on a real SQLite file."""
+"""/digest through unmodified discord.py and the fake Discord, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,15 +22,22 @@ from tests.conftest import BRIEF
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord, payloads
 from tests.fakediscord.payloads import MANAGE_CHANNELS, MANAGE_GUILD, MEMBER_PERMISSIONS
+from tests.pgcluster import PgCluster
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The whole /digest journey on each backend: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "briefbot.sqlite3"
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return await cluster.create_database()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "briefbot.sqlite3"
-
-
-@pytest.fixture
-async def harness(briefs_dir: Path, fake_discord: FakeDiscord, db: Path) -> AsyncIterator[Harness]:
+async def harness(
+    briefs_dir: Path, fake_discord: FakeDiscord, db: Path | str
+) -> AsyncIterator[Harness]:
     clock = FakeClock(START)
     # Two more text channels the bot knows from GUILD_CREATE: another subscriber, notices.
     base = fake_discord.channel_id
@@ -240,7 +247,7 @@ async def test_many_channels_subscribe_at_once(harness: Harness) -> None:
 
 
 async def test_subscriptions_and_sends_survive_a_restart(
-    briefs_dir: Path, fake_discord: FakeDiscord, db: Path
+    briefs_dir: Path, fake_discord: FakeDiscord, db: Path | str
 ) -> None:
     clock = FakeClock(START)
     async with run_bot(briefs_dir, fake_discord, db, clock) as first:
