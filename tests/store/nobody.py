@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import site
@@ -23,6 +25,8 @@ def world_dir() -> Path:
     """A fresh folder every user can enter and read (pytest's tmp_path is root's alone)."""
     folder = Path(tempfile.mkdtemp(prefix="briefbot-nobody-"))
     folder.chmod(0o755)
+    # Outside pytest's tmp_path, so nothing else removes it (runs left hundreds in /tmp).
+    atexit.register(functools.partial(shutil.rmtree, folder, ignore_errors=True))
     return folder
 
 
