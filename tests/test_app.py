@@ -119,7 +119,7 @@ def test_startup_logs_each_broken_brief_and_still_loads_the_rest(
 ) -> None:
     (briefs_dir / "broken.yaml").write_text("id: broken\ntitle: [unclosed\n", encoding="utf-8")
     caplog.set_level(logging.INFO, logger="bot.app")
-    live = load_briefs(Settings(briefs_dir=briefs_dir))
+    live = load_briefs(Settings(briefs_dir=briefs_dir, data_dir=briefs_dir.parent / "data"))
     assert [b.id for b in live.current().briefs] == ["council-budget"]
     logged = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
     assert logged[0].startswith(f"brief error: {briefs_dir / 'broken.yaml'}:3: (file): YAML")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.conftest import REPO, write_briefs
@@ -14,16 +15,19 @@ def briefbot(
     *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        check=False,
-        cwd=cwd,
-        env={**base, **(env or {})},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # Run as a user would, but keep the index and any database in a folder of the test's own,
+    # never the repository's data/ (which a developer's bot may be using).
+    with tempfile.TemporaryDirectory(prefix="briefbot-cli-") as data:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            check=False,
+            cwd=cwd,
+            env={**base, "BRIEFBOT_DATA_DIR": data, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def test_check_passes_on_the_shipped_briefs() -> None:

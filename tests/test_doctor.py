@@ -29,6 +29,7 @@ def settings(tmp_path: Path, briefs: Path, fake: FakeDiscord) -> Settings:
         dev_guild_id=fake.guild_id,
         briefs_dir=briefs,
         database=tmp_path / "data" / "briefbot.sqlite3",
+        data_dir=tmp_path / "data",  # the index too: never the repository's data/
         reload_seconds=0,
     )
 

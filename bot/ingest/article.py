@@ -6,11 +6,19 @@ import datetime as dt
 import logging
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 log = logging.getLogger(__name__)
+
+# trafilatura (lxml trees, htmldate's deepcopy of them) is not safe to run in two threads at
+# once: feed drafting runs extractions in worker threads, and concurrent ones crashed the whole
+# process with a segmentation fault (`python -X faulthandler -m bench.feeds`, about 1 run in
+# 10). One extraction at a time per process; `briefbot ingest DIR` gets its parallelism from
+# processes, which this lock does not touch.
+_EXTRACTING = threading.Lock()
 
 # design.md, "Files, fetching, limits": one article-text limit for ingest, uploads, feeds and
 # the loader's source texts; an HTML page may be larger before its text is extracted.
@@ -155,15 +163,16 @@ def article_from_html(name: str, data: bytes) -> Article:
     html = _decode(name, data)
     started = time.perf_counter()
     try:
-        document = trafilatura.bare_extraction(
-            html,
-            with_metadata=True,
-            favor_precision=True,
-            include_comments=False,
-            include_tables=False,
-            # Only dates the page's markup states; never a guess from the text or the URL.
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
+        with _EXTRACTING:
+            document = trafilatura.bare_extraction(
+                html,
+                with_metadata=True,
+                favor_precision=True,
+                include_comments=False,
+                include_tables=False,
+                # Only dates the page's markup states; never a guess from the text or the URL.
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )
     except Exception as exc:
         raise ArticleError(f"{name}: cannot extract article text ({exc})") from exc
     seconds = time.perf_counter() - started

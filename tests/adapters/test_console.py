@@ -22,7 +22,9 @@ Spawn = Callable[..., "pexpect.spawn[str]"]
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
-    return {**base, "HOME": str(home), "TERM": "dumb", **extra}
+    # The index in the test's folder, never the repository's data/.
+    data = str(home / "data")
+    return {**base, "HOME": str(home), "TERM": "dumb", "BRIEFBOT_DATA_DIR": data, **extra}
 
 
 @pytest.fixture

@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.ingest.article import MAX_HTML_BYTES, MAX_TEXT_BYTES, ArticleError, read_article
+from bot.ingest.article import (
+    MAX_HTML_BYTES,
+    MAX_TEXT_BYTES,
+    ArticleError,
+    article_from_html,
+    read_article,
+)
 
 PAGE = """<!doctype html>
 <html><head>
@@ -101,3 +108,37 @@ def test_bad_input_is_one_line_naming_the_file(
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ArticleError, match="no such file"):
         read_article(str(tmp_path / "nope.txt"))
+
+
+def test_pages_read_in_several_threads_are_extracted_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # trafilatura/lxml crashed the process (SIGSEGV) when feed drafting ran two extractions
+    # in threads at once; every page must still be read, one extraction at a time.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import trafilatura
+
+    real = trafilatura.bare_extraction
+    running, most = 0, 0
+    guard = threading.Lock()
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                running -= 1
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", counted)
+    with ThreadPoolExecutor(4) as pool:
+        articles = list(
+            pool.map(lambda i: article_from_html(f"p{i}.html", PAGE.encode()), range(16))
+        )
+    assert [a.outlet for a in articles] == ["Riverton Gazette"] * 16
+    assert most == 1
