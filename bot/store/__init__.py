@@ -1,4 +1,5 @@
-"""The store: one interface (`Store`), two backends, chosen by BRIEFBOT_DATABASE.
+"""The store: one class (`bot.store.sqlite.Store`), run on two databases, chosen by
+BRIEFBOT_DATABASE.
 
 `postgresql://…` (or `postgres://…`) opens the PostgreSQL store; a path or `sqlite:///path`
 opens the SQLite store (the default). Features open it here (`open_store`).
@@ -11,13 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.store.base import Store
 from bot.store.records import ClaimOwner
 
 if TYPE_CHECKING:
     from bot.store.sqlite import SqliteStore
 
-__all__ = ["DEFAULT_LEASE", "Store", "describe", "is_postgres", "open_store", "sqlite_path"]
+__all__ = ["DEFAULT_LEASE", "describe", "is_postgres", "open_store", "sqlite_path"]
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 
@@ -55,8 +55,8 @@ async def open_store(
 ) -> SqliteStore:
     """Open (and migrate) the store a BRIEFBOT_DATABASE value names.
 
-    Typed as the SQLite class, which the PostgreSQL store is a subclass of (it runs the same
-    statements), so callers typed against either the class or the `Store` Protocol accept it.
+    Typed as the SQLite class: the PostgreSQL store is a subclass of it that runs the same
+    statements, so that class is the one interface features type against.
     """
     if is_postgres(database):
         from bot.store.postgres import PostgresStore  # asyncpg only when it is used
@@ -65,14 +65,3 @@ async def open_store(
     from bot.store.sqlite import SqliteStore
 
     return await SqliteStore.open(sqlite_path(database), clock=clock, owner=owner, lease=lease)
-
-
-if TYPE_CHECKING:
-    # mypy checks here that both backends are the interface the features type against.
-    from bot.store.postgres import PostgresStore
-
-    def _sqlite_is_a_store(store: SqliteStore) -> Store:
-        return store
-
-    def _postgres_is_a_store(store: PostgresStore) -> Store:
-        return store

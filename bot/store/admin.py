@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import Store, is_postgres, open_store, pg_schema, schema, sqlite_path
+from bot.store import is_postgres, open_store, pg_schema, schema, sqlite_path
 from bot.store.records import StoreError
+from bot.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 

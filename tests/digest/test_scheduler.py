@@ -25,8 +25,9 @@ from bot.digest.scheduler import (
     DigestScheduler,
     digest_nonce,
 )
-from bot.store import Store, open_store
+from bot.store import open_store
 from bot.store.records import ArchiveCutoff, History, SlotState
+from bot.store.sqlite import Store
 from tests.digest.clock import FakeClock
 from tests.digest.helpers import (
     EverNew,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import Zone
-from bot.store import Store
 from bot.store.records import ArchiveCutoff
+from bot.store.sqlite import Store
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 5, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, open_store, pg_schema, schema
+from bot.store import open_store, pg_schema, schema
 from bot.store.admin import CopyError, copy_database
 from bot.store.feeds import EntryKeys
 from bot.store.records import (
@@ -23,6 +23,7 @@ from bot.store.records import (
     StoreError,
     Uncertain,
 )
+from bot.store.sqlite import Store
 from tests.conftest import REPO
 from tests.digest.clock import FakeClock
 from tests.pgcluster import PgCluster
