@@ -157,8 +157,44 @@ class SearchHits(list[tuple[BriefHead, Hit]]):
     narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
 
 
-class BriefList(Sequence[Brief]):
-    """Every brief, newest first, decoded from the index as it is read."""
+class _PagedBriefs(Sequence[Brief]):
+    """Briefs newest first, read from the index a page at a time and decoded as they are read."""
+
+    def _read(self, start: int, count: int) -> list[Brief]:
+        """The briefs at positions start … start + count - 1 (fewer at the end)."""
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> Brief: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Brief]: ...
+    def __getitem__(self, i: int | slice) -> Brief | Sequence[Brief]:
+        if isinstance(i, slice):
+            # A plain `[a:b]` needs no count (a digest reads `[:cap]`); anything else does.
+            if (i.step or 1) != 1 or (i.start or 0) < 0 or (i.stop is not None and i.stop < 0):
+                start, stop, step = i.indices(len(self))
+                if step != 1:
+                    return [self[j] for j in range(start, stop, step)]
+            else:
+                start = i.start or 0
+                stop = i.stop if i.stop is not None else len(self)
+            return self._read(start, stop - start) if stop > start else []
+        if i < 0:
+            i += len(self)
+        found = self._read(i, 1) if i >= 0 else []
+        if not found:
+            raise IndexError(i)
+        return found[0]
+
+    def __iter__(self) -> Iterator[Brief]:
+        start = 0
+        while page := self._read(start, _CHUNK):
+            yield from page
+            start += len(page)
+
+
+class BriefList(_PagedBriefs):
+    """Every brief, newest first."""
 
     def __init__(self, library: Library, count: int) -> None:
         self._library = library
@@ -167,31 +203,14 @@ class BriefList(Sequence[Brief]):
     def __len__(self) -> int:
         return self._count
 
-    @overload
-    def __getitem__(self, i: int) -> Brief: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Brief]: ...
-    def __getitem__(self, i: int | slice) -> Brief | Sequence[Brief]:
-        if isinstance(i, slice):
-            start, stop, step = i.indices(self._count)
-            if step != 1:
-                return [self[j] for j in range(start, stop, step)]
-            return self._library._page(start, max(0, stop - start))
-        if i < 0:
-            i += self._count
-        if not 0 <= i < self._count:
-            raise IndexError(i)
-        return self._library._page(i, 1)[0]
-
-    def __iter__(self) -> Iterator[Brief]:
-        for start in range(0, self._count, _CHUNK):
-            yield from self._library._page(start, _CHUNK)
-
     def __bool__(self) -> bool:
         return self._count > 0
 
+    def _read(self, start: int, count: int) -> list[Brief]:
+        return self._library._page(start, count)
 
-class EligibleBriefs(Sequence[Brief]):
+
+class EligibleBriefs(_PagedBriefs):
     """The briefs a digest may show, newest first: counted and chosen in the index, and
     decoded only as they are read (a digest reads at most its cap)."""
 
@@ -219,30 +238,6 @@ class EligibleBriefs(Sequence[Brief]):
         if self._count is None:
             self._count = self._library._snapshot.eligible_count(*self._args)
         return self._count
-
-    @overload
-    def __getitem__(self, i: int) -> Brief: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Brief]: ...
-    def __getitem__(self, i: int | slice) -> Brief | Sequence[Brief]:
-        if isinstance(i, slice):
-            if (i.step or 1) != 1 or (i.start or 0) < 0 or (i.stop is not None and i.stop < 0):
-                return list(self)[i]
-            start = i.start or 0
-            stop = i.stop if i.stop is not None else len(self)
-            return self._read(start, stop - start) if stop > start else []
-        if i < 0:
-            i += len(self)
-        found = self._read(i, 1) if i >= 0 else []
-        if not found:
-            raise IndexError(i)
-        return found[0]
-
-    def __iter__(self) -> Iterator[Brief]:
-        start = 0
-        while page := self._read(start, _CHUNK):
-            yield from page
-            start += len(page)
 
     def __bool__(self) -> bool:
         return bool(self._read(0, 1)) if self._count is None else self._count > 0
