@@ -39,11 +39,12 @@ from bench.common import machine, table, verdict
 from bot.clock import Zone
 from bot.store import open_store
 from bot.store.records import SlotState
-from tests.conftest import REPO, write_briefs
+from tests.conftest import write_briefs
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.server import RECORD
 from tests.pgcluster import PgCluster
+from tests.robustness.botproc import launch
 
 TARGET_RATE = 45.0
 # What README "Running at scale" advises for several processes: at the single-process default
@@ -78,26 +79,15 @@ class CountingFake(FakeDiscord):
 def spawn(
     fake: FakeDiscord, url: str, briefs: Path, shard: int, count: int, rate: float, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "BOTPROC_BASE_URL": fake.base_url,
-        "BOTPROC_GATEWAY_URL": fake.gateway_url,
-        "BOTPROC_DATABASE": url,
-        "BOTPROC_BRIEFS_DIR": str(briefs),
-        "BOTPROC_SHARDS": f"{shard}/{count}",
-        "BOTPROC_SEND_RATE": str(rate),
-        "BOTPROC_LEASE_SECONDS": "10",
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.robustness.botproc"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return launch(
+        (fake.base_url, fake.gateway_url),
+        url,
+        briefs,
+        log,
+        shards=f"{shard}/{count}",
+        send_rate=str(rate),
+        lease_seconds="10",
+    )
 
 
 def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:

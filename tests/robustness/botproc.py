@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,6 +46,42 @@ from bot.store import is_postgres, open_store
 from bot.store.sqlite import this_process
 
 log = logging.getLogger("botproc")
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def launch(
+    fake_urls: tuple[str, str],
+    database: str | Path,
+    briefs: Path,
+    log_path: Path,
+    **options: str,
+) -> subprocess.Popen[bytes]:
+    """Start this module as a bot process (for the tests and bench.fanout_pg).
+
+    `fake_urls` is the fake's (base_url, gateway_url); each option NAME=value becomes
+    BOTPROC_NAME (see the table above). Output goes to `log_path`.
+    """
+    base_url, gateway_url = fake_urls
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "BOTPROC_BASE_URL": base_url,
+        "BOTPROC_GATEWAY_URL": gateway_url,
+        "BOTPROC_DATABASE": str(database),
+        "BOTPROC_BRIEFS_DIR": str(briefs),
+        **{f"BOTPROC_{name.upper()}": value for name, value in options.items()},
+    }
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.robustness.botproc"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
 
 TOKEN = "fake-token"  # the fake accepts any token; never a real one
 GUILD_READY_TIMEOUT = 0.1  # discord.py waits 2 s after the last GUILD_CREATE by default

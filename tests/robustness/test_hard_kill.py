@@ -20,7 +20,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -33,10 +32,10 @@ from bot.clock import Zone
 from bot.digest.scheduler import digest_nonce
 from bot.store.records import SlotState
 from bot.store.sqlite import Store
-from tests.conftest import REPO
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.server import RECORD
+from tests.robustness.botproc import launch
 
 TOTAL = 150
 # Kill once this many channels have their digest; the later points are tried only when the
@@ -108,24 +107,8 @@ def reaper() -> Iterator[list[BotProc]]:
 
 
 def spawn(fake: FakeDiscord, db: Path, briefs: Path, log_path: Path) -> BotProc:
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "BOTPROC_BASE_URL": fake.base_url,
-        "BOTPROC_GATEWAY_URL": fake.gateway_url,
-        "BOTPROC_DATABASE": str(db),
-        "BOTPROC_BRIEFS_DIR": str(briefs),
-        "BOTPROC_DEV_GUILD_ID": str(fake.guild_id),
-    }
-    with log_path.open("wb") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.robustness.botproc"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    urls = (fake.base_url, fake.gateway_url)
+    proc = launch(urls, db, briefs, log_path, dev_guild_id=str(fake.guild_id))
     return BotProc(proc, log_path)
 
 

@@ -10,11 +10,8 @@ schedulers start together and race for the same claims.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.robustness.botproc import launch
 from tests.robustness.test_hard_kill import (
     BotProc,
     KillingFake,
@@ -60,25 +57,8 @@ class GatedFake(KillingFake):
 
 
 def spawn(fake: GatedFake, db: Path, briefs: Path, log_path: Path, host: str) -> BotProc:
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "BOTPROC_BASE_URL": fake.base_url,
-        "BOTPROC_GATEWAY_URL": fake.gateway_url,
-        "BOTPROC_DATABASE": str(db),
-        "BOTPROC_BRIEFS_DIR": str(briefs),
-        "BOTPROC_LEASE_SECONDS": str(LEASE),
-        "BOTPROC_HOST": host,
-    }
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.robustness.botproc"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    urls = (fake.base_url, fake.gateway_url)
+    proc = launch(urls, db, briefs, log_path, lease_seconds=str(LEASE), host=host)
     return BotProc(proc, log_path)
 
 

@@ -18,8 +18,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,11 +29,11 @@ from bot.clock import Zone
 from bot.digest.scheduler import digest_nonce
 from bot.store import open_store
 from bot.store.records import SlotState
-from tests.conftest import REPO
 from tests.digest.clock import FakeClock
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.server import RECORD
 from tests.pgcluster import PgCluster
+from tests.robustness.botproc import launch
 from tests.robustness.test_hard_kill import (
     RESUMED,
     BotProc,
@@ -72,26 +70,15 @@ class VictimFake(KillingFake):
 
 
 def spawn(fake: KillingFake, url: str, briefs: Path, shard: int, log_path: Path) -> BotProc:
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "BOTPROC_BASE_URL": fake.base_url,
-        "BOTPROC_GATEWAY_URL": fake.gateway_url,
-        "BOTPROC_DATABASE": url,
-        "BOTPROC_BRIEFS_DIR": str(briefs),
-        "BOTPROC_SHARDS": f"{shard}/{PROCESSES}",
-        "BOTPROC_SEND_RATE": str(SEND_RATE),
-        "BOTPROC_LEASE_SECONDS": str(LEASE),
-    }
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.robustness.botproc"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc = launch(
+        (fake.base_url, fake.gateway_url),
+        url,
+        briefs,
+        log_path,
+        shards=f"{shard}/{PROCESSES}",
+        send_rate=str(SEND_RATE),
+        lease_seconds=str(LEASE),
+    )
     return BotProc(proc, log_path)
 
 
