@@ -128,12 +128,19 @@ class LiveLibrary:
                     return Signature()
         return Signature(array.array("q", sorted(entries)), "\0".join(names), tuple(changed))
 
-    async def reload(self) -> ReloadReport:
-        """Bring the index in step with the files; broken files keep their last good version."""
+    async def reload(self, scanned: tuple[Signature, Signature] | None = None) -> ReloadReport:
+        """Bring the index in step with the files; broken files keep their last good version.
+
+        `scanned` is a (before, after) pair `_poll` just made: used as is while `before` is
+        still the current signature, so the watcher scans once per change, not twice.
+        """
         started = time.perf_counter()
         async with self._lock:
             old = self._library
-            signature = await asyncio.to_thread(self._scan, self._signature)
+            if scanned is not None and scanned[0] is self._signature:
+                signature = scanned[1]
+            else:
+                signature = await asyncio.to_thread(self._scan, self._signature)
             names = self._changed_briefs(self._signature, signature)
             try:
                 synced = await asyncio.to_thread(self.index.sync, parallel=False, names=names)
@@ -189,19 +196,26 @@ class LiveLibrary:
             except Exception:  # the index as it was stays served; the watcher tries again
                 log.exception("checking the brief files after start failed")
 
+    async def _poll(self) -> tuple[Signature, Signature] | None:
+        """(the loaded signature, a fresh scan) when anything on disk differs from what was
+        last loaded; None when nothing does."""
+        before = self._signature
+        if self.index._moved_away():
+            return before, await asyncio.to_thread(self._scan, before)
+        now = await asyncio.to_thread(self._scan, before)
+        return (before, now) if now.entries != before.entries else None
+
     async def changed(self) -> bool:
         """Whether anything on disk differs from what was last loaded."""
-        if self.index._moved_away():
-            return True
-        now = await asyncio.to_thread(self._scan)
-        return now.entries != self._signature.entries
+        return await self._poll() is not None
 
     async def watch(self, interval: float) -> None:
         """Poll the directory and reload on change, until cancelled."""
         while True:
             await asyncio.sleep(interval)
             try:
-                if await self.changed():
-                    await self.reload()
+                scanned = await self._poll()
+                if scanned is not None:
+                    await self.reload(scanned)
             except Exception:  # a failed reload must not end the watcher; the old library stays
                 log.exception("reloading briefs failed; keeping the current library")
