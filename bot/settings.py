@@ -34,6 +34,7 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line
     # Where /metrics, /healthz and /readyz are served; None: not served.
     metrics_addr: tuple[str, int] | None = None
+    # 0: no watcher. Else the scan interval where the OS gives no file events (see reloader).
     reload_seconds: float = 5.0
     # A graceful stop (SIGTERM, Ctrl-C) waits at most this long for digests being sent.
     stop_seconds: float = 30.0

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bot.briefs.reloader import LiveLibrary
 from tests.conftest import BRIEF
@@ -110,3 +114,76 @@ async def test_a_scan_made_before_another_reload_is_not_trusted(briefs_dir: Path
     # The stale pair would have said "council.yaml changed" and missed other.yaml.
     assert report.added == ("other",)
     assert live.current().get("other") is not None
+
+
+async def _until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Wait for `check` to hold (polling every 10 ms); whether it did in time."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def _title(live: LiveLibrary) -> str | None:
+    brief = live.current().get("council-budget")
+    return brief.title if brief is not None else None
+
+
+async def test_file_events_serve_an_edit_without_scanning_the_folder(briefs_dir: Path) -> None:
+    live = CountingLibrary(briefs_dir)
+    start = live.scans
+    task = asyncio.create_task(live.watch(3600))  # a scan interval that never comes
+    try:
+        # Once the events are on, the watcher scans once (what changed before they were on).
+        assert await _until(lambda: live.scans == start + 1)
+        touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: New"))
+        assert await _until(lambda: _title(live) == "New approves budget")
+        (briefs_dir / "other.yaml").write_text(BRIEF.replace("id: council-budget", "id: other"))
+        assert await _until(lambda: live.current().get("other") is not None)
+        (briefs_dir / "other.yaml").unlink()
+        assert await _until(lambda: live.current().get("other") is None)
+        assert live.scans == start + 1  # each change came from an event, not a scan
+    finally:
+        task.cancel()
+
+
+async def test_file_events_see_a_broken_vocabulary(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    task = asyncio.create_task(live.watch(3600))
+    try:
+        await asyncio.sleep(0.7)  # the events are on
+        touch_later(briefs_dir / "topics.yaml", "topics: [oops\n")
+        assert await _until(lambda: any("topics.yaml" in str(e) for e in live.current().errors))
+        assert _title(live) == "Council approves budget"  # the last good library stays
+    finally:
+        task.cancel()
+
+
+async def test_without_file_events_the_watcher_scans(
+    briefs_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class NoEvents(LiveLibrary):
+        def _events(self):  # type: ignore[no-untyped-def]
+            raise OSError("inotify watch limit reached")  # what a full inotify table gives
+
+    live = NoEvents(briefs_dir)
+    with caplog.at_level(logging.WARNING, logger="bot.briefs.reloader"):
+        task = asyncio.create_task(live.watch(0.01))
+        try:
+            touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: New"))
+            assert await _until(lambda: _title(live) == "New approves budget")
+        finally:
+            task.cancel()
+    assert any("scanning the folder every 0.01 s" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_cancelled_watcher_stops_promptly(briefs_dir: Path) -> None:
+    live = LiveLibrary(briefs_dir)
+    task = asyncio.create_task(live.watch(3600))
+    await asyncio.sleep(0.7)
+    task.cancel()
+    # A graceful stop waits for it: the event thread looks up every half second.
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done and task.cancelled()

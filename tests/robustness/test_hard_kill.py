@@ -91,6 +91,13 @@ class BotProc:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.splitlines()[-lines:])
 
+    def story(self, lines: int = 25) -> str:
+        """The start of the log (how the process came up) and its end."""
+        every = self.log.splitlines()
+        if len(every) <= 2 * lines:
+            return "\n".join(every)
+        return "\n".join([*every[:lines], "…", *every[-lines:]])
+
 
 @contextlib.contextmanager
 def reaper() -> Iterator[list[BotProc]]:
@@ -123,7 +130,7 @@ async def wait_for(
                 f"bot exited ({bp.proc.returncode}) while waiting for {what}:\n{bp.tail()}"
             )
         if time.monotonic() > deadline:
-            log = f":\n{bp.tail()}" if bp is not None else ""
+            log = f":\n{bp.story()}" if bp is not None else ""
             raise AssertionError(f"timed out after {seconds}s waiting for {what}{log}")
         await asyncio.sleep(0.01)
 
