@@ -298,3 +298,25 @@ def test_the_timeout_is_a_setting_with_a_default_of_a_few_seconds(
         monkeypatch.setenv("BRIEFBOT_DB_TIMEOUT", bad)
         with pytest.raises(SettingsError, match="BRIEFBOT_DB_TIMEOUT"):
             Settings.from_env(None)
+
+
+async def test_a_client_gone_quiet_inside_a_write_releases_the_writer_lock_on_the_server(
+    pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION", 1.0)
+    # A process that began a write and then went quiet (its host hung, or was cut off).
+    gone = postgres.PgConnection(pg_url, BOUND)
+    await gone.begin()
+    try:
+        started = time.monotonic()
+        # Opening it takes the writer lock (its migration check), then a write takes it again.
+        async with await PostgresStore.open(pg_url, clock=clock, call_timeout=3.0) as store:
+            await subscribe(store, 1)
+            # The server ended the quiet session after ~1 s idle in its transaction, which
+            # released the lock; without that these would wait until TCP gave up.
+            assert 0.9 <= time.monotonic() - started < 3.0
+            assert [s.channel_id for s in await store.list_enabled()] == [1]
+    finally:
+        gone._drop()
