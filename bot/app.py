@@ -512,7 +512,9 @@ def load_briefs(settings: Settings) -> LiveLibrary:
 async def _start(settings: Settings) -> None:
     assert settings.token is not None
     # The database first: a problem with it is found before the briefs are loaded.
-    async with await open_store(settings.database, lease=settings.digest_lease) as store:
+    async with await open_store(
+        settings.database, lease=settings.digest_lease, call_timeout=settings.db_timeout
+    ) as store:
         log.info("subscriptions database: %s", store.where)
         library = load_briefs(settings)
         # What startup built lives as long as the bot: keep the collector from walking it
@@ -598,7 +600,9 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     assert settings.token is not None
     library = load_briefs(settings)
     async with (
-        await open_store(settings.database, lease=settings.digest_lease) as store,
+        await open_store(
+            settings.database, lease=settings.digest_lease, call_timeout=settings.db_timeout
+        ) as store,
         BriefBot(settings=settings, library=library, store=store) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.store import is_postgres, sqlite_path
+from bot.store import DEFAULT_TIMEOUT, is_postgres, sqlite_path
 
 
 class SettingsError(ValueError):
@@ -30,6 +30,8 @@ class Settings:
     data_dir: Path = Path("data")
     # A SQLite path (or sqlite:///path), or a postgresql:// URL.
     database: str | Path = Path("data/briefbot.sqlite3")
+    # PostgreSQL: how long one database call may wait before the connection counts as lost.
+    db_timeout: float = DEFAULT_TIMEOUT
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
     # Where /metrics, /healthz and /readyz are served; None: not served.
@@ -97,6 +99,9 @@ class Settings:
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
             data_dir=data_dir,
             database=database,
+            db_timeout=_positive(
+                get("BRIEFBOT_DB_TIMEOUT") or str(DEFAULT_TIMEOUT), "BRIEFBOT_DB_TIMEOUT"
+            ),
             log_level=_level(get("BRIEFBOT_LOG_LEVEL") or "INFO"),
             log_format=_log_format(get("BRIEFBOT_LOG_FORMAT") or "text"),
             metrics_addr=_address(get("BRIEFBOT_METRICS_ADDR"), "BRIEFBOT_METRICS_ADDR"),

@@ -17,9 +17,23 @@ from bot.store.records import ClaimOwner
 if TYPE_CHECKING:
     from bot.store.sqlite import SqliteStore
 
-__all__ = ["DEFAULT_LEASE", "describe", "is_postgres", "open_store", "sqlite_path"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "DEFAULT_TIMEOUT",
+    "LONG_TIMEOUT",
+    "describe",
+    "is_postgres",
+    "open_store",
+    "sqlite_path",
+]
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)
+# PostgreSQL: how long one store call may wait for the server before the connection counts as
+# lost (BRIEFBOT_DB_TIMEOUT). Under Discord's 3 s deadline for answering a command, with room
+# for the reply itself (docs/store.md, "When the server goes silent").
+DEFAULT_TIMEOUT = 2.0
+# PostgreSQL: the bound of long legitimate work (migrations, `db copy`, `db check`).
+LONG_TIMEOUT = 900.0
 
 
 def is_postgres(database: str | Path) -> bool:
@@ -52,16 +66,20 @@ async def open_store(
     clock: Clock | None = None,
     owner: ClaimOwner | None = None,
     lease: dt.timedelta = DEFAULT_LEASE,
+    call_timeout: float = DEFAULT_TIMEOUT,
 ) -> SqliteStore:
     """Open (and migrate) the store a BRIEFBOT_DATABASE value names.
 
     Typed as the SQLite class: the PostgreSQL store is a subclass of it that runs the same
-    statements, so that class is the one interface features type against.
+    statements, so that class is the one interface features type against. `call_timeout` bounds
+    each PostgreSQL call (SQLite has no server to go silent).
     """
     if is_postgres(database):
         from bot.store.postgres import PostgresStore  # asyncpg only when it is used
 
-        return await PostgresStore.open(str(database), clock=clock, owner=owner, lease=lease)
+        return await PostgresStore.open(
+            str(database), clock=clock, owner=owner, lease=lease, call_timeout=call_timeout
+        )
     from bot.store.sqlite import SqliteStore
 
     return await SqliteStore.open(sqlite_path(database), clock=clock, owner=owner, lease=lease)

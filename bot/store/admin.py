@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import is_postgres, open_store, pg_schema, schema, sqlite_path
+from bot.store import LONG_TIMEOUT, is_postgres, open_store, pg_schema, schema, sqlite_path
 from bot.store.records import StoreError
 from bot.store.sqlite import Store
 
@@ -46,7 +46,12 @@ async def copy_database(
     """Copy every data table from `source` to `target` (both migrated first); verify counts."""
     if str(source) == str(target):
         raise CopyError("source and target are the same database")
-    async with await open_store(source) as src, await open_store(target) as dst:
+    # Whole tables are read and written in one call each: PostgreSQL's long bound, not the
+    # few seconds a command's call gets.
+    async with (
+        await open_store(source, call_timeout=LONG_TIMEOUT) as src,
+        await open_store(target, call_timeout=LONG_TIMEOUT) as dst,
+    ):
         tables = await src.table_names()
         target_tables = set(await dst.table_names())
         missing = [t for t in tables if t not in target_tables]
@@ -109,7 +114,9 @@ async def check_database(database: str | Path) -> Check:
     if is_postgres(database):
         from bot.store.postgres import PostgresStore
 
-        store: Store = await PostgresStore.open(str(database), migrate=False)
+        store: Store = await PostgresStore.open(
+            str(database), migrate=False, call_timeout=LONG_TIMEOUT
+        )
         latest = pg_schema.SCHEMA_VERSION
     else:
         path = sqlite_path(database)

@@ -12,11 +12,15 @@ from every process are serialised exactly as on one SQLite file, and the claim r
 claim is never taken over; an expired one is resumed with its nonce) holds across hosts. The
 send budget (`reserve_send`) is timed by the database's clock so hosts need not agree.
 
-A lost connection raises `StoreUnavailable` (a `StoreError`); the next call reconnects.
+A lost connection raises `StoreUnavailable` (a `StoreError`); the next call reconnects. So
+does a connection that goes silent (a frozen server, a network partition, a half-open TCP
+connection): each store call is bounded by `timeout` (BRIEFBOT_DB_TIMEOUT, a few seconds), and
+one that runs out drops the connection as lost. Migrations take `long_operations()`' bound.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
@@ -34,7 +38,7 @@ import aiosqlite
 import asyncpg
 
 from bot.clock import Clock, SystemClock
-from bot.store import pg_schema, schema
+from bot.store import DEFAULT_TIMEOUT, LONG_TIMEOUT, pg_schema, schema
 from bot.store.records import (
     ClaimOwner,
     SchemaTooNewError,
@@ -53,7 +57,23 @@ CONNECT_TIMEOUT = 10.0
 RECONNECT_TIMEOUT = 2.0
 RECONNECT_PAUSE = 1.0
 STATEMENTS = 256
-COMMAND_TIMEOUT = 60.0
+# Each store call carries its own bound (`PgConnection.timeout`); asyncpg's is only the
+# backstop for what runs outside one (closing, asyncpg's background cancel request).
+COMMAND_TIMEOUT = LONG_TIMEOUT
+# The server's own bounds sit a little past the client's, so the client normally gives up
+# first and says "unavailable"; they stop the server working (and holding the writer lock)
+# for a client that can no longer hear it.
+SERVER_MARGIN = 1.0
+# A session idle inside a transaction this long is ended by the server, releasing the writer
+# lock a vanished client held (our transactions never wait on anything but the database).
+IDLE_IN_TRANSACTION = 10.0
+# Server-side TCP keepalives (ignored on unix sockets): a client host that vanished is noticed
+# after ~2 minutes idle. asyncpg sets no client-side ones; the per-call bound covers that side.
+KEEPALIVE = {
+    "tcp_keepalives_idle": "60",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "6",
+}
 # Any number: the one lock every writer takes (the role SQLite's file lock plays).
 WRITER_LOCK = 0x62726965
 
@@ -68,6 +88,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.InternalClientError,
+    # The server's statement_timeout (or an operator) cancelled it: a stall, not a wrong statement.
+    asyncpg.exceptions.QueryCanceledError,
 )
 _CLOSE_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE, asyncpg.PostgresError)
 _WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -112,6 +134,20 @@ def translate(sql: str) -> str:
         else:
             text = f"{text.rstrip()} ON CONFLICT DO NOTHING"
     return text
+
+
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def server_bounds(timeout: float) -> dict[str, str]:
+    """The session settings that bound, on the server, what a client bounded by `timeout` runs."""
+    return {
+        "statement_timeout": _milliseconds(timeout + SERVER_MARGIN),
+        "idle_in_transaction_session_timeout": _milliseconds(
+            max(IDLE_IN_TRANSACTION, timeout + SERVER_MARGIN)
+        ),
+    }
 
 
 def _coerce(value: Any, type_name: str) -> Any:
@@ -160,8 +196,12 @@ class _Pending:
 class PgConnection:
     """One asyncpg connection, (re)made on demand, that runs the SQLite store's statements."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not timeout > 0:
+            raise ValueError(f"the database timeout must be positive, got {timeout}")
         self.url = url
+        # How long one store call may wait for the server (see `_errors`).
+        self.timeout = timeout
         self._conn: asyncpg.Connection | None = None
         # Prepared once per connection; an IN (…) list of each length is its own statement,
         # so the least recently used are let go past STATEMENTS.
@@ -194,7 +234,11 @@ class PgConnection:
                 self.url,
                 timeout=RECONNECT_TIMEOUT if self._connected_once else CONNECT_TIMEOUT,
                 command_timeout=COMMAND_TIMEOUT,
-                server_settings={"application_name": "briefbot"},
+                server_settings={
+                    "application_name": "briefbot",
+                    **server_bounds(self.timeout),
+                    **KEEPALIVE,
+                },
             )
         except _UNAVAILABLE as exc:
             if isinstance(exc, TimeoutError):
@@ -217,13 +261,66 @@ class PgConnection:
 
     @contextlib.asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
+        # One store call, bounded: a server that stops answering mid-call (frozen, partitioned,
+        # a half-open connection) is treated as lost once `timeout` has passed.
         try:
-            yield
+            async with asyncio.timeout(self.timeout):
+                yield
+        except TimeoutError as exc:
+            self._drop()
+            silent = TimeoutError(f"no answer within {self.timeout:g} s")
+            # Callers queued behind this one are told at once for a moment, instead of each
+            # waiting out a reconnect to a server that may still be silent.
+            self._down, self._down_until = silent, time.monotonic() + RECONNECT_PAUSE
+            log.warning(
+                "%s did not answer within %g s; connection dropped", self.where, self.timeout
+            )
+            raise self.unavailable(silent) from exc
         except _UNAVAILABLE as exc:
             self._drop()
             raise self.unavailable(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(f"{self.where}: {exc}") from exc
+
+    async def _abandon(self, conn: asyncpg.Connection, exc: BaseException) -> None:
+        # A write that failed: a statement error is rolled back; a lost, silent or interrupted
+        # connection is dropped instead (the server rolls back), since a ROLLBACK sent into it
+        # would wait past the call's bound.
+        if isinstance(exc, (asyncio.CancelledError, *_UNAVAILABLE)):
+            self._drop()
+            return
+        with contextlib.suppress(*_CLOSE_ERRORS):
+            await conn.execute("ROLLBACK")
+
+    @contextlib.asynccontextmanager
+    async def long_operations(self, bound: float = LONG_TIMEOUT) -> AsyncIterator[None]:
+        """Calls inside are bounded by `bound` (a migration), on the client and the server."""
+        short = self.timeout
+        if bound <= short:
+            yield
+            return
+        self.timeout = bound
+        try:
+            await self._session_bounds()
+            yield
+        finally:
+            self.timeout = short
+            with contextlib.suppress(StoreError):
+                await self._session_bounds()
+
+    async def _session_bounds(self) -> None:
+        # The server-side bounds of a live session follow `timeout` (a new one gets them at
+        # connect); a session that cannot take them is dropped rather than kept unbounded.
+        conn = self._conn
+        if conn is None or conn.is_closed():
+            return
+        try:
+            async with self._errors():
+                for name, value in server_bounds(self.timeout).items():
+                    await conn.execute("SELECT set_config($1, $2, false)", name, value)
+        except StoreError:
+            self._drop()
+            raise
 
     async def _prepared(self, sql: str) -> asyncpg.prepared_stmt.PreparedStatement:
         statement = self._statements.get(sql)
@@ -259,9 +356,8 @@ class PgConnection:
         await conn.execute("BEGIN")
         try:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
-        except BaseException:
-            with contextlib.suppress(*_CLOSE_ERRORS):
-                await conn.execute("ROLLBACK")
+        except BaseException as exc:
+            await self._abandon(conn, exc)
             raise
 
     async def _run(self, sql: str, params: Sequence[Any]) -> _Cursor:
@@ -275,9 +371,8 @@ class PgConnection:
             conn = await self.connection()
             try:
                 cursor = await self._fetch(sql, params)
-            except BaseException:
-                with contextlib.suppress(*_CLOSE_ERRORS):
-                    await conn.execute("ROLLBACK")
+            except BaseException as exc:
+                await self._abandon(conn, exc)
                 raise
             await conn.execute("COMMIT")
             return cursor
@@ -335,7 +430,7 @@ class PgConnection:
         self._statements.clear()
         if conn is not None and not conn.is_closed():
             try:
-                await conn.close(timeout=5)
+                await conn.close(timeout=min(5.0, self.timeout))
             except _CLOSE_ERRORS:
                 conn.terminate()
 
@@ -379,10 +474,12 @@ class PostgresStore(Store):
         owner: ClaimOwner | None = None,
         lease: dt.timedelta = DEFAULT_LEASE,
         migrate: bool = True,
+        call_timeout: float = DEFAULT_TIMEOUT,
     ) -> PostgresStore:
         """Connect and migrate; `StoreUnavailable` (naming the host) when it cannot be reached,
-        `SchemaTooNewError` when a newer briefbot wrote it."""
-        pg = PgConnection(url)
+        `SchemaTooNewError` when a newer briefbot wrote it. `call_timeout` bounds each later call
+        (migrations get `LONG_TIMEOUT`)."""
+        pg = PgConnection(url, call_timeout)
         store = cls(pg, clock or SystemClock(), owner=owner, lease=lease)
         try:
             try:
@@ -452,7 +549,9 @@ class PostgresStore(Store):
             )
 
     async def _migrate(self) -> None:
-        async with self._lock:
+        # A migration may rewrite a big table, and waits for another process's migration to
+        # finish: it is not cut by the short bound of a command's call.
+        async with self._lock, self._pg.long_operations():
             version = await self._user_version()
             await self._too_new(version)
             for number, statements in pg_schema.MIGRATIONS:
