@@ -155,6 +155,7 @@ class SearchHits(list[tuple[BriefHead, Hit]]):
 
     ranked: int = 0
     narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
+    stopped: bool = False  # took too long (index.SEARCH_SECONDS) and was stopped
 
 
 class _PagedBriefs(Sequence[Brief]):
@@ -522,6 +523,7 @@ class Library:
         found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
         found.ranked = hits.ranked
         found.narrowed = hits.narrowed
+        found.stopped = hits.stopped
         return found
 
     # -- digests and feeds ----------------------------------------------------------------
