@@ -184,6 +184,11 @@ class IndexUnusable(Exception):
     """The index file cannot be used as it is (corrupt, truncated, foreign or newer)."""
 
 
+class IndexDamaged(Exception):
+    """A read found the index damaged (a page of random bytes, say, that opening it did not
+    read): discard it (`BriefIndex.discard`) and build it again from the files."""
+
+
 @dataclass(frozen=True, slots=True)
 class SyncReport:
     """What one sync changed, and what is broken now."""
@@ -734,6 +739,7 @@ class BriefIndex:
         self.path = path
         self._lock = threading.Lock()
         self._ino: int | None = None
+        self._discarded = False  # deleted as damaged: the next sync builds it from every file
         self._sources: dict[str, str] | None = None
         self._folder: BriefsFolder | None = None
         # What stops the files being read as a whole (the folder, the vocabulary): the index
@@ -838,6 +844,17 @@ class BriefIndex:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
 
+    def discard(self, reason: str) -> None:
+        """Delete a damaged index, with one log line; the next sync builds it again."""
+        with self._lock:
+            log.warning(
+                "brief index %s is corrupt (%s): rebuilding it from the brief files",
+                self.path,
+                reason,
+            )
+            self._remove()
+            self._discarded = True
+
     def _moved_away(self) -> bool:
         """Whether the index file was deleted or replaced since we opened it."""
         try:
@@ -926,8 +943,10 @@ class BriefIndex:
             conn.execute("BEGIN")
             # The snapshot starts at the first read, and lasts until the view is closed.
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             conn.close()
+            if type(exc) is sqlite3.DatabaseError:  # not locked or busy: damaged
+                raise IndexDamaged(str(exc)) from exc
             raise
         return Snapshot(conn, meta)
 
@@ -940,8 +959,8 @@ class BriefIndex:
         looked at, unless the vocabulary changed too. None: every file.
         """
         with self._lock:
-            rebuilt = False
-            if self._ino is not None and self._moved_away():
+            rebuilt, self._discarded = self._discarded, False
+            if not rebuilt and self._ino is not None and self._moved_away():
                 log.warning("brief index %s was removed while running: rebuilding it", self.path)
                 rebuilt = True
             try:
@@ -968,6 +987,25 @@ class BriefIndex:
                     report.added, report.removed, report.updated, report.parsed, rebuilt=True
                 )
             return report
+
+    def _begin_write(self, conn: sqlite3.Connection) -> None:
+        """Take the write lock; if another process holds it, say so (once) and wait for it."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            log.info(
+                "brief index %s is being written by another process: waiting for it (at most "
+                "%.0f s)",
+                self.path,
+                BUSY_TIMEOUT_S,
+            )
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("BEGIN IMMEDIATE")
 
     def _stat(self, name: str) -> tuple[int, int] | None:
         """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
@@ -1005,7 +1043,7 @@ class BriefIndex:
             conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KB}")
             conn.execute("PRAGMA synchronous = OFF")
         # Take the write lock first: a second process waits here, then finds little to do.
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin_write(conn)
         try:
             report = self._sync_locked(conn, parallel, names)
             conn.execute("COMMIT")
@@ -1437,6 +1475,7 @@ class Snapshot:
         self._vocab = False
         self._topic_tags: list[str] | None = None  # sorted, read when first needed
         self._late = False  # whether the running search passed SEARCH_SECONDS
+        self.damage: str | None = None  # what a read found damaged (see IndexDamaged)
 
     def close(self) -> None:
         """End the read transaction (a later reader sees newer data)."""
@@ -1444,10 +1483,25 @@ class Snapshot:
             self._conn.close()
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self._conn.execute(sql, args).fetchall()
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._raise_damage(exc)
+            raise
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self._conn.execute(sql, args).fetchone()
+        try:
+            return self._conn.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._raise_damage(exc)
+            raise
+
+    def _raise_damage(self, exc: sqlite3.DatabaseError) -> None:
+        """Raise IndexDamaged (and note it in `damage`) if a read's error is damage: a malformed
+        page, not a database; any other (locked, interrupted, FTS5 syntax) is left as it is."""
+        if type(exc) is sqlite3.DatabaseError:
+            self.damage = str(exc)
+            raise IndexDamaged(self.damage) from exc
 
     def vocabulary(self) -> Vocabulary | None:
         """The vocabulary the briefs were validated with."""
@@ -2427,9 +2481,11 @@ def _balanced(query: str) -> bool:
 
 
 def plain_words(query: str) -> str:
-    """A query as plain words for FTS5: each word quoted, so no character is syntax."""
+    """A query as plain words for FTS5: each word quoted, so no character is syntax; an
+    operator's own word (AND, OR, NOT, NEAR in capitals) was meant as syntax, and is left out."""
     # A trailing * stays a prefix search: "minera"* finds minerals.
     return " ".join(
         '"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "")
         for w in re.findall(r"\w+\*?", query)
+        if w not in _OPERATORS
     )

@@ -48,12 +48,17 @@ def test_phrase_and_prefix(library: Library) -> None:
     )
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "budget AND", "budget)", "(", "*", "NEAR("])
+@pytest.mark.parametrize(
+    "query",
+    ['"unclosed', "budget AND", "budget)", "(", "*", "NEAR(", "NEAR( budget", "budget NOT"],
+)
 def test_bad_syntax_is_searched_as_plain_words(library: Library, query: str) -> None:
     reply = search.search(library, query)
     assert reply.status in (Status.OK, Status.NOT_FOUND)
     if "budget" in query:
+        # Its words, less the operators that were meant as syntax: as if "budget" was typed.
         assert reply.ok
+        assert texts(reply) == texts(search.search(library, "budget"))
 
 
 def test_filters_narrow_the_hits(library: Library) -> None:
