@@ -25,7 +25,7 @@ from bot.adapters.discord.poster import (
 )
 from bot.adapters.discord.respond import Refused, send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
-from bot.briefs.index import IndexDamaged
+from bot.briefs.index import IndexBusy, IndexDamaged
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler, SharedPacer
@@ -592,7 +592,7 @@ def problem(exc: Exception) -> str:
         return "Discord rejected the token: check DISCORD_TOKEN (see README)"
     if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
         return "Discord refused the intents requested"
-    if isinstance(exc, (StoreError, OpsServerError)):
+    if isinstance(exc, (StoreError, OpsServerError, IndexBusy)):
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
         return _UNREACHABLE.format(exc=_connection_target(exc))

@@ -967,13 +967,13 @@ class BriefIndex:
                 conn = self._open_checked()
             except sqlite3.OperationalError as exc:
                 # Held by another process for longer than we wait (its first build, say).
-                raise IndexBusy(str(exc)) from exc
+                raise IndexBusy(self._busy(exc)) from exc
             try:
                 report = self._sync(conn, parallel, None if rebuilt else names)
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     conn.close()
-                    raise IndexBusy(str(exc)) from exc
+                    raise IndexBusy(self._busy(exc)) from exc
                 conn.close()
                 log.warning("brief index %s is corrupt (%s): rebuilding it", self.path, exc)
                 self._remove()
@@ -987,6 +987,12 @@ class BriefIndex:
                     report.added, report.removed, report.updated, report.parsed, rebuilt=True
                 )
             return report
+
+    def _busy(self, exc: sqlite3.OperationalError) -> str:
+        return (
+            f"brief index {self.path} is being written by another process ({exc}, "
+            f"{BUSY_TIMEOUT_S:.0f} s waited): try again when it is done"
+        )
 
     def _begin_write(self, conn: sqlite3.Connection) -> None:
         """Take the write lock; if another process holds it, say so (once) and wait for it."""

@@ -84,3 +84,41 @@ async def test_the_bot_and_several_asks_share_one_index_at_the_same_time(tmp_pat
     # One index, shared: nothing left to parse, and every process saw the same briefs.
     assert (data / INDEX_FILE).exists() and list(data.iterdir()) != []
     assert BriefIndex(root, data / INDEX_FILE).sync().parsed == 0
+
+
+def test_ask_held_off_past_its_wait_says_so_in_one_line(tmp_path: Path) -> None:
+    root, data = write_briefs(tmp_path / "briefs"), tmp_path / "data"
+    BriefIndex(root, data / INDEX_FILE).sync()
+    (root / "other.yaml").write_text(OTHER, encoding="utf-8")  # to be synced: needs the lock
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data / INDEX_FILE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # `briefbot ask` as installed, but waiting a second instead of 30.
+    short_wait = (
+        "import sys; import bot.briefs.index as index; index.BUSY_TIMEOUT_S = 1.0; "
+        "from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BRIEFBOT_"))}
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        result = subprocess.run(
+            [sys.executable, "-c", short_wait, "ask", "/search query:ferry"],
+            cwd=REPO,
+            env={**env, "BRIEFBOT_BRIEFS_DIR": str(root), "BRIEFBOT_DATA_DIR": str(data)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert result.returncode == 1 and result.stdout == ""  # no answer from a stale index
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("briefbot:")]
+    assert line == (
+        f"briefbot: brief index {data / INDEX_FILE} is being written by another process "
+        "(database is locked, 1 s waited): try again when it is done"
+    )
