@@ -25,6 +25,7 @@ from bot.adapters.discord.poster import (
 )
 from bot.adapters.discord.respond import Refused, send_text
 from bot.adapters.discord.review import REVIEW_ITEMS
+from bot.briefs.index import IndexBusy, IndexDamaged
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler, SharedPacer
@@ -109,6 +110,13 @@ class BriefTree(app_commands.CommandTree["BriefBot"]):
             message = f"You cannot use /{command} here."
         elif isinstance(error, app_commands.TransformerError):
             message = f"That value is not valid for /{command}: {error.value!r}."
+        elif isinstance(getattr(error, "original", None), IndexDamaged):
+            # Logged once by the rebuild; the next command is answered from the new index.
+            interaction.client.library.recover_soon()
+            message = (
+                f"The brief index is damaged and is being rebuilt from the brief files; "
+                f"please try /{command} again in a minute."
+            )
         elif isinstance(getattr(error, "original", None), StoreUnavailable):
             log.warning("/%s: %s", command, getattr(error, "original", error))
             message = (
@@ -586,7 +594,7 @@ def problem(exc: Exception) -> str:
         return "Discord rejected the token: check DISCORD_TOKEN (see README)"
     if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
         return "Discord refused the intents requested"
-    if isinstance(exc, (StoreError, OpsServerError)):
+    if isinstance(exc, (StoreError, OpsServerError, IndexBusy)):
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
         return _UNREACHABLE.format(exc=_connection_target(exc))

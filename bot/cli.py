@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
-from bot.briefs.index import BriefIndex
+from bot.briefs.index import BriefIndex, IndexBusy, IndexDamaged
 from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
@@ -126,6 +126,16 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _offline(args: argparse.Namespace, settings: Settings) -> int:
     """The commands that need no Discord."""
+    try:
+        return _offline_command(args, settings)
+    except IndexBusy as exc:
+        # Another process held the index's write lock past the wait (its first build of a
+        # large folder, say): one line, never an answer from an index behind the files.
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+
+
+def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "check":
         return check(args.dir or settings.briefs_dir)
     if args.command == "db":
@@ -215,13 +225,25 @@ def ask(line: str, root: Path, index: Path | None = None) -> int:
     unchanged = brief_index.quick_check()
     if unchanged is not None:
         library = open_library(brief_index)
-        reply = dispatch.run(library, parsed.name, parsed.options)
-        if unchanged():
-            return _answer(library, reply)
+        try:
+            reply = dispatch.run(library, parsed.name, parsed.options)
+        except IndexDamaged as exc:
+            brief_index.discard(str(exc))  # and the sync below builds it again
+        else:
+            if unchanged():
+                return _answer(library, reply)
         library.close()
     brief_index.sync()
     library = open_library(brief_index)
-    return _answer(library, dispatch.run(library, parsed.name, parsed.options))
+    try:
+        return _answer(library, dispatch.run(library, parsed.name, parsed.options))
+    except IndexDamaged as exc:
+        # Damage the command read and the opening did not: built again, and asked again.
+        library.close()
+        brief_index.discard(str(exc))
+        brief_index.sync()
+        library = open_library(brief_index)
+        return _answer(library, dispatch.run(library, parsed.name, parsed.options))
 
 
 def _answer(library: Library, reply: Reply) -> int:

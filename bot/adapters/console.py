@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.adapters.text import render
 from bot.briefs.excerpt import escape_controls
+from bot.briefs.index import IndexDamaged
 from bot.briefs.library import Library, load_library
 from bot.ops.about import offline_about
 from bot.queries import dispatch
@@ -277,8 +278,18 @@ class Console:
             except ParseError as exc:
                 self.write(f"{exc} (type help for the commands)\n")
             else:
-                self.write(render(dispatch.run(self.library, parsed.name, parsed.options)))
+                self.write(render(self._run(parsed.name, parsed.options)))
         return True
+
+    def _run(self, name: str, options: dict[str, str]) -> Reply:
+        """A query's reply; an index a read finds damaged is built again, and asked again."""
+        try:
+            return dispatch.run(self.library, name, options)
+        except IndexDamaged as exc:
+            self.library.close()
+            self.library.index.discard(str(exc))
+            self.library = load_library(self.root, self.index)
+            return dispatch.run(self.library, name, options)
 
     def write(self, text: str) -> None:
         """Print and flush: the prompt must follow the answer at once."""

@@ -75,6 +75,10 @@ BUILD_CACHE_KB = 256 * 1024
 # indexed matches. BM25 counts every row of each word first: a word in half the entries cost
 # ~25 ms at 100k briefs, a phrase of two 200 ms (docs/benchmarks.md).
 RANKED = 2000
+# A search is stopped after this long (it holds the event loop), and SQLite checks the time
+# every this many of its steps.
+SEARCH_SECONDS = 1.0
+_PROGRESS_STEPS = 10_000
 _TOP = chr(0x10FFFF)
 # How much of a brief label key its substring lookup matches with trigrams (the rest is checked).
 _GRAMS_LOOKED_UP = 16
@@ -178,6 +182,11 @@ class IndexBusy(Exception):
 
 class IndexUnusable(Exception):
     """The index file cannot be used as it is (corrupt, truncated, foreign or newer)."""
+
+
+class IndexDamaged(Exception):
+    """A read found the index damaged (a page of random bytes, say, that opening it did not
+    read): discard it (`BriefIndex.discard`) and build it again from the files."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -730,6 +739,7 @@ class BriefIndex:
         self.path = path
         self._lock = threading.Lock()
         self._ino: int | None = None
+        self._discarded = False  # deleted as damaged: the next sync builds it from every file
         self._sources: dict[str, str] | None = None
         self._folder: BriefsFolder | None = None
         # What stops the files being read as a whole (the folder, the vocabulary): the index
@@ -834,6 +844,17 @@ class BriefIndex:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
 
+    def discard(self, reason: str) -> None:
+        """Delete a damaged index, with one log line; the next sync builds it again."""
+        with self._lock:
+            log.warning(
+                "brief index %s is corrupt (%s): rebuilding it from the brief files",
+                self.path,
+                reason,
+            )
+            self._remove()
+            self._discarded = True
+
     def _moved_away(self) -> bool:
         """Whether the index file was deleted or replaced since we opened it."""
         try:
@@ -922,8 +943,10 @@ class BriefIndex:
             conn.execute("BEGIN")
             # The snapshot starts at the first read, and lasts until the view is closed.
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             conn.close()
+            if type(exc) is sqlite3.DatabaseError:  # not locked or busy: damaged
+                raise IndexDamaged(str(exc)) from exc
             raise
         return Snapshot(conn, meta)
 
@@ -936,21 +959,21 @@ class BriefIndex:
         looked at, unless the vocabulary changed too. None: every file.
         """
         with self._lock:
-            rebuilt = False
-            if self._ino is not None and self._moved_away():
+            rebuilt, self._discarded = self._discarded, False
+            if not rebuilt and self._ino is not None and self._moved_away():
                 log.warning("brief index %s was removed while running: rebuilding it", self.path)
                 rebuilt = True
             try:
                 conn = self._open_checked()
             except sqlite3.OperationalError as exc:
                 # Held by another process for longer than we wait (its first build, say).
-                raise IndexBusy(str(exc)) from exc
+                raise IndexBusy(self._busy(exc)) from exc
             try:
                 report = self._sync(conn, parallel, None if rebuilt else names)
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     conn.close()
-                    raise IndexBusy(str(exc)) from exc
+                    raise IndexBusy(self._busy(exc)) from exc
                 conn.close()
                 log.warning("brief index %s is corrupt (%s): rebuilding it", self.path, exc)
                 self._remove()
@@ -964,6 +987,31 @@ class BriefIndex:
                     report.added, report.removed, report.updated, report.parsed, rebuilt=True
                 )
             return report
+
+    def _busy(self, exc: sqlite3.OperationalError) -> str:
+        return (
+            f"brief index {self.path} is being written by another process ({exc}, "
+            f"{BUSY_TIMEOUT_S:.0f} s waited): try again when it is done"
+        )
+
+    def _begin_write(self, conn: sqlite3.Connection) -> None:
+        """Take the write lock; if another process holds it, say so (once) and wait for it."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            log.info(
+                "brief index %s is being written by another process: waiting for it (at most "
+                "%.0f s)",
+                self.path,
+                BUSY_TIMEOUT_S,
+            )
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("BEGIN IMMEDIATE")
 
     def _stat(self, name: str) -> tuple[int, int] | None:
         """(size, mtime_ns) of one brief file, or None if it is gone or not a brief file."""
@@ -1001,7 +1049,7 @@ class BriefIndex:
             conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KB}")
             conn.execute("PRAGMA synchronous = OFF")
         # Take the write lock first: a second process waits here, then finds little to do.
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin_write(conn)
         try:
             report = self._sync_locked(conn, parallel, names)
             conn.execute("COMMIT")
@@ -1419,6 +1467,7 @@ class Hits(list[Hit]):
 
     ranked: int = 0
     narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
+    stopped: bool = False  # took longer than SEARCH_SECONDS: stopped, nothing found
 
 
 class Snapshot:
@@ -1431,6 +1480,8 @@ class Snapshot:
         self._prefixes: dict[str, tuple[tuple[str, ...], int]] = {}
         self._vocab = False
         self._topic_tags: list[str] | None = None  # sorted, read when first needed
+        self._late = False  # whether the running search passed SEARCH_SECONDS
+        self.damage: str | None = None  # what a read found damaged (see IndexDamaged)
 
     def close(self) -> None:
         """End the read transaction (a later reader sees newer data)."""
@@ -1438,10 +1489,25 @@ class Snapshot:
             self._conn.close()
 
     def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self._conn.execute(sql, args).fetchall()
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._raise_damage(exc)
+            raise
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self._conn.execute(sql, args).fetchone()
+        try:
+            return self._conn.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._raise_damage(exc)
+            raise
+
+    def _raise_damage(self, exc: sqlite3.DatabaseError) -> None:
+        """Raise IndexDamaged (and note it in `damage`) if a read's error is damage: a malformed
+        page, not a database; any other (locked, interrupted, FTS5 syntax) is left as it is."""
+        if type(exc) is sqlite3.DatabaseError:
+            self.damage = str(exc)
+            raise IndexDamaged(self.damage) from exc
 
     def vocabulary(self) -> Vocabulary | None:
         """The vocabulary the briefs were validated with."""
@@ -1735,12 +1801,48 @@ class Snapshot:
                 return Hits()  # no brief is dated in the range
             if dates is not None:
                 filters.append("tags : (" + " OR ".join(dates) + ")")
+        # One search may hold the event loop only so long, whatever its shape or the corpus
+        # (a long AND or NEAR of common words took seconds at 10,000 briefs): SQLite stops it.
+        deadline = time.monotonic() + SEARCH_SECONDS
+        self._late = False
+
+        def late() -> bool:
+            self._late = self._late or time.monotonic() > deadline
+            return self._late
+
+        self._conn.set_progress_handler(late, _PROGRESS_STEPS)
+        try:
+            return self._search_or_words(match, filters, limit)
+        except sqlite3.OperationalError:
+            if not self._late:
+                raise
+            log.info("search stopped after %.1f s: %r", SEARCH_SECONDS, match[:200])
+            stopped = Hits()
+            stopped.stopped = True
+            return stopped
+        finally:
+            self._conn.set_progress_handler(None, _PROGRESS_STEPS)
+
+    def _search_or_words(self, match: str, filters: list[str], limit: int) -> Hits:
+        """The query searched, or its plain words where FTS5 cannot parse it."""
         try:
             return self._search(match, filters, limit)
         except sqlite3.OperationalError as exc:
+            if self._late:  # stopped for time (SQLite words it in more than one way)
+                raise
             log.debug("search %r is not FTS5 syntax (%s): searching its words", match, exc)
         words = plain_words(match)
-        return self._search(words, filters, limit) if words else Hits()
+        if not words:
+            return Hits()
+        try:
+            return self._search(words, filters, limit)
+        except sqlite3.OperationalError as exc:
+            if self._late:
+                raise
+            # Plain words are always FTS5 syntax: a failure here is a bug, answered as
+            # nothing found rather than an error trace.
+            log.warning("search %r failed as plain words %r (%s)", match[:200], words, exc)
+            return Hits()
 
     def _search(self, match: str, filters: list[str], limit: int) -> Hits:
         if "\0" in match or not _balanced(match):
@@ -1799,6 +1901,7 @@ class Snapshot:
         more words than that. A prefix inside NEAR(), after ^ or next to + stays as it is."""
         pieces = _QUERY_PIECE.findall(match)
         out: list[str] = []
+        groups: set[int] = set()  # where in `out` a prefix became a bracketed OR
         narrowed: list[tuple[str, tuple[str, ...], int]] = []
         depth, near = 0, -1  # bracket depth, and the depth of an open NEAR( (-1: none)
         i = 0
@@ -1823,6 +1926,7 @@ class Snapshot:
                 expanded = None if fixed else self._expand(piece)
                 if expanded is not None:
                     text, words, total = expanded
+                    groups.add(len(out))
                     out.append(text)
                     if total > len(words):
                         narrowed.append((piece + "*", words, total))
@@ -1830,7 +1934,7 @@ class Snapshot:
                     continue
             out.append(piece)
             i += 1
-        return "".join(out), tuple(narrowed)
+        return _explicit_and(out, groups), tuple(narrowed)
 
     def _expand(self, piece: str) -> tuple[str, tuple[str, ...], int] | None:
         """A bareword or "string" that ends in a prefix as an OR of phrases, the words used,
@@ -2181,6 +2285,93 @@ PREFIX_WORDS = 10
 _PREFIXES_KEPT = 1024
 
 
+def _explicit_and(pieces: list[str], groups: set[int]) -> str:
+    """The pieces joined, with an explicit AND beside each bracketed group (`groups`: their
+    indexes) that a phrase stands next to: FTS5 reads `a b` as a AND b but refuses
+    `a (b OR c)`. A run of phrases given one is bracketed, as FTS5 reads it: `x NOT a b*`
+    stays x NOT (a AND b*), since side by side binds tighter than NOT."""
+    if not groups:
+        return "".join(pieces)
+    joiner = _AndJoiner()
+    for at, piece in enumerate(pieces):
+        joiner.add(piece, at in groups)
+    return joiner.finish()
+
+
+class _AndJoiner:
+    """The state of `_explicit_and` as it walks a query's pieces."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        # Per bracket depth: where its current run of side-by-side phrases starts in `out`
+        # (-1: none) and whether that run needs brackets; and whether the bracket is NEAR's.
+        self.runs: list[list[Any]] = [[-1, False, False]]
+        self.braces = False  # inside {a column list}
+        self.ended = False  # whether the last solid piece ended a phrase (or a NEAR group)
+        self.touched = False  # whether it was a bracketed group
+        self.operand = (0, False)  # where the current phrase (with its column) starts in
+        # `out`, and whether a phrase ended before it
+
+    def add(self, piece: str, group: bool) -> None:
+        """Take the next piece (`group`: a bracketed group that replaced a prefix)."""
+        if piece.isspace():
+            self.out.append(piece)
+            return
+        if self.braces or self.runs[-1][2]:  # a column list, or inside NEAR(…): no joining
+            self.braces = (self.braces or piece == "{") and piece != "}"
+            closes_near = piece == ")" and not self.braces
+            if closes_near:
+                self.runs.pop()
+            self.ended = closes_near
+        elif piece in ("AND", "OR", "NOT", ")") or (piece == "(" and not group):
+            self._operator(piece)
+        else:
+            self._phrase(piece, group)
+        self.out.append(piece)
+        self.touched = group
+
+    def _operator(self, piece: str) -> None:
+        near = piece == "(" and _last_solid(self.out) == "NEAR"
+        if not near:  # NEAR( … ) is one phrase of the run it stands in
+            self._close()
+        if piece == "(":
+            self.runs.append([-1, False, near])
+        elif piece == ")" and len(self.runs) > 1:
+            self.runs.pop()
+        self.ended = False
+
+    def _phrase(self, piece: str, group: bool) -> None:
+        starts = group or piece[0] not in ":}+*,"
+        after = _last_solid(self.out)
+        if self.ended and starts and (group or self.touched):
+            self.out.append(" AND ")
+            self.runs[-1][1] = True
+        elif group and after == ":" and self.operand[1]:
+            # `x col : b*`: the column filter and its group are one operand.
+            self.out.insert(self.operand[0], " AND ")
+            self.runs[-1][1] = True
+        if self.runs[-1][0] < 0:
+            self.runs[-1][0] = len(self.out)
+        if starts and after not in (":", "-", "^", "+"):
+            self.operand = (len(self.out), self.ended)
+        self.braces = piece == "{"
+        self.ended = group or piece == "*" or piece[0] not in _SYNTAX
+
+    def _close(self) -> None:
+        """End the current run, bracketing it if it was given an AND."""
+        start, wrap, _ = self.runs[-1]
+        if wrap:
+            self.out.insert(start, "(")
+            self.out.append(")")
+        self.runs[-1][:2] = [-1, False]
+
+    def finish(self) -> str:
+        """The query, every run closed."""
+        del self.runs[1:]  # unbalanced: FTS5 refuses it, and the query is searched as words
+        self._close()
+        return "".join(self.out)
+
+
 def _next_solid(pieces: list[str], i: int) -> int | None:
     """The index of the next piece after `i` that is not space."""
     for j in range(i + 1, len(pieces)):
@@ -2296,9 +2487,11 @@ def _balanced(query: str) -> bool:
 
 
 def plain_words(query: str) -> str:
-    """A query as plain words for FTS5: each word quoted, so no character is syntax."""
+    """A query as plain words for FTS5: each word quoted, so no character is syntax; an
+    operator's own word (AND, OR, NOT, NEAR in capitals) was meant as syntax, and is left out."""
     # A trailing * stays a prefix search: "minera"* finds minerals.
     return " ".join(
         '"' + w.rstrip("*") + '"' + ("*" if w.endswith("*") else "")
         for w in re.findall(r"\w+\*?", query)
+        if w not in _OPERATORS
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from bot.briefs.errors import LoadError
-from bot.briefs.index import BriefIndex, Hit, Hits, Snapshot
+from bot.briefs.index import BriefIndex, Hit, Hits, IndexDamaged, Snapshot
 from bot.briefs.labels import LabelIndex
 from bot.briefs.models import (
     Brief,
@@ -155,6 +155,7 @@ class SearchHits(list[tuple[BriefHead, Hit]]):
 
     ranked: int = 0
     narrowed: tuple[tuple[str, tuple[str, ...], int], ...] = ()
+    stopped: bool = False  # took too long (index.SEARCH_SECONDS) and was stopped
 
 
 class _PagedBriefs(Sequence[Brief]):
@@ -335,6 +336,12 @@ class Library:
     def close(self) -> None:
         """Let the index move on past this view."""
         self._snapshot.close()
+
+    @property
+    def damage(self) -> str | None:
+        """What a read of this view found damaged in the index (None: nothing): discard the
+        index and build it again (`BriefIndex.discard`)."""
+        return self._snapshot.damage
 
     # -- briefs ---------------------------------------------------------------------------
 
@@ -522,6 +529,7 @@ class Library:
         found = SearchHits((BriefHead(h.brief_id, h.title, _date(h.date)), h) for h in hits)
         found.ranked = hits.ranked
         found.narrowed = hits.narrowed
+        found.stopped = hits.stopped
         return found
 
     # -- digests and feeds ----------------------------------------------------------------
@@ -560,9 +568,23 @@ class Library:
 
 
 def open_library(index: BriefIndex) -> Library:
-    """A view of the index as it is now, with every file's errors."""
+    """A view of the index as it is now, with every file's errors; an index found damaged
+    while opening the view is built again from the files first."""
+    try:
+        return _open(index)
+    except IndexDamaged as exc:
+        index.discard(str(exc))
+    index.sync()
+    return _open(index)
+
+
+def _open(index: BriefIndex) -> Library:
     snapshot = index.snapshot()
-    return Library(index, snapshot, snapshot.errors(index.root))
+    try:
+        return Library(index, snapshot, snapshot.errors(index.root))
+    except IndexDamaged:
+        snapshot.close()
+        raise
 
 
 def load_library(root: Path, index_path: Path | None = None) -> Library:

@@ -109,10 +109,36 @@ class LiveLibrary:
         self._lock = asyncio.Lock()
         # Told how long each reload took (the ops metrics); None: nobody listens.
         self.on_reload: Callable[[float], None] | None = None
+        self._recovering: asyncio.Task[None] | None = None
 
     def current(self) -> Library:
-        """The library as last loaded."""
+        """The library as last loaded (a view a read found damaged: being built again)."""
+        if self._library.damage is not None:
+            self.recover_soon()
         return self._library
+
+    def recover_soon(self) -> None:
+        """Once a read found the index damaged: discard it and build it again from the files,
+        in the background (once, however many readers found it); the view stays meanwhile."""
+        damage = self._library.damage
+        if damage is None or (self._recovering is not None and not self._recovering.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop here (a thread, a test): the next reader on one does it
+            return
+        self._recovering = loop.create_task(self._recover(damage))
+
+    async def _recover(self, damage: str) -> None:
+        try:
+            async with self._lock:
+                await asyncio.to_thread(self.index.discard, damage)
+                await asyncio.to_thread(self.index.sync, parallel=False)
+                new = await asyncio.to_thread(open_library, self.index)
+                old, self._library = self._library, new
+                old.close()
+        except Exception:  # the damaged view stays; the next read that finds it tries again
+            log.exception("rebuilding the damaged brief index failed")
 
     def _scan(self, before: Signature | None = None) -> Signature:
         """A fingerprint of the directory (names, sizes, mtimes and modes); with `before`,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.briefs.format import brief_ref
-from bot.briefs.library import Hit, Library
+from bot.briefs.library import Hit, Library, SearchHits
 from bot.queries.resolve import resolve_speaker, resolve_topic, shown
 from bot.reply import Item, Reply, Section, Status
 from bot.text import plural
 
 # Hits shown (paged by the renderers): beyond this, a narrower query serves better.
 MAX_HITS = 50
+# Words a query may hold: each more is one more list of entries to intersect (a pasted page
+# of common words took seconds at 10,000 briefs); a search stopped for time says so too.
+MAX_WORDS = 32
 _KINDS = {
     "title": "Title",
     "summary": "Summary",
@@ -68,6 +72,41 @@ def _date(text: str | None, option: str) -> dt.date | Reply | None:
         )
 
 
+def _too_many_words(query: str) -> Reply | None:
+    """A private reply when the query holds more than MAX_WORDS words (operators aside)."""
+    count = sum(1 for w in re.findall(r"\w+", query) if w not in ("AND", "OR", "NOT", "NEAR"))
+    if count <= MAX_WORDS:
+        return None
+    return Reply(
+        "/search: too many words",
+        Status.INVALID,
+        description=f"A search takes at most {MAX_WORDS} words; {shown(query)} has "
+        f'{count:,}. Keep the few that matter most, or a short "phrase".',
+        private=True,
+    )
+
+
+def _nothing(query: str, hits: SearchHits, scope: str, narrowed: str) -> Reply:
+    """The private reply when no hit is shown: stopped for time, or nothing matched."""
+    if hits.stopped:
+        return Reply(
+            "/search: stopped, too slow",
+            Status.INVALID,
+            description=f"Searching {shown(query)} took too long and was stopped. Use fewer or "
+            "rarer words, or narrow it with a speaker, a topic or dates.",
+            private=True,
+        )
+    return Reply(
+        "No matches",
+        Status.NOT_FOUND,
+        description=f"Nothing in the briefs matches {shown(query)}"
+        + (f" {scope}." if scope else ".")
+        + narrowed
+        + ' Try fewer words, a prefix (minera*) or a "phrase".',
+        private=True,
+    )
+
+
 def search(
     library: Library,
     query: str,
@@ -79,15 +118,12 @@ def search(
     """Entries matching the query (words, "phrases", prefix*), best first, each with its match
     in bold, its speaker, brief and date."""
     name = resolve_speaker(library, speaker) if speaker and speaker.strip() else None
-    if isinstance(name, Reply):
-        return name
     found = resolve_topic(library, topic) if topic and topic.strip() else None
-    if isinstance(found, Reply):
-        return found
     start, end = _date(since, "since"), _date(until, "until")
-    for bad in (start, end):
+    for bad in (_too_many_words(query), name, found, start, end):
         if isinstance(bad, Reply):
             return bad
+    assert not isinstance(name, Reply) and not isinstance(found, Reply)
     assert not isinstance(start, Reply) and not isinstance(end, Reply)
     hits = library.search(
         query,
@@ -113,15 +149,7 @@ def search(
         for typed, words, total in dict.fromkeys(hits.narrowed)  # a prefix typed twice: once
     )
     if not hits:
-        return Reply(
-            "No matches",
-            Status.NOT_FOUND,
-            description=f"Nothing in the briefs matches {shown(query)}"
-            + (f" {scope}." if scope else ".")
-            + narrowed
-            + ' Try fewer words, a prefix (minera*) or a "phrase".',
-            private=True,
-        )
+        return _nothing(query, hits, scope, narrowed)
     items = []
     for head, hit in hits:
         text, spans = marked(hit.marked)

@@ -8,6 +8,7 @@ the reply says when the prefix starts more words than were searched.
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,67 @@ def test_prefixes_inside_other_syntax(
 def test_a_prefix_no_word_starts_finds_nothing(library: Library) -> None:
     reply = search.search(library, "zyx*")
     assert reply.status is Status.NOT_FOUND
+
+
+def native(query: str) -> set[str]:
+    """What FTS5 itself answers for the query (its own prefix search) over the same entries."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(
+            "CREATE VIRTUAL TABLE t USING fts5(body, tags, "
+            "tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.executemany("INSERT INTO t VALUES (?, '')", [(text,) for text in ENTRIES])
+        rows = conn.execute("SELECT body FROM t WHERE t MATCH ?", (f"{{body}} : ({query})",))
+        return {row[0] for row in rows}
+    finally:
+        conn.close()
+
+
+ENTRIES = [*TEXTS, "A meeting of officials."]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "the minis*",
+        "minis* bell",
+        "minis* the bell",
+        "minis* ministe*",
+        '"the minis"* two',
+        "ministra* rang bell",
+        # Side by side binds tighter than NOT: ministers NOT (two ministr*), which keeps
+        # "Ministers meet" (read as (ministers NOT two) AND ministr*, it would go).
+        "ministers NOT two ministr*",
+        "ministers NOT ministr* two",
+        "bell OR minis* the",
+        "minis* the OR transit",
+        "NEAR(the minister) minis*",
+        "minis* NEAR(the minister)",
+        "body : minis* the",
+        "the body : minis*",
+        "{body} : minis* rang",
+        "rang {body tags} : minis*",
+        "(the minis*)",
+        "minis* AND the",
+        "minis* ^ the",
+        "two minis* thanked",
+    ],
+)
+def test_a_prefix_beside_other_words_finds_what_fts5_itself_finds(
+    library: Library, query: str
+) -> None:
+    # Every word the prefixes start is searched (PREFIX_WORDS is 10), so the answer is FTS5's.
+    assert native(query), query  # each case finds something, or it would prove little
+    assert set(hit_texts(library, query)) == native(query)
+    reply = search.search(library, query)
+    assert reply.ok and "not FTS5" not in (reply.description or "")
+
+
+def test_a_prefix_beside_words_in_a_query_fts5_refuses_is_searched_as_words(
+    library: Library,
+) -> None:
+    # '"unclosed' makes FTS5 refuse the query: searched as the words the minis* bell, in full.
+    reply = search.search(library, 'the minis* bell "unclosed')
+    assert reply.status is Status.NOT_FOUND  # "unclosed" is in no entry
+    assert hit_texts(library, 'the minis* bell "') == ["A ministrant rang the bell."]

@@ -48,12 +48,17 @@ def test_phrase_and_prefix(library: Library) -> None:
     )
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "budget AND", "budget)", "(", "*", "NEAR("])
+@pytest.mark.parametrize(
+    "query",
+    ['"unclosed', "budget AND", "budget)", "(", "*", "NEAR(", "NEAR( budget", "budget NOT"],
+)
 def test_bad_syntax_is_searched_as_plain_words(library: Library, query: str) -> None:
     reply = search.search(library, query)
     assert reply.status in (Status.OK, Status.NOT_FOUND)
     if "budget" in query:
+        # Its words, less the operators that were meant as syntax: as if "budget" was typed.
         assert reply.ok
+        assert texts(reply) == texts(search.search(library, "budget"))
 
 
 def test_filters_narrow_the_hits(library: Library) -> None:
@@ -170,3 +175,31 @@ def test_past_the_ranked_bound_the_newest_matches_are_shown_and_the_reply_says_s
     assert "the most recently added first" in (reply.description or "")
     # A query with few matches is ranked whole, and says nothing of a bound.
     assert library.search("libraries").ranked == 0
+
+
+def test_a_query_of_too_many_words_gets_a_clear_private_answer(library: Library) -> None:
+    pasted = "budget " * 800  # 5,600 characters
+    reply = search.search(library, pasted)
+    assert reply.status is Status.INVALID and reply.private
+    assert f"at most {search.MAX_WORDS} words" in (reply.description or "")
+    assert "has 800" in (reply.description or "")
+    assert len(reply.description or "") < 300  # the query is echoed clipped
+    # Operators are not words; the most words allowed are searched.
+    assert search.search(library, " OR ".join(["budget"] * search.MAX_WORDS)).ok
+    assert search.search(library, " ".join(["budget"] * search.MAX_WORDS)).ok
+
+
+def test_a_search_that_runs_too_long_is_stopped_and_says_so(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.briefs.index
+
+    monkeypatch.setattr(bot.briefs.index, "SEARCH_SECONDS", -1.0)
+    monkeypatch.setattr(bot.briefs.index, "_PROGRESS_STEPS", 1)
+    for query in ("budget", "librar* budget", '"budget'):
+        reply = search.search(library, query)
+        assert reply.status is Status.INVALID and reply.private, query
+        assert "took too long and was stopped" in (reply.description or "")
+    # The next search has its own time: the stop does not linger on the library.
+    monkeypatch.setattr(bot.briefs.index, "SEARCH_SECONDS", 1.0)
+    assert search.search(library, "librar* budget").ok
