@@ -317,6 +317,8 @@ class LiveLibrary:
                         await self.reload()
                     elif names:
                         await self.reload(seen=names)
+                elif self._library.damage is not None:
+                    self.recover_soon()  # a read nobody followed up (a digest's) found damage
                 elif self.index._moved_away():
                     await self.reload()
                 elif time.monotonic() - scanned_at >= SAFETY_SCAN_SECONDS:
@@ -332,6 +334,9 @@ class LiveLibrary:
         while True:
             await asyncio.sleep(interval)
             try:
+                if self._library.damage is not None:
+                    self.recover_soon()
+                    continue
                 scanned = await self._poll()
                 if scanned is not None:
                     await self.reload(scanned)

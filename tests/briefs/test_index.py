@@ -290,6 +290,22 @@ async def test_the_bot_rebuilds_an_index_a_command_found_damaged(
     assert "is corrupt (database disk image is malformed): rebuilding it" in line
 
 
+async def test_the_watcher_rebuilds_an_index_a_digest_found_damaged(root: Path, path: Path) -> None:
+    live = live_with_damage_only_a_search_reads(root, path)
+    # Found by a reader that does not come back through current() (a digest holds its view).
+    assert live._library.damage is not None and live._recovering is None
+    watcher = asyncio.create_task(live.watch(0.01))
+    try:
+        for _ in range(500):
+            if live._library.damage is None:
+                break
+            await asyncio.sleep(0.01)
+        assert [h.id for h, _ in live.current().search("libraries")] == ["council-budget"]
+        assert live.current().damage is None
+    finally:
+        watcher.cancel()
+
+
 def test_a_newer_schema_is_rebuilt_and_said_so(
     root: Path, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
