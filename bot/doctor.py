@@ -13,7 +13,7 @@ import discord
 from bot import limits
 from bot.app import BriefBot
 from bot.briefs.library import load_library
-from bot.briefs.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary, file_events
 from bot.settings import Settings
 from bot.store import is_postgres, sqlite_path
 from bot.store.records import ChannelKind, StoreError, Subscription
@@ -97,6 +97,7 @@ class _Doctor:
         subscriptions = await self.database()
         await self.discord(subscriptions)
         self.briefs()
+        self.watcher()
         return self.checks
 
     async def postgres(self, url: str) -> list[Subscription] | None:
@@ -338,6 +339,17 @@ class _Doctor:
             self.add("briefs", False, f"no briefs in {root}", "set BRIEFBOT_BRIEFS_DIR")
         else:
             self.add("briefs", True, f"{len(library.briefs)} brief(s) in {root}, no errors")
+
+    def watcher(self) -> None:
+        root, seconds = self.settings.briefs_dir, self.settings.reload_seconds
+        if seconds <= 0:
+            self.add("watcher", True, "off (BRIEFBOT_RELOAD_SECONDS=0): edits go live on /reload")
+            return
+        events, why = file_events(root)
+        if events:
+            self.add("watcher", True, f"edits to {root} go live at once: {why}")
+        else:
+            self.add("watcher", True, f"{root} is scanned every {seconds:g} s: {why}")
 
 
 def _options(payload: Mapping[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from bot import limits
 from bot.app import BriefBot
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Zone
-from bot.doctor import Check, channel_permissions, diagnose, render
+from bot.doctor import Check, _Doctor, channel_permissions, diagnose, render
 from bot.settings import Settings
 from bot.store.sqlite import Store, read_schema_version
 from tests.conftest import REPO
@@ -70,7 +70,8 @@ async def test_a_healthy_setup_passes_every_check(
     await subscribe(config.database, fake_discord.guild_id, fake_discord.channel_id)
     await sync_commands(config, fake_discord)
     found = await checklist(config, fake_discord)
-    assert list(found) == ["database", "token", "commands", "permissions", "briefs"]
+    assert list(found) == ["database", "token", "commands", "permissions", "briefs", "watcher"]
+    assert "off (BRIEFBOT_RELOAD_SECONDS=0)" in found["watcher"][0].detail
     assert all(c.ok for checks in found.values() for c in checks), found
     assert fake_discord.requests("GET", path_contains="/users/@me")
     assert "All checks passed." in render([c for cs in found.values() for c in cs])
@@ -213,3 +214,10 @@ async def test_briefbot_doctor_prints_the_checklist_and_exits_1(
     assert f"  [FAIL] permissions: #no-embeds ({denied}) lacks Embed Links\n" in out
     assert "         fix: give the bot Embed Links in #no-embeds" in out
     assert out.rstrip().endswith("problem(s) found.")
+
+
+def test_the_watcher_check_says_how_edits_go_live(tmp_path: Path, briefs_dir: Path) -> None:
+    doctor = _Doctor(Settings(briefs_dir=briefs_dir, data_dir=tmp_path, reload_seconds=5))
+    doctor.watcher()
+    (check,) = doctor.checks
+    assert check.ok and f"edits to {briefs_dir} go live at once: file events" in check.detail

@@ -76,6 +76,46 @@ def _stat_entries(
         os.close(fd)
 
 
+# Filesystems where an inotify watch is accepted but hears nothing done on another machine (the
+# server of a network share, the host of a container's or VM's shared folder): scanned instead.
+SHARED_FILESYSTEMS = frozenset(
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "virtiofs", "fuse", "ceph", "glusterfs",
+        "lustre", "afs", "gpfs", "vboxsf", "prl_fs", "vmhgfs", "davfs",
+    }
+)  # fmt: skip
+
+
+def filesystem_of(path: str, mountinfo: str) -> str | None:
+    """The type of the filesystem an absolute `path` is on, from Linux's /proc/self/mountinfo
+    text (the longest mount point that holds it); None when no line does."""
+    best, kind = -1, None
+    for line in mountinfo.splitlines():
+        head, _, tail = line.partition(" - ")
+        fields = head.split()
+        if len(fields) < 5 or not tail:
+            continue
+        point = fields[4]
+        for escaped, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+            point = point.replace(escaped, char)
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > best:
+            best, kind = len(point), tail.split()[0]
+    return kind
+
+
+def file_events(root: Path) -> tuple[bool, str]:
+    """Whether edits to a briefs folder can be heard as file events, and why not."""
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text("utf-8", errors="replace")
+    except OSError:  # not Linux: watchfiles uses the OS's own events (FSEvents, …)
+        return True, "no mount table: file events assumed"
+    kind = filesystem_of(os.path.realpath(root), mountinfo)
+    if kind is not None and kind.split(".")[0] in SHARED_FILESYSTEMS:
+        return False, f"it is on {kind}: edits made on another machine send no file events"
+    return True, f"file events ({kind or 'unknown filesystem'})"
+
+
 @dataclass(frozen=True, slots=True)
 class ReloadReport:
     """What a reload changed, and what is broken."""
@@ -261,18 +301,20 @@ class LiveLibrary:
         """Reload on change, until cancelled: woken by the OS's file events where it has them
         (inotify), with a full scan every SAFETY_SCAN_SECONDS as a net; else by a scan of the
         folder every `interval` seconds."""
-        try:
-            await self._watch_events()
-            why = "the events stopped"
-        except (OSError, RuntimeError) as exc:  # no inotify here (or its limits reached)
-            why = str(exc)
-        log.warning(
-            "no file events for %s (%s): scanning the folder every %g s instead",
-            self.root,
-            why,
-            interval,
-        )
+        events, why = self.file_events()
+        if events:
+            try:
+                await self._watch_events()
+                why = "the events stopped"
+            except (OSError, RuntimeError) as exc:  # no inotify here (or its limits reached)
+                why = str(exc)
+            log.warning("no file events for %s (%s)", self.root, why)
+        log.info("watching %s by scanning it every %g s (%s)", self.root, interval, why)
         await self._watch_scanning(interval)
+
+    def file_events(self) -> tuple[bool, str]:
+        """Whether edits to the briefs folder can be heard as file events, and why not."""
+        return file_events(self.root)
 
     def _events(self) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
         """Batches of file events under the briefs folder; an empty batch now and then."""

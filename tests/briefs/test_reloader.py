@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefs.reloader import LiveLibrary
+from bot.briefs.reloader import LiveLibrary, filesystem_of
 from tests.conftest import BRIEF
 
 
@@ -176,7 +176,10 @@ async def test_without_file_events_the_watcher_scans(
             assert await _until(lambda: _title(live) == "New approves budget")
         finally:
             task.cancel()
-    assert any("scanning the folder every 0.01 s" in r.getMessage() for r in caplog.records)
+    assert any(
+        "no file events" in r.getMessage() and "inotify watch limit reached" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 async def test_a_cancelled_watcher_stops_promptly(briefs_dir: Path) -> None:
@@ -187,3 +190,47 @@ async def test_a_cancelled_watcher_stops_promptly(briefs_dir: Path) -> None:
     # A graceful stop waits for it: the event thread looks up every half second.
     done, _ = await asyncio.wait({task}, timeout=2)
     assert task in done and task.cancelled()
+
+
+MOUNTINFO = r"""22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 259:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
+90 27 0:55 / /srv/desk rw,relatime shared:40 - nfs4 files:/export/desk rw,vers=4.2
+91 90 0:56 / /srv/desk/local\040copy rw,relatime - ext4 /dev/vdb1 rw
+92 27 0:57 / /mnt/host rw,relatime - fuse.sshfs host:/home rw
+"""
+
+
+def test_the_filesystem_of_a_folder_is_its_longest_mount_point() -> None:
+    assert filesystem_of("/srv/desk/briefs", MOUNTINFO) == "nfs4"
+    assert filesystem_of("/srv/desk", MOUNTINFO) == "nfs4"
+    assert filesystem_of("/srv/desk/local copy/briefs", MOUNTINFO) == "ext4"
+    assert filesystem_of("/srv/desktop/briefs", MOUNTINFO) == "ext4"  # a prefix is not a mount
+    assert filesystem_of("/mnt/host/briefs", MOUNTINFO) == "fuse.sshfs"
+    assert filesystem_of("/home/briefs", "") is None
+
+
+async def test_on_a_network_share_the_watcher_scans(
+    briefs_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class OnShare(CountingLibrary):
+        def file_events(self) -> tuple[bool, str]:
+            return False, "it is on nfs4: edits made on another machine send no file events"
+
+    live = OnShare(briefs_dir)
+    start = live.scans
+    with caplog.at_level(logging.INFO, logger="bot.briefs.reloader"):
+        task = asyncio.create_task(live.watch(0.01))
+        try:
+            touch_later(briefs_dir / "council.yaml", BRIEF.replace("title: Council", "title: New"))
+            assert await _until(lambda: _title(live) == "New approves budget")
+        finally:
+            task.cancel()
+    assert live.scans > start
+    (line,) = [r.getMessage() for r in caplog.records if "watching" in r.getMessage()]
+    assert "scanning it every 0.01 s (it is on nfs4" in line
+    assert not any(r.levelno >= logging.WARNING for r in caplog.records)  # expected, not wrong
+
+
+def test_a_local_folder_has_file_events(briefs_dir: Path) -> None:
+    events, why = LiveLibrary(briefs_dir).file_events()
+    assert events, why
