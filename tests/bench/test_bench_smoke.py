@@ -52,6 +52,18 @@ def test_load_benchmark_prints_its_table(small_corpus: Path, tmp_path: Path) -> 
     assert out.count("PASS") + out.count("MISS") == 10
 
 
+def test_watch_benchmark_prints_its_table(small_corpus: Path, tmp_path: Path) -> None:
+    out = run(
+        "bench.watch",
+        *("--briefs", str(BRIEFS), "--corpus", str(small_corpus), "--idle", "1", "--edits", "2"),
+        *("--interval", "0.2", "--index", str(tmp_path / "briefs.index.sqlite3")),
+    ).stdout
+    assert "idle CPU (of a core)" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("file events", "scan"))]
+    assert [r[0] for r in rows] == ["file", "scan"]
+    assert [r[-1] for r in rows] == ["0", "0"]  # no edit missed by either watcher
+
+
 def test_complete_benchmark_prints_its_table(small_corpus: Path) -> None:
     out = run("bench.complete", "--briefs", str(BRIEFS), "--corpus", str(small_corpus)).stdout
     assert "p50 ms" in out and "p99 ms" in out
