@@ -42,6 +42,9 @@ class Signature:
     entries: array.array[int] = field(default_factory=lambda: array.array("q"))
     names: str = ""  # every file's name (sources as "sources/NAME"), NUL-separated
     changed: tuple[str, ...] = ()
+    # Brief files that are symbolic links: an edit to what one points at names the target, not
+    # the link, so file events re-check these whenever anything changes.
+    links: tuple[str, ...] = ()
 
     def removed_since(self, before: Signature) -> set[str]:
         """The names `before` had that this signature lacks."""
@@ -52,26 +55,29 @@ class Signature:
 
 def _stat_entries(
     folder: str, prefix: str, keep: Callable[[str], bool]
-) -> Iterator[tuple[str, int]]:
-    """(name, hash of name and stat) of each kept file of a folder; raises OSError when the
-    folder cannot be listed."""
+) -> Iterator[tuple[str, int, bool]]:
+    """(name, hash of name and stat, whether it is a symbolic link) of each kept file of a
+    folder; raises OSError when the folder cannot be listed."""
     # No Path or stat objects kept: at 200,000 files they cost ~80 MB at the peak of a scan.
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        for name in os.listdir(fd):  # noqa: PTH208 - a folder descriptor
-            if not keep(name):
-                continue
-            try:
-                st = os.stat(name, dir_fd=fd)
-            except OSError:
-                try:
-                    # A dangling link or a loop is a file to report: the index syncs it.
-                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                except OSError:
+        with os.scandir(fd) as listing:
+            for entry in listing:
+                name = entry.name
+                if not keep(name):
                     continue
-            # The mode too: a file made unreadable, or replaced by a FIFO, is a change.
-            key = prefix + name
-            yield key, hash((key, st.st_mtime_ns, st.st_size, st.st_mode))
+                try:
+                    st = os.stat(name, dir_fd=fd)
+                except OSError:
+                    try:
+                        # A dangling link or a loop is a file to report: the index syncs it.
+                        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        continue
+                # The mode too: a file made unreadable, or replaced by a FIFO, is a change.
+                key = prefix + name
+                # is_symlink: from the listing's file type, no system call on Linux.
+                yield key, hash((key, st.st_mtime_ns, st.st_size, st.st_mode)), entry.is_symlink()
     finally:
         os.close(fd)
 
@@ -187,6 +193,7 @@ class LiveLibrary:
         entries = array.array("q")
         names: list[str] = []
         changed: list[str] = []
+        links: list[str] = []
         root = str(self.root)
         folders = [
             (root, "", lambda n: is_brief_name(n) or n == VOCABULARY_FILE),
@@ -194,15 +201,19 @@ class LiveLibrary:
         ]
         for folder, prefix, keep in folders:
             try:
-                for name, entry in _stat_entries(folder, prefix, keep):
+                for name, entry, link in _stat_entries(folder, prefix, keep):
                     entries.append(entry)
                     names.append(name)
+                    if link and not prefix:
+                        links.append(name)
                     if before is not None and entry not in known:
                         changed.append(name)
             except OSError:
                 if not prefix:  # an unlistable briefs folder: the load reports it, located
                     return Signature()
-        return Signature(array.array("q", sorted(entries)), "\0".join(names), tuple(changed))
+        return Signature(
+            array.array("q", sorted(entries)), "\0".join(names), tuple(changed), tuple(links)
+        )
 
     async def reload(
         self,
@@ -302,13 +313,16 @@ class LiveLibrary:
         (inotify), with a full scan every SAFETY_SCAN_SECONDS as a net; else by a scan of the
         folder every `interval` seconds."""
         events, why = self.file_events()
-        if events:
+        while events:
             try:
-                await self._watch_events()
+                if await self._watch_events():
+                    log.info("%s now names another folder: watching that one", self.root)
+                    continue
                 why = "the events stopped"
             except (OSError, RuntimeError) as exc:  # no inotify here (or its limits reached)
                 why = str(exc)
             log.warning("no file events for %s (%s)", self.root, why)
+            break
         log.info("watching %s by scanning it every %g s (%s)", self.root, interval, why)
         await self._watch_scanning(interval)
 
@@ -339,12 +353,23 @@ class LiveLibrary:
                 return None
             if "/" not in name and is_brief_name(name):
                 names.add(name)
-        return names
+        return names.union(self._signature.links)
 
-    async def _watch_events(self) -> None:
-        """The watcher on file events; raises OSError/RuntimeError when there are none."""
+    def _folder(self) -> tuple[int, int]:
+        """The briefs folder's identity (device, inode), through any symbolic link."""
+        st = os.stat(self.root)  # noqa: PTH116
+        return st.st_dev, st.st_ino
+
+    async def _watch_events(self) -> bool:
+        """The watcher on file events, until they stop (False) or the briefs folder's path
+        names another folder (True: a deploy that swapped a symbolic link, a folder moved
+        aside and replaced; the events follow the old one). Raises OSError/RuntimeError when
+        there are no events."""
+        folder = self._folder()
         scanned_at: float | None = None
         async for changes in self._events():
+            if self._folder() != folder:
+                return True
             try:
                 if scanned_at is None:
                     # The first batch comes once the events are on: one scan now catches what
@@ -370,6 +395,7 @@ class LiveLibrary:
                         await self.reload(scanned)
             except Exception:  # a failed reload must not end the watcher; the old library stays
                 log.exception("reloading briefs failed; keeping the current library")
+        return False
 
     async def _watch_scanning(self, interval: float) -> None:
         """The watcher without file events: scan the folder every `interval` seconds."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.briefs.reloader import LiveLibrary, filesystem_of
-from tests.conftest import BRIEF
+from tests.conftest import BRIEF, write_briefs
 
 
 def touch_later(path: Path, text: str) -> None:
@@ -234,3 +234,52 @@ async def test_on_a_network_share_the_watcher_scans(
 def test_a_local_folder_has_file_events(briefs_dir: Path) -> None:
     events, why = LiveLibrary(briefs_dir).file_events()
     assert events, why
+
+
+async def test_file_events_see_an_edit_to_what_a_linked_brief_points_at(
+    briefs_dir: Path,
+) -> None:
+    (briefs_dir / "archive").mkdir()
+    target = briefs_dir / "archive" / "other.yaml"
+    target.write_text(BRIEF.replace("id: council-budget", "id: other"), encoding="utf-8")
+    (briefs_dir / "other.yaml").symlink_to(Path("archive") / "other.yaml")
+    live = CountingLibrary(briefs_dir)
+    assert live.current().get("other") is not None
+    start = live.scans
+    task = asyncio.create_task(live.watch(3600))
+    try:
+        assert await _until(lambda: live.scans == start + 1)  # the events are on
+        # The event names archive/other.yaml, not the link the brief is served from.
+        touch_later(
+            target,
+            BRIEF.replace("id: council-budget", "id: other").replace(
+                "title: Council", "title: Linked"
+            ),
+        )
+        assert await _until(
+            lambda: getattr(live.current().get("other"), "title", None) == "Linked approves budget"
+        )
+        assert live.scans == start + 1
+    finally:
+        task.cancel()
+
+
+async def test_a_briefs_path_switched_to_another_folder_is_watched_there(tmp_path: Path) -> None:
+    first = write_briefs(tmp_path / "release-1")
+    second = write_briefs(tmp_path / "release-2")
+    touch_later(second / "council.yaml", BRIEF.replace("title: Council", "title: Released"))
+    current = tmp_path / "briefs"
+    current.symlink_to(first)
+    live = LiveLibrary(current)
+    task = asyncio.create_task(live.watch(3600))
+    try:
+        await asyncio.sleep(0.7)  # the events are on, in release-1
+        # A deploy swaps the link: the events still come from release-1.
+        swap = tmp_path / "briefs.new"
+        swap.symlink_to(second)
+        swap.replace(current)
+        assert await _until(lambda: _title(live) == "Released approves budget")
+        touch_later(second / "council.yaml", BRIEF.replace("title: Council", "title: Again"))
+        assert await _until(lambda: _title(live) == "Again approves budget")
+    finally:
+        task.cancel()
