@@ -279,8 +279,12 @@ class DigestScheduler:
         topic_labels: Callable[[], Mapping[str, str]] | None = None,
         notifier: Notifier | None = None,
         events: DigestEvents | None = None,
+        in_step: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._store = store
+        # Awaited before each pass reads the briefs: brings this process's view of them in
+        # step with the files (the bot: the start's catch-up, an index another process replaced).
+        self._in_step = in_step
         self._events = events
         self.last_pass: PassReport | None = None
         # Set by drain(): no new claims are taken; sends already claimed finish.
@@ -446,6 +450,9 @@ class DigestScheduler:
             await self._prune(now)
             subscriptions = await self._resume_ended_pauses(await self._store.list_all(), now)
             await self._log_paused([s for s in subscriptions if not s.enabled], now)
+            if self._in_step is not None:
+                # Never a digest, nor a "nothing new" skip, from a view behind the files.
+                await self._in_step()
             briefs = self._briefs()
             await self._record_seen(briefs)
             pass_ = _Pass(self._briefs, self._clock.now())
