@@ -28,7 +28,7 @@ from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.index import IndexBusy, IndexDamaged
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
-from bot.digest.scheduler import DigestScheduler, SharedPacer
+from bot.digest.scheduler import BriefsNotReady, DigestScheduler, SharedPacer
 from bot.feeds.draft import EngineDrafter
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
@@ -412,12 +412,21 @@ class BriefBot(commands.Bot):
         if caught_up is not None and not caught_up.done():
             log.info("digests wait for the check of the brief files after start")
             await asyncio.wait({caught_up})  # its failure is its own to log
-        if self.library.index._moved_away():
-            log.warning(
-                "brief index %s was replaced by another process: reloading it before the digests",
-                self.library.index.path,
-            )
+        # (A file deleted and created again may get the same inode number: a view of an
+        # index with no finished build is as suspect as a file replaced.)
+        index = self.library.index
+        why = (
+            "was replaced by another process"
+            if index._moved_away()
+            else "holds no finished build"
+            if not self.library.current().built
+            else None
+        )
+        if why is not None:
+            log.warning("brief index %s %s: reloading it before the digests", index.path, why)
             await self.library.reload()
+            if not self.library.current().built:
+                raise BriefsNotReady(f"the brief index {index.path} is not built yet")
 
     async def shutdown(self, grace: float) -> None:
         """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`

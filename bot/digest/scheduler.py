@@ -77,6 +77,11 @@ PRUNE_EVERY = dt.timedelta(hours=6)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+class BriefsNotReady(Exception):
+    """This process's view of the briefs cannot be trusted yet: the pass waits (no digest is
+    built, nor any slot skipped as "nothing new") and runs again a minute later."""
+
+
 class DeliveryError(Exception):
     """A digest cannot be delivered to the channel, and retrying will not help: pause it."""
 
@@ -399,6 +404,9 @@ class DigestScheduler:
                 wake = await self._wake_time(self._clock.now())
             except DATABASE_ERRORS as exc:
                 self._database_failed(exc)
+                wake = self._clock.now() + RETRY_FIRST
+            except BriefsNotReady as exc:
+                log.warning("digests wait: %s; trying again in %s", exc, _describe(RETRY_FIRST))
                 wake = self._clock.now() + RETRY_FIRST
             except Exception:
                 log.exception("digest scheduler pass failed; trying again in %s", RETRY_FIRST)

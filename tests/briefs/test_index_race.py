@@ -67,3 +67,22 @@ def test_a_build_committed_while_another_process_checks_the_index_is_kept(
             assert [b.id for b in library.briefs] == ["council-budget"]
         finally:
             library.close()
+
+
+def test_a_view_of_an_index_not_built_yet_says_so(tmp_path: Path) -> None:
+    root = write_briefs(tmp_path / "briefs")
+    index = BriefIndex(root, tmp_path / "data" / INDEX_FILE)
+    # Created, not built: what a process sees that opens its view just after another one
+    # deleted the index and created it anew (the inode number may even be the old one's).
+    assert not index.ready()
+    early = open_library(index)
+    try:
+        assert (early.built, len(early.briefs)) == (False, 0)
+    finally:
+        early.close()  # a new index is not in WAL mode yet: a reader holds off the build
+    index.sync()
+    later = open_library(index)
+    try:
+        assert (later.built, len(later.briefs)) == (True, 1)
+    finally:
+        later.close()

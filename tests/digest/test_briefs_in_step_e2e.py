@@ -134,3 +134,32 @@ async def test_an_index_another_process_rebuilt_is_read_before_the_digests(
             await until(lambda: clock.sleepers, "the end of the pass")
             assert await slot_state(store, channel) is SlotState.SENT
     assert TITLE in digest_text(fake, channel)
+
+
+async def test_digests_wait_while_the_index_holds_no_finished_build(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    fake = fake_discord
+    root = write_briefs(tmp_path / "briefs")
+    vocabulary = root / "topics.yaml"
+    good = vocabulary.read_text(encoding="utf-8")
+    vocabulary.write_text("topics: [\n", encoding="utf-8")  # no brief can load: no build
+    db = tmp_path / "briefbot.sqlite3"
+    settings = Settings(briefs_dir=root, data_dir=tmp_path / "data", database=db, reload_seconds=0)
+    channel = await subscribe(db, fake)
+    library = load_briefs(settings)
+    assert not library.current().built
+    clock = FakeClock(DUE + dt.timedelta(seconds=5))
+    async with await Store.open(db, clock=clock) as store:
+        bot = BriefBot(settings=settings, library=library, store=store, clock=clock)
+        async with run_client(bot, fake):
+            await until(lambda: clock.sleepers, "the first pass")
+            # The first pass waited: the slot is neither skipped as "nothing new" nor sent.
+            assert await slot_state(store, channel) is None
+            assert not fake.messages(channel)
+            vocabulary.write_text(good, encoding="utf-8")  # fixed
+            await clock.advance(dt.timedelta(minutes=1))  # the pass after the wait
+            await until(lambda: fake.messages(channel), "the digest")
+            await until(lambda: clock.sleepers, "the end of the pass")
+            assert await slot_state(store, channel) is SlotState.SENT
+    assert TITLE in digest_text(fake, channel)
