@@ -28,7 +28,7 @@ from bot.adapters.discord.review import REVIEW_ITEMS
 from bot.briefs.index import IndexBusy, IndexDamaged
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Clock, SystemClock
-from bot.digest.scheduler import DigestScheduler, SharedPacer
+from bot.digest.scheduler import BriefsNotReady, DigestScheduler, SharedPacer
 from bot.feeds.draft import EngineDrafter
 from bot.feeds.loop import FeedLoop
 from bot.feeds.poller import FeedPoller
@@ -175,6 +175,7 @@ class BriefBot(commands.Bot):
         self.review: ReviewService | None = None
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
+        self._caught_up: asyncio.Task[None] | None = None  # the start's check of the files
         self.metrics = metrics
         self.ops: OpsServer | None = None
         self._started = time.monotonic()
@@ -237,6 +238,7 @@ class BriefBot(commands.Bot):
                 topic_labels=lambda: live.current().topic_names,
                 notifier=poster,
                 events=self.metrics,
+                in_step=self.briefs_in_step,
             )
             self.review = review_service(self.settings, self.store, live)
             await self._setup_feeds(self.store, self.review)
@@ -255,7 +257,7 @@ class BriefBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
         # A start that served the index as it was checks the files at once (then the watcher).
-        self.start_background(self.library.catch_up())
+        self._caught_up = self.start_background(self.library.catch_up())
         if self.settings.reload_seconds > 0:
             self.start_background(self.library.watch(self.settings.reload_seconds))
         if self.scheduler is not None:
@@ -395,9 +397,36 @@ class BriefBot(commands.Bot):
         assert self.feed_loop is not None
         await self.feed_loop.start_when_needed()
 
-    def start_background(self, coro: object) -> None:
+    def start_background(self, coro: object) -> asyncio.Task[None]:
         """Run a service task for the bot's lifetime; cancelled on close."""
-        self._background.append(asyncio.create_task(coro))  # type: ignore[arg-type]
+        task: asyncio.Task[None] = asyncio.create_task(coro)  # type: ignore[arg-type]
+        self._background.append(task)
+        return task
+
+    async def briefs_in_step(self) -> None:
+        """Before a digest pass reads the briefs: bring this process's view in step with them."""
+        # A digest (or a "nothing new" skip) from a view behind the files drops briefs
+        # silently: the start's check of the files is waited for, and an index file another
+        # process replaced (deleted as damaged, rebuilt) is reloaded rather than read on.
+        caught_up = self._caught_up
+        if caught_up is not None and not caught_up.done():
+            log.info("digests wait for the check of the brief files after start")
+            await asyncio.wait({caught_up})  # its failure is its own to log
+        # (A file deleted and created again may get the same inode number: a view of an
+        # index with no finished build is as suspect as a file replaced.)
+        index = self.library.index
+        why = (
+            "was replaced by another process"
+            if index._moved_away()
+            else "holds no finished build"
+            if not self.library.current().built
+            else None
+        )
+        if why is not None:
+            log.warning("brief index %s %s: reloading it before the digests", index.path, why)
+            await self.library.reload()
+            if not self.library.current().built:
+                raise BriefsNotReady(f"the brief index {index.path} is not built yet")
 
     async def shutdown(self, grace: float) -> None:
         """A graceful stop: no new digest claims, in-flight sends finish (at most `grace`

@@ -814,6 +814,18 @@ class BriefIndex:
     def _check(self, conn: sqlite3.Connection) -> None:
         """Raise IndexUnusable unless the file is an index of this schema, whole, for this code."""
         conn.execute("PRAGMA journal_mode = WAL")
+        # One read transaction: checked piecemeal, the meta before another process's build
+        # committed and the brief count after it look "inconsistent", and the index that
+        # process just built was deleted as unusable (its bot then served an empty view).
+        conn.execute("BEGIN")
+        try:
+            self._check_read(conn)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _check_read(self, conn: sqlite3.Connection) -> None:
+        """`_check`'s reads, inside one read transaction."""
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.OperationalError as exc:

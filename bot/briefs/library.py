@@ -343,6 +343,12 @@ class Library:
         index and build it again (`BriefIndex.discard`)."""
         return self._snapshot.damage
 
+    @property
+    def built(self) -> bool:
+        """Whether this view is of a finished build (not of an index still being built, or
+        created anew by another process that deleted the one this process synced)."""
+        return "briefs" in self._snapshot.meta
+
     # -- briefs ---------------------------------------------------------------------------
 
     def _decode(self, brief_id: str, text: str) -> Brief:

@@ -77,6 +77,11 @@ PRUNE_EVERY = dt.timedelta(hours=6)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+class BriefsNotReady(Exception):
+    """This process's view of the briefs cannot be trusted yet: the pass waits (no digest is
+    built, nor any slot skipped as "nothing new") and runs again a minute later."""
+
+
 class DeliveryError(Exception):
     """A digest cannot be delivered to the channel, and retrying will not help: pause it."""
 
@@ -279,8 +284,12 @@ class DigestScheduler:
         topic_labels: Callable[[], Mapping[str, str]] | None = None,
         notifier: Notifier | None = None,
         events: DigestEvents | None = None,
+        in_step: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._store = store
+        # Awaited before each pass reads the briefs: brings this process's view of them in
+        # step with the files (the bot: the start's catch-up, an index another process replaced).
+        self._in_step = in_step
         self._events = events
         self.last_pass: PassReport | None = None
         # Set by drain(): no new claims are taken; sends already claimed finish.
@@ -396,6 +405,9 @@ class DigestScheduler:
             except DATABASE_ERRORS as exc:
                 self._database_failed(exc)
                 wake = self._clock.now() + RETRY_FIRST
+            except BriefsNotReady as exc:
+                log.warning("digests wait: %s; trying again in %s", exc, _describe(RETRY_FIRST))
+                wake = self._clock.now() + RETRY_FIRST
             except Exception:
                 log.exception("digest scheduler pass failed; trying again in %s", RETRY_FIRST)
                 wake = self._clock.now() + RETRY_FIRST
@@ -446,6 +458,9 @@ class DigestScheduler:
             await self._prune(now)
             subscriptions = await self._resume_ended_pauses(await self._store.list_all(), now)
             await self._log_paused([s for s in subscriptions if not s.enabled], now)
+            if self._in_step is not None:
+                # Never a digest, nor a "nothing new" skip, from a view behind the files.
+                await self._in_step()
             briefs = self._briefs()
             await self._record_seen(briefs)
             pass_ = _Pass(self._briefs, self._clock.now())

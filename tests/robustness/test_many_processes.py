@@ -82,12 +82,17 @@ async def test_processes_on_one_file_post_each_digest_exactly_once(
         with reaper() as procs:
             for n in range(processes):
                 procs.append(spawn(fake, db, briefs_dir, tmp_path / f"p{n}.log", "this-host"))
-            await wait_for(
-                lambda: all(fake.messages(c) for c in channels),
-                FINISH_TIMEOUT,
-                "every channel's digest",
-                procs[0],
-            )
+            try:
+                await wait_for(
+                    lambda: all(fake.messages(c) for c in channels),
+                    FINISH_TIMEOUT,
+                    "every channel's digest",
+                    procs[0],
+                )
+            except AssertionError as exc:
+                # Any of them may be the one that went wrong: every process's story.
+                stories = "\n".join(f"--- process {n}:\n{bp.story()}" for n, bp in enumerate(procs))
+                raise AssertionError(f"{exc}\n{stories}") from None
             await wait_all_sent(db, channels, day, procs[0])
             for bp in procs:
                 bp.proc.send_signal(signal.SIGTERM)
@@ -105,6 +110,9 @@ async def test_processes_on_one_file_post_each_digest_exactly_once(
         assert sum(shares) == CHANNELS, shares
         for bp in procs:
             assert "Traceback" not in bp.log, bp.tail()
+            # Opening the index while another process builds it never takes that build for
+            # a damaged index (deleting it left that process serving no briefs).
+            assert "rebuilding" not in bp.log, bp.story()
         fake.assert_no_violations()
     print(
         f"\n{processes} processes: digests per process {shares}, "
