@@ -417,7 +417,7 @@ class BriefBot(commands.Bot):
         index = self.library.index
         why = (
             "was replaced by another process"
-            if index._moved_away()
+            if index.moved_away()
             else "holds no finished build"
             if not self.library.current().built
             else None

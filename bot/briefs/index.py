@@ -867,7 +867,7 @@ class BriefIndex:
             self._remove()
             self._discarded = True
 
-    def _moved_away(self) -> bool:
+    def moved_away(self) -> bool:
         """Whether the index file was deleted or replaced since we opened it."""
         try:
             return self.path.stat().st_ino != self._ino
@@ -940,7 +940,7 @@ class BriefIndex:
                 and sources is not None
                 and meta["scan"] == _fingerprint(listed, sources)
                 and meta.get("vocabulary_hash") == hashlib.sha256(vocabulary).hexdigest()
-                and not self._moved_away()
+                and not self.moved_away()
             )
 
         return unchanged
@@ -955,6 +955,10 @@ class BriefIndex:
             conn.execute("BEGIN")
             # The snapshot starts at the first read, and lasts until the view is closed.
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            if "briefs" not in meta:
+                # No finished build to keep consistent: hold no read lock, which in a new
+                # file's rollback-journal mode would keep the build itself from committing.
+                conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             conn.close()
             if type(exc) is sqlite3.DatabaseError:  # not locked or busy: damaged
@@ -972,7 +976,7 @@ class BriefIndex:
         """
         with self._lock:
             rebuilt, self._discarded = self._discarded, False
-            if not rebuilt and self._ino is not None and self._moved_away():
+            if not rebuilt and self._ino is not None and self.moved_away():
                 log.warning("brief index %s was removed while running: rebuilding it", self.path)
                 rebuilt = True
             try:

@@ -299,7 +299,7 @@ class LiveLibrary:
         """(the loaded signature, a fresh scan) when anything on disk differs from what was
         last loaded; None when nothing does."""
         before = self._signature
-        if self.index._moved_away():
+        if self.index.moved_away():
             return before, await asyncio.to_thread(self._scan, before)
         now = await asyncio.to_thread(self._scan, before)
         return (before, now) if now.entries != before.entries else None
@@ -386,7 +386,7 @@ class LiveLibrary:
                         await self.reload(seen=names)
                 elif self._library.damage is not None:
                     self.recover_soon()  # a read nobody followed up (a digest's) found damage
-                elif self.index._moved_away():
+                elif self.index.moved_away():
                     await self.reload()
                 elif time.monotonic() - scanned_at >= SAFETY_SCAN_SECONDS:
                     scanned_at = time.monotonic()

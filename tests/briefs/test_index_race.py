@@ -86,3 +86,31 @@ def test_a_view_of_an_index_not_built_yet_says_so(tmp_path: Path) -> None:
         assert (later.built, len(later.briefs)) == (True, 1)
     finally:
         later.close()
+
+
+def test_a_view_of_an_unbuilt_index_does_not_hold_off_its_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Held off, the build would wait the whole busy timeout and give up ("index busy").
+    monkeypatch.setattr(index_module, "BUSY_TIMEOUT_S", 1.0)
+    root = write_briefs(tmp_path / "briefs")
+    path = tmp_path / "data" / INDEX_FILE
+    vocabulary = (root / "topics.yaml").read_text(encoding="utf-8")
+    (root / "topics.yaml").write_text("topics: [oops\n", encoding="utf-8")
+    first = BriefIndex(root, path)
+    first.sync()  # nothing built: the vocabulary is broken
+    # A new file stays in rollback-journal mode until a check switches it to WAL; there a
+    # reader's lock keeps any writer from committing.
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    view = open_library(first)  # this bot serves what there is meanwhile: nothing
+    assert not view.built and not view.briefs
+    (root / "topics.yaml").write_text(vocabulary, encoding="utf-8")
+    try:
+        BriefIndex(root, path).sync()  # another process (or this one's reload) builds it
+        built = open_library(BriefIndex(root, path))
+        assert built.built and [b.id for b in built.briefs] == ["council-budget"]
+        built.close()
+    finally:
+        view.close()
