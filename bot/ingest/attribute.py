@@ -29,6 +29,7 @@ _NP_STOP = re.compile(
     r",|;|\(|—|–|\s-\s|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\b[A-Z])\.(?:\s|$)|\b(?:who|whose|which|when|while|as|in|on|at|about|during|after|"
     r"before|to|from|with|of the|that|because|if|but|and then|adding|noting)\b"
 )
+_CLAUSE_BREAK = re.compile(r"[.!?][”\"’]?\s+|[,;:]\s+")
 _FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|my|myself)\b")
 _QUOTED_AS = re.compile(r"\bquoted\s+(.{1,60}?)\s+as\s+(?:saying|telling|writing)\b")
 _ACCORDING = re.compile(r"\baccording to\s+(.+?)(?:[,;]|\.(?:\s|$)|$)", re.IGNORECASE)
@@ -181,7 +182,7 @@ class Resolver:
         gender = lexicon.PRONOUNS.get(word)
         para = self.para_of(offset)
         if gender in ("p", "n"):
-            org = self.recent_organisation(offset)
+            org = self.recent_organisation(offset, subject=True)
             if org is not None:
                 return org
             return None
@@ -273,17 +274,35 @@ class Resolver:
         entity.kind = ORGANISATION
         return Speaker(ORGANISATION, entity.name, entity.key)
 
-    def recent_organisation(self, offset: int, window: int = 2) -> Speaker | None:
+    def recent_organisation(
+        self, offset: int, window: int = 2, *, subject: bool = False
+    ) -> Speaker | None:
+        """The body named last before `offset`; with `subject`, the last one a sentence is about."""
         para = self.para_of(offset)
+        found: list[Mention] = []
         for mention in self.cast.before(offset):
             if para - mention.para > window:
                 break
             if mention.entity is None:
                 continue
-            entity = self.cast.entities[mention.entity]
-            if entity.kind == ORGANISATION:
-                return Speaker(ORGANISATION, entity.name, entity.key)
-        return None
+            if self.cast.entities[mention.entity].kind == ORGANISATION:
+                found.append(mention)
+        if not found:
+            return None
+        # "The agency warned against pills that contained DNP. “…,” it said": "it" is the
+        # sentence's subject, not the last body its object happens to name.
+        chosen = next((m for m in found if self.opens_clause(m)), found[0]) if subject else found[0]
+        entity = self.cast.entities[chosen.entity]  # type: ignore[index]
+        return Speaker(ORGANISATION, entity.name, entity.key)
+
+    def opens_clause(self, mention: Mention) -> bool:
+        """Whether a mention is a sentence's or clause's first words (its subject, mostly)."""
+        paragraph = next((p for p in self.paragraphs if p.index == mention.para), None)
+        if paragraph is None:
+            return False
+        before = paragraph.text[: mention.start - paragraph.start]
+        cut = max((m.end() for m in _CLAUSE_BREAK.finditer(before)), default=0)
+        return before[cut:].strip().casefold() in ("", "the")
 
     def para_of(self, offset: int) -> int:
         for paragraph in self.paragraphs:

@@ -184,3 +184,19 @@ def test_quoted_as_saying() -> None:
 )
 def test_what_was_described_is_not_a_speaker(paragraph: str) -> None:
     assert [kind for _, kind, _ in said(paragraph)] in ([], ["unknown"])
+
+
+def test_it_said_is_the_body_the_sentence_is_about_not_one_it_mentions_last() -> None:
+    # "it" is the agency (the sentence's subject), not the chemical named at its end.
+    body = """
+    Police said the pills were believed to contain a solvent known as TCX.
+    The Riverton Health Agency warned shoppers to stay away from pills that contained TCX.
+    “Do not take any tablets containing TCX, as it is not fit for human consumption,” it said.
+    """
+    assert said(body) == [
+        (
+            "Do not take any tablets containing TCX, as it is not fit for human consumption,",
+            "organisation",
+            "Riverton Health Agency",
+        )
+    ]
