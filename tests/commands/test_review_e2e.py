@@ -553,3 +553,29 @@ async def test_history_of_an_unknown_brief_names_it_and_suggests_close_ones(
     # The option autocompletes brief ids as /summary does.
     choices = await h.fake.autocomplete("brief history", {"brief": "coun"}, member=erin)
     assert [c["value"] for c in choices["data"]["choices"]] == ["council-budget"]
+
+
+async def test_a_review_channel_the_bot_cannot_post_in_still_shows_the_draft_privately(
+    h: Harness, editors: Any
+) -> None:
+    # A common setup slip: the review channel denies the bot Send Messages. The draft is kept
+    # and shown to the editor privately, with the reason, not "something went wrong".
+    review = h.fake.add_channel("review", bot_denied=discord.Permissions(send_messages=True))
+    await h.fake.sync_channel(review)
+    admin = h.fake.add_member("admin")
+    await h.fake.invoke(
+        "brief settings",
+        {"review_channel": review.id},
+        permissions=MEMBER_PERMISSIONS | (1 << 5),
+        member=admin,
+    )
+    erin = h.fake.add_member("erin", roles=[editors])
+    shown = await h.draft(erin)
+    assert h.fake.messages(review.id) == []
+    assert shown.get("components"), "the private preview carries its controls"
+    assert "Draft: Harbour" in text_of(shown)
+    note = await h.answered(h.last(), "POST")
+    assert f"<#{review.id}>" in text_of(note) and "Send Messages" in text_of(note)
+    # The private preview works: Publish from it.
+    done = await h.press(h.preview_id(), h.control(h.preview_id(), "Publish"), erin)
+    assert f"Published {BRIEF_ID}" in text_of(done)

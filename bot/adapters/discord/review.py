@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
+from bot import limits
 from bot.adapters.discord.embeds import paginate, render_pages
 from bot.adapters.discord.respond import NO_MENTIONS, send_reply, send_text
 from bot.reply import Reply
@@ -105,19 +106,46 @@ async def deliver_preview(interaction: discord.Interaction[Any], outcome: Outcom
     channel_id = await service.review_channel(preview.draft.guild_id)
     channel = interaction.client.get_channel(channel_id) if channel_id else None
     embed, view = preview_embed(preview), preview_view(preview)
+    refused: str | None = None
     if isinstance(channel, discord.abc.Messageable):
-        message = await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-        await service.store.add_preview(preview.draft.id, message.channel.id, message.id)
-        await send_text(
-            interaction,
-            f"Draft #{preview.draft.id} ({preview.draft.brief_id}) is in <#{message.channel.id}> "
-            "for editors to review.",
-        )
-        return
+        try:
+            message = await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            # The draft is stored either way: show it here rather than lose the preview.
+            log.warning("review channel %s refused draft %d: %s", channel_id, preview.draft.id, exc)
+            refused = _refused_note(channel, channel_id, exc)
+        else:
+            await service.store.add_preview(preview.draft.id, message.channel.id, message.id)
+            await send_text(
+                interaction,
+                f"Draft #{preview.draft.id} ({preview.draft.brief_id}) is in "
+                f"<#{message.channel.id}> for editors to review.",
+            )
+            return
     message = await interaction.edit_original_response(
         embed=embed, view=view, allowed_mentions=NO_MENTIONS
     )
     await service.store.add_preview(preview.draft.id, message.channel.id, message.id)
+    if refused is not None:
+        await interaction.followup.send(refused, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _refused_note(channel: object, channel_id: int | None, exc: discord.HTTPException) -> str:
+    """Why the review channel did not get a preview, naming the permissions the bot lacks."""
+    missing: list[str] = []
+    if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        me = channel.guild.me
+        if me is not None:
+            granted = channel.permissions_for(me).value
+            kind = "thread" if isinstance(channel, discord.Thread) else "text"
+            missing = limits.missing_permissions(kind, granted)
+    why = f"I lack {', '.join(missing)} there" if missing else f"Discord said: {exc.text or exc}"
+    return clip(
+        f"The review channel <#{channel_id}> refused the preview ({why}), so it is shown here, "
+        "to you only; the draft is saved (/brief drafts reopens it). Someone with Manage "
+        "Server can fix the channel's permissions or pick another with /brief settings.",
+        2000,
+    )
 
 
 async def _after_press(interaction: discord.Interaction[Any], outcome: Outcome) -> None:
