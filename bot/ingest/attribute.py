@@ -30,6 +30,7 @@ _NP_STOP = re.compile(
     r"before|to|from|with|of the|that|because|if|but|and then|adding|noting)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?][”\"’]?\s+|[,;:]\s+")
+_RELATIVE = re.compile(r",\s+(?:which|who)\b")
 _FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|my|myself)\b")
 _QUOTED_AS = re.compile(r"\bquoted\s+(.{1,60}?)\s+as\s+(?:saying|telling|writing)\b")
 _ACCORDING = re.compile(r"\baccording to\s+(.+?)(?:[,;]|\.(?:\s|$)|$)", re.IGNORECASE)
@@ -405,6 +406,12 @@ class Resolver:
     ) -> tuple[Speaker, str] | None:
         """Who a speech verb's subject is, read from the words before (or right after) it."""
         if verb.group(1) in _PARTICIPLES:
+            relative = list(_RELATIVE.finditer(text, 0, verb.start()))
+            if relative:
+                # "…leaflets from the Harbour Party, which rallied support by saying “…”": the
+                # one the clause is about speaks, not the sentence's subject; none found, none.
+                found = self.antecedent(start, start + relative[-1].start())
+                return (found, "X, which …, saying") if found else None
             return self.sentence_subject(text[: verb.start()], start, "X …, saying")
         if _passive(text[: verb.start()], verb.group(1)):
             # "a stranding that was described as “…”": the subject is what was described,
@@ -433,6 +440,17 @@ class Resolver:
             if found is not None:
                 return found, "said X"
         return None
+
+    def antecedent(self, start: int, comma: int) -> Speaker | None:
+        """The person or body named right before a relative clause's comma (", who …")."""
+        named = [
+            m
+            for m in self.cast.within(start, comma)
+            if m.entity is not None and m.kind in ("name", "title", "candidate")
+        ]
+        if not named or named[-1].end < comma - 1:
+            return None
+        return self.of_mention(named[-1])
 
     def sentence_subject(self, text: str, start: int, cue: str) -> tuple[Speaker, str] | None:
         """The first person or body named in a sentence's opening words."""

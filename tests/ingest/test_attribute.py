@@ -200,3 +200,31 @@ def test_it_said_is_the_body_the_sentence_is_about_not_one_it_mentions_last() ->
             "Riverton Health Agency",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "speaker"),
+    [
+        (
+            "Mayor Ana Silva's office issued a warning about leaflets from the Harbour Party, "
+            "which tried to rally support by saying that voters were “coming out in droves.”",
+            ("organisation", "Harbour Party"),
+        ),
+        (
+            "Ana Silva met Ben Ortiz, who opened the meeting by saying that the ferry "
+            "“will never be built.”",
+            ("person", "Ben Ortiz"),
+        ),
+        (
+            "Ana Silva, who chairs the board, opened the meeting by saying that the ferry "
+            "“will never be built.”",
+            ("person", "Ana Silva"),
+        ),
+    ],
+)
+def test_by_saying_in_a_relative_clause_is_the_clauses_subject(
+    paragraph: str, speaker: tuple[str, str]
+) -> None:
+    # Not the sentence's first name: the one the ", which/who … saying" clause is about.
+    [(_, kind, name)] = said(paragraph)
+    assert (kind, name) == speaker
