@@ -399,6 +399,10 @@ class Resolver:
             cue = self.verb_subject(text, start, verb)
             if cue is not None:
                 return cue
+            if verb.group(1) in _PARTICIPLES and _RELATIVE.search(text, 0, verb.start()):
+                # The clause's speaker is not named plainly: not whoever an earlier "warning"
+                # or "saying" would reach (the sentence's subject); review decides.
+                return None
         return None
 
     def verb_subject(
@@ -448,9 +452,20 @@ class Resolver:
             for m in self.cast.within(start, comma)
             if m.entity is not None and m.kind in ("name", "title", "candidate")
         ]
-        if not named or named[-1].end < comma - 1:
+        if not named:
+            return None
+        # "Netanyahu's Likud party, which": the name may be followed by what it is.
+        gap = self.text_between(named[-1].end, comma).strip(" ’'s").casefold()
+        if gap and gap not in _ORG_NOUNS:
             return None
         return self.of_mention(named[-1])
+
+    def text_between(self, lo: int, hi: int) -> str:
+        """The article's text between two offsets of one paragraph ('' across paragraphs)."""
+        for paragraph in self.paragraphs:
+            if paragraph.start <= lo <= hi <= paragraph.end:
+                return paragraph.text[lo - paragraph.start : hi - paragraph.start]
+        return ""
 
     def sentence_subject(self, text: str, start: int, cue: str) -> tuple[Speaker, str] | None:
         """The first person or body named in a sentence's opening words."""

@@ -228,3 +228,21 @@ def test_by_saying_in_a_relative_clause_is_the_clauses_subject(
     # Not the sentence's first name: the one the ", which/who … saying" clause is about.
     [(_, kind, name)] = said(paragraph)
     assert (kind, name) == speaker
+
+
+def test_a_relative_clause_names_its_speaker_through_what_it_is_or_nobody() -> None:
+    # "the Harbour Union party, which … by saying": the party; and a noun like "warning"
+    # earlier in the sentence never hands the quotation to the sentence's subject instead.
+    body = (
+        "Mayor Ana Silva's office came with a tough warning about rhetoric from the Harbour "
+        "Workers Union party, which tried to rally support by saying that voters were "
+        "“coming out in droves.”"
+    )
+    [(_, kind, name)] = said(body)
+    assert (kind, name) == ("organisation", "Harbour Workers Union")
+    body = (
+        "Mayor Ana Silva came with a tough warning about rhetoric from the harbour crowd, "
+        "which tried to rally support by saying that voters were “coming out in droves.”"
+    )
+    [attribution] = run(body).attributions
+    assert attribution.speaker.name != "Ana Silva" or attribution.uncertain is not None
