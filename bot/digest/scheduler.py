@@ -899,7 +899,11 @@ class DigestScheduler:
             # A pause until a date: the slots from that date on.
             now = max(now, due_at(sub.paused_until, dt.time(0), tz) - dt.timedelta(seconds=1))
         retries = sorted(f.retry_at for (ch, _, _), f in self._failures.items() if ch == channel_id)
-        dues = [d.at for d in await self._next_slots(sub, tz, now, count)]
+        try:
+            dues = [d.at for d in await self._next_slots(sub, tz, now, count)]
+        except OverflowError:
+            # A pause until the calendar's end (stored before such dates were refused).
+            dues = []
         return sorted([*retries, *dues])[:count]
 
     async def next_run(self, channel_id: int) -> dt.datetime | None:

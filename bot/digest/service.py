@@ -283,17 +283,18 @@ class DigestService:
         can_manage_server: bool,
     ) -> Reply:
         """Where pause notices go: a server channel (Manage Server), and DMs for this channel."""
+        if channel_id is not None and not can_manage_server:
+            return replies.refused(
+                "Manage Server needed",
+                "Choosing the server's notices channel needs the Manage Server permission.",
+            )
+        # Both checks before any change: a refusal never leaves half the command done.
+        sub = await self._find(where) if dm is not None else None
+        if dm is not None and sub is None:
+            return replies.not_subscribed()
         if channel_id is not None:
-            if not can_manage_server:
-                return replies.refused(
-                    "Manage Server needed",
-                    "Choosing the server's notices channel needs the Manage Server permission.",
-                )
             await self.store.set_notices_channel(where.guild_id, channel_id)
-        if dm is not None:
-            sub = await self._find(where)
-            if sub is None:
-                return replies.not_subscribed()
+        if sub is not None and dm is not None:
             await self.store.set_notice_dm(sub.channel_id, dm)
         return replies.notices_set(channel_id, dm)
 
