@@ -77,7 +77,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Diges
     @app_commands.describe(
         time="Local time(s), up to three: 08:30 or 08:00,17:30 (default 08:00)",
         timezone="IANA time zone, e.g. Europe/London (default UTC)",
-        topics="Only these topics, comma-separated (default: all)",
+        topics="Only these topics, comma-separated; all: every topic (the default)",
         days="daily (default), weekdays, weekends or mon,wed,fri",
         quiet="false: on a day with nothing new, say so instead of skipping",
         mention="A role to mention in each digest (only roles you may mention)",

@@ -24,6 +24,8 @@ TIMES_EXAMPLES = "08:30 (once a day) or 08:00,17:30 (up to three times)"
 DAYS_EXAMPLES = "daily, weekdays, weekends or mon,wed,fri"
 DATE_EXAMPLES = "2026-03-20 or 20 March"
 MAX_TIMES = 3
+# What `topics:` takes for every topic again.
+ALL_TOPICS = frozenset({"all", "all topics", "*"})
 ZONE_EXAMPLES = "Europe/London, America/New_York, Asia/Karachi or UTC"
 # Offered by the time autocomplete after what the user typed.
 COMMON_TIMES = tuple(dt.time(h) for h in (7, 8, 9, 12, 17, 18))
@@ -546,6 +548,8 @@ def parse_topics(library: Library, text: str | None) -> tuple[str, ...]:
     """Comma-separated topic names or aliases → vocabulary ids (none given: every topic)."""
     if not text or not text.strip():
         return ()
+    if text.strip().casefold() in ALL_TOPICS and library.topic(text.strip()) is None:
+        return ()  # widens a narrowed digest again (no other way short of unsubscribing)
     ids: list[str] = []
     for name in (part.strip() for part in text.split(",")):
         if not name:

@@ -123,6 +123,11 @@ class DigestService:
     ) -> Reply:
         """Subscribe a channel, or change the options given (others are kept) and resume it."""
         kind, channel_id = where.kind, where.channel_id
+        if not forum and where.parent_is_forum and await self.store.get(channel_id) is None:
+            # In a post of a subscribed forum (one of its digests, say) subscribe changes the
+            # forum's digest, as the other commands there do: not a second one into this post.
+            parent = await self._find(where)
+            forum = parent is not None and parent.kind is ChannelKind.FORUM
         if forum:
             if not where.parent_is_forum or where.parent_id is None:
                 return replies.refused(

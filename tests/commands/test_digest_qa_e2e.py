@@ -92,3 +92,32 @@ async def test_a_pause_stored_until_the_calendars_end_still_has_a_status(
     )
     assert status["data"]["embeds"][0]["title"] == "Digest (paused)", status
     assert "It resumes on 9999-12-31" in description(status)
+
+
+async def test_topics_all_widens_a_narrowed_digest_again_keeping_its_history(
+    harness: Harness,
+) -> None:
+    await harness.subscribe(time="08:30", topics="finance")
+    await harness.store.pause(harness.fake.channel_id, 1)  # a setting to see kept
+    body = await harness.subscribe(topics="all")
+    assert body["data"]["embeds"][0]["title"] == "Digest subscribed", body
+    assert "Daily at 08:30 (UTC) · all topics" in description(body)
+    sub = await harness.store.get(harness.fake.channel_id)
+    assert sub is not None and sub.topics == () and sub.enabled
+
+
+async def test_subscribe_in_a_post_of_a_subscribed_forum_changes_the_forums_digest(
+    briefs_dir: Path, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    forum = fake_discord.add_forum("briefings")
+    setup = fake_discord.add_thread(forum, "setup")
+    other = fake_discord.add_thread(forum, "another post")
+    clock = FakeClock(START)
+    async with run_bot(briefs_dir, fake_discord, tmp_path / "db.sqlite3", clock) as h:
+        await h.subscribe(setup.id, time="08:30", timezone="UTC", forum=True)
+        # Later someone moves it to 09:00 from another post, forgetting forum:true.
+        body = await h.subscribe(other.id, time="09:00")
+        assert "Each digest is a new post in this forum." in description(body), body
+        sub = await h.store.get(forum.id)
+        assert sub is not None and [f"{t:%H:%M}" for t in sub.slot_times] == ["09:00"]
+        assert await h.store.get(other.id) is None  # no digest into that one post
