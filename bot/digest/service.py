@@ -18,6 +18,7 @@ from bot.digest import replies
 from bot.digest.schedule import (
     DATE_EXAMPLES,
     DAYS_EXAMPLES,
+    MAX_TIMES,
     TIMES_EXAMPLES,
     ZONE_EXAMPLES,
     ScheduleError,
@@ -307,8 +308,15 @@ class DigestService:
     def time_choices(typed: str) -> list[Choice]:
         """Autocomplete for the time(s) of day: the last one typed, after any before it."""
         before, comma, last = typed.rpartition(",")
+        if len([p for p in before.split(",") if p.strip()]) >= MAX_TIMES:
+            return []  # a fourth time would be refused
         prefix = f"{before}," if comma else ""
-        return [Choice(prefix + t, prefix + t) for t in time_suggestions(last)]
+        return [
+            Choice(prefix + t, prefix + t)
+            for t in time_suggestions(last)
+            # Discord refuses the whole answer if one choice is longer than it takes.
+            if len(prefix + t) <= min(limits.CHOICE_NAME, limits.CHOICE_VALUE)
+        ]
 
     @staticmethod
     def zone_choices(typed: str) -> list[Choice]:

@@ -121,3 +121,19 @@ async def test_subscribe_in_a_post_of_a_subscribed_forum_changes_the_forums_dige
         sub = await h.store.get(forum.id)
         assert sub is not None and [f"{t:%H:%M}" for t in sub.slot_times] == ["09:00"]
         assert await h.store.get(other.id) is None  # no digest into that one post
+
+
+async def test_time_autocomplete_offers_only_what_discord_and_the_schedule_take(
+    harness: Harness,
+) -> None:
+    async def offered(typed: str) -> list[str]:
+        body = await harness.fake.autocomplete(
+            "digest subscribe", {"time": typed}, focused="time", permissions=MANAGER
+        )
+        return [c["value"] for c in body["data"]["choices"]]
+
+    assert (await offered("08:00, 5pm"))[0] == "08:00,17:00"
+    # A fourth time would be refused: none is offered.
+    assert await offered("08:00,12:00,17:00,9") == []
+    # Pasted junk longer than a choice may be (100): nothing Discord would reject.
+    assert await offered("x" * 120 + ",9") == []
