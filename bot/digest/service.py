@@ -31,7 +31,7 @@ from bot.digest.schedule import (
     time_suggestions,
     timezone_suggestions,
 )
-from bot.digest.scheduler import DigestScheduler
+from bot.digest.scheduler import DigestScheduler, is_gone
 from bot.reply import Choice, Reply
 from bot.store.records import ChannelKind, StoreUnavailable, Subscription, Weekdays
 from bot.store.sqlite import DATABASE_ERRORS, Store
@@ -195,12 +195,36 @@ class DigestService:
             return replies.unknown_topic(exc.message, exc.suggestions)
         return at, zone, on, chosen
 
-    async def unsubscribe(self, where: Where) -> Reply:
-        """Stop a channel's digest."""
-        sub = await self._find(where)
+    async def unsubscribe(self, where: Where, channel: str | None = None) -> Reply:
+        """Stop a channel's digest: this one's, or (`channel`) that of a deleted channel of
+        this server, where no command can run any more."""
+        if channel is not None:
+            sub = await self._gone(where.guild_id, channel)
+            if sub is not None and not is_gone(sub.disabled_reason):
+                return replies.still_there(sub.channel_id)
+        else:
+            sub = await self._find(where)
         removed = sub is not None and await self.store.remove(sub.channel_id)
         self.scheduler.poke()
         return replies.unsubscribed(removed)
+
+    async def _gone(self, guild_id: int, channel: str) -> Subscription | None:
+        """This server's subscription of the channel named by id (or <#id>), if any."""
+        digits = channel.strip().removeprefix("<#").removesuffix(">").split(" ", 1)[0]
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 20:
+            return None
+        sub = await self.store.get(int(digits))
+        return sub if sub is not None and sub.guild_id == guild_id else None
+
+    async def gone_choices(self, guild_id: int, typed: str) -> list[Choice]:
+        """Autocomplete for unsubscribe channel:: this server's deleted channels' digests."""
+        subs = [s for s in await self.store.list_guild(guild_id) if is_gone(s.disabled_reason)]
+        wanted = typed.strip().casefold()
+        return [
+            Choice(replies.gone_choice(s), str(s.channel_id))
+            for s in subs
+            if wanted in replies.gone_choice(s).casefold()
+        ][: limits.AUTOCOMPLETE_CHOICES]
 
     async def server_list(self, guild_id: int) -> Reply:
         """Every subscription in a server, paused ones with their reason."""

@@ -137,3 +137,38 @@ async def test_time_autocomplete_offers_only_what_discord_and_the_schedule_take(
     assert await offered("08:00,12:00,17:00,9") == []
     # Pasted junk longer than a choice may be (100): nothing Discord would reject.
     assert await offered("x" * 120 + ",9") == []
+
+
+async def test_a_deleted_channels_digest_can_be_removed_from_another_channel(
+    harness: Harness,
+) -> None:
+    here, gone = harness.fake.channel_id, harness.fake.channel_id + 2
+    await harness.subscribe(time="08:30")
+    await harness.subscribe(gone, time="08:30")
+    harness.fake.unknown_channels.add(gone)  # deleted: no command can run in it any more
+    await harness.clock.set(dt.datetime(2026, 3, 5, 8, 31, tzinfo=dt.UTC))
+    await harness.scheduler_idle()
+    listing = await harness.fake.invoke("digest list", permissions=MANAGER)
+    assert f"/digest unsubscribe channel:{gone}" in str(listing["data"]["embeds"][0]), listing
+
+    # Offered by autocomplete; a live channel is not (it is unsubscribed where it is).
+    body = await harness.fake.autocomplete(
+        "digest unsubscribe", {"channel": ""}, focused="channel", permissions=MANAGER
+    )
+    assert [c["value"] for c in body["data"]["choices"]] == [str(gone)]
+    refused = await harness.fake.invoke(
+        "digest unsubscribe", {"channel": str(here)}, permissions=MANAGER
+    )
+    assert "run /digest unsubscribe in it" in description(refused), refused
+    assert await harness.store.get(here) is not None
+    elsewhere = await harness.fake.invoke(
+        "digest unsubscribe", {"channel": "123"}, permissions=MANAGER
+    )
+    assert elsewhere["data"]["embeds"][0]["title"] == "Not subscribed"
+
+    body = await harness.fake.invoke(
+        "digest unsubscribe", {"channel": str(gone)}, permissions=MANAGER
+    )
+    assert body["data"]["embeds"][0]["title"] == "Digest cancelled", body
+    assert await harness.store.get(gone) is None
+    assert await harness.store.get(here) is not None  # the channel it ran in keeps its digest
