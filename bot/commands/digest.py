@@ -77,7 +77,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Diges
     @app_commands.describe(
         time="Local time(s), up to three: 08:30 or 08:00,17:30 (default 08:00)",
         timezone="IANA time zone, e.g. Europe/London (default UTC)",
-        topics="Only these topics, comma-separated (default: all)",
+        topics="Only these topics, comma-separated; all: every topic (the default)",
         days="daily (default), weekdays, weekends or mon,wed,fri",
         quiet="false: on a day with nothing new, say so instead of skipping",
         mention="A role to mention in each digest (only roles you may mention)",
@@ -113,10 +113,14 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Diges
         await send_reply(interaction, reply)
 
     @app_commands.command(name="unsubscribe", description="Stop the digest in this channel")
+    @app_commands.describe(channel="A deleted channel's digest to remove (see /digest list)")
     @manage_channels
-    async def unsubscribe(self, interaction: discord.Interaction) -> None:
-        """Remove this channel's subscription."""
-        await send_reply(interaction, await self.digests.unsubscribe(where(interaction)))
+    async def unsubscribe(
+        self, interaction: discord.Interaction, channel: str | None = None
+    ) -> None:
+        """Remove this channel's subscription, or a deleted channel's."""
+        reply = await self.digests.unsubscribe(where(interaction), channel)
+        await send_reply(interaction, reply)
 
     @app_commands.command(name="list", description="Every digest subscription in this server")
     @manage_channels
@@ -186,6 +190,13 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Diges
             can_manage_server=interaction.permissions.manage_guild,
         )
         await send_reply(interaction, reply)
+
+    @unsubscribe.autocomplete("channel")
+    async def _gone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        return to_choices(await self.digests.gone_choices(interaction.guild_id, current))
 
     @subscribe.autocomplete("timezone")
     async def _timezone_autocomplete(

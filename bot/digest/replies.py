@@ -12,9 +12,10 @@ from dataclasses import replace
 
 from bot.clock import format_time
 from bot.digest.schedule import describe_days
+from bot.digest.scheduler import is_gone
 from bot.reply import Item, Reply, Section, Status, timestamp
 from bot.store.records import ChannelKind, PauseKind, Slot, SlotState, Subscription
-from bot.text import plural
+from bot.text import clip, plural
 
 NOT_SUBSCRIBED = (
     "This channel is not subscribed. Someone with Manage Channels can run /digest subscribe."
@@ -186,7 +187,7 @@ def server_list(subs: Sequence[Subscription], labels: Mapping[str, str]) -> Repl
         Item(
             _schedule(s, labels),
             label=f"<#{s.channel_id}>" + ("" if s.enabled else " (paused)"),
-            detail=None if s.enabled else f"Paused: {s.disabled_reason or 'paused'}",
+            detail=None if s.enabled else _paused_detail(s),
         )
         for s in subs
     )
@@ -194,6 +195,27 @@ def server_list(subs: Sequence[Subscription], labels: Mapping[str, str]) -> Repl
         f"Digest subscriptions ({len(subs)})",
         sections=(Section("Channels", items),),
         private=True,
+    )
+
+
+def _paused_detail(sub: Subscription) -> str:
+    detail = f"Paused: {sub.disabled_reason or 'paused'}"
+    if is_gone(sub.disabled_reason):
+        detail += f". Remove it with /digest unsubscribe channel:{sub.channel_id}"
+    return detail
+
+
+def gone_choice(sub: Subscription) -> str:
+    """How a deleted channel's subscription is offered to /digest unsubscribe channel:."""
+    return clip(f"{sub.channel_id} (deleted channel) · {sub.disabled_reason or ''}", 100)
+
+
+def still_there(channel_id: int) -> Reply:
+    """/digest unsubscribe channel: named a channel that still exists."""
+    return refused(
+        "That channel still exists",
+        f"<#{channel_id}> has not been deleted: run /digest unsubscribe in it. "
+        "channel: removes only the digest of a deleted channel (see /digest list).",
     )
 
 

@@ -12,7 +12,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.briefs.library import Library
 from bot.clock import Zone, format_time
@@ -24,6 +24,8 @@ TIMES_EXAMPLES = "08:30 (once a day) or 08:00,17:30 (up to three times)"
 DAYS_EXAMPLES = "daily, weekdays, weekends or mon,wed,fri"
 DATE_EXAMPLES = "2026-03-20 or 20 March"
 MAX_TIMES = 3
+# What `topics:` takes for every topic again.
+ALL_TOPICS = frozenset({"all", "all topics", "*"})
 ZONE_EXAMPLES = "Europe/London, America/New_York, Asia/Karachi or UTC"
 # Offered by the time autocomplete after what the user typed.
 COMMON_TIMES = tuple(dt.time(h) for h in (7, 8, 9, 12, 17, 18))
@@ -185,29 +187,55 @@ def describe_days(days: Weekdays) -> str:
     return ", ".join(d.title() for d in _DAY_ORDER if days & _DAY_NAMES[d])
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d %B", "%d %b")
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")
+_YEARLESS_FORMATS = ("%d %B", "%d %b", "%B %d", "%b %d")
+# A pause with an end date ends within a year; longer is a pause until resumed. (The schedule
+# arithmetic also runs out of calendar near year 9999: a pause "until 9999-12-31" broke status.)
+MAX_PAUSE = dt.timedelta(days=366)
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
-    """A date to pause until: ISO ("2026-03-20") or "20 March [2026]"; not before tomorrow."""
+    """A date to pause until: ISO ("2026-03-20") or "20 March [2026]"; after today, within a
+    year."""
     raw = " ".join(text.replace(",", " ").split())
+    parsed = _date(raw, today)
+    if parsed is None:
+        raise ScheduleError(f"{clip(text.strip(), 80)!r} is not a date. Use e.g. {DATE_EXAMPLES}.")
+    if parsed <= today:
+        raise ScheduleError(
+            f"{parsed.isoformat()} is not after today ({today.isoformat()}): give a later "
+            f"date, e.g. {(today + dt.timedelta(days=7)).isoformat()}."
+        )
+    if parsed > today + MAX_PAUSE:
+        raise ScheduleError(
+            f"{parsed.isoformat()} is more than a year ahead: a pause with a date ends at most "
+            f"a year ahead ({(today + MAX_PAUSE).isoformat()}). For longer, run /digest pause "
+            "without a date: it lasts until someone runs /digest resume."
+        )
+    return parsed
+
+
+def _date(raw: str, today: dt.date) -> dt.date | None:
+    """The date `raw` names; without a year, the next such date after today."""
     for fmt in _DATE_FORMATS:
         try:
-            parsed = dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a date, no time
+            return dt.datetime.strptime(raw, fmt).date()  # noqa: DTZ007 - a date, no time
         except ValueError:
             continue
-        if "%Y" not in fmt:
-            # No year: the next such date.
-            parsed = parsed.replace(year=today.year)
-            if parsed <= today:
-                parsed = parsed.replace(year=today.year + 1)
-        if parsed <= today:
-            raise ScheduleError(
-                f"{parsed.isoformat()} is not after today ({today.isoformat()}): give a later "
-                f"date, e.g. {(today + dt.timedelta(days=7)).isoformat()}."
-            )
-        return parsed
-    raise ScheduleError(f"{clip(text.strip(), 80)!r} is not a date. Use e.g. {DATE_EXAMPLES}.")
+    for fmt in _YEARLESS_FORMATS:
+        try:
+            # Read in a leap year, so "29 Feb" is a date (strptime's default year, 1900, is not).
+            month_day = dt.datetime.strptime(f"{raw} 2000", f"{fmt} %Y").date()  # noqa: DTZ007
+        except ValueError:
+            continue
+        for year in range(today.year, today.year + 9):
+            try:
+                candidate = month_day.replace(year=year)
+            except ValueError:  # 29 February of a common year
+                continue
+            if candidate > today:
+                return candidate
+    return None
 
 
 def time_suggestions(typed: str) -> list[str]:
@@ -364,7 +392,9 @@ _SEVERAL: dict[str, tuple[str, ...]] = {
     "mountain": ("America/Denver", "America/Edmonton"),
     "pacific": ("America/Los_Angeles", "America/Vancouver"),
 }
-_OFFSET = re.compile(r"^(?:utc|gmt)?_?[+\-−]_?[0-9]{1,2}(?::?[0-9]{2})?$")
+_OFFSET = re.compile(r"^(?:utc|gmt)?_?(?P<sign>[+\-−])_?(?P<h>[0-9]{1,2})(?::?(?P<m>[0-9]{2}))?$")
+# Etc/GMT+5 is UTC-5 (POSIX signs): never offered to someone who typed an offset or a city.
+_ETC_OFFSET = re.compile(r"^Etc/GMT[+-][0-9]+$")
 
 
 def _normal(text: str) -> str:
@@ -418,10 +448,11 @@ def parse_timezone(text: str) -> Zone:
             f"{raw!r} spans several timezones; pick one, e.g. {', '.join(options)}.", options
         )
     if name is None and _OFFSET.match(key):
+        near = _zones_at_offset(key)
         raise ScheduleError(
             f"{raw!r} is a fixed UTC offset, which ignores daylight saving time. Use the "
-            f"region name of a place, e.g. {ZONE_EXAMPLES}.",
-            POPULAR[:5],
+            f"region name of a place, e.g. {', '.join(near[:3]) or ZONE_EXAMPLES}.",
+            near[:5] or POPULAR[:5],
         )
     if name is None:
         name = _city(raw, key)
@@ -467,11 +498,32 @@ def _sorted_keys() -> tuple[tuple[str, str], ...]:
     return tuple((_normal(k), k) for k in sorted(_zones().values(), key=_rank_key))
 
 
+def _zones_at_offset(key: str, now: dt.datetime | None = None) -> list[str]:
+    """Places whose clocks read UTC plus the offset `key` ("gmt+5", "+05:30") now, popular
+    first; [] when `key` is not an offset."""
+    match = _OFFSET.match(key)
+    if match is None:
+        return []
+    sign = -1 if match["sign"] in "-−" else 1
+    offset = sign * dt.timedelta(hours=int(match["h"]), minutes=int(match["m"] or 0))
+    moment = now or dt.datetime.now(dt.UTC)
+    found = [
+        k
+        for _, k in _sorted_keys()
+        if _rank_key(k)[1] == 0 and moment.astimezone(ZoneInfo(k)).utcoffset() == offset
+    ]
+    # Research stations last: people live in the other places.
+    return sorted(found, key=lambda k: k.startswith("Antarctica/"))
+
+
 def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
     """Zone names for autocomplete, best first: exact, prefix, word prefix, substring, fuzzy."""
     query = _normal(prefix)
     if not query:
         return list(POPULAR[:limit])
+    if _OFFSET.match(query):
+        # An offset typed ("GMT+5") names the places on it now, never the inverted Etc/GMT+5.
+        return _zones_at_offset(query)[:limit]
     zones = _zones()
     keys = _sorted_keys()
     ranked: list[str] = [zones[query]] if query in zones else []
@@ -484,6 +536,8 @@ def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
     ranked += [k for n, k in keys if query in n]
     if len(ranked) < limit:
         ranked += _close(query, limit)
+    if not query.startswith("etc/"):
+        ranked = [k for k in ranked if not _ETC_OFFSET.match(k)]
     return list(dict.fromkeys(ranked))[:limit]
 
 
@@ -494,6 +548,8 @@ def parse_topics(library: Library, text: str | None) -> tuple[str, ...]:
     """Comma-separated topic names or aliases → vocabulary ids (none given: every topic)."""
     if not text or not text.strip():
         return ()
+    if text.strip().casefold() in ALL_TOPICS and library.topic(text.strip()) is None:
+        return ()  # widens a narrowed digest again (no other way short of unsubscribing)
     ids: list[str] = []
     for name in (part.strip() for part in text.split(",")):
         if not name:

@@ -77,6 +77,10 @@ PRUNE_EVERY = dt.timedelta(hours=6)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+# How a pause's reason starts when Discord said the channel no longer exists.
+CHANNEL_GONE = "channel gone"
+
+
 class BriefsNotReady(Exception):
     """This process's view of the briefs cannot be trusted yet: the pass waits (no digest is
     built, nor any slot skipped as "nothing new") and runs again a minute later."""
@@ -745,7 +749,7 @@ class DigestScheduler:
                     else "refused"
                 )
             prefix = (
-                "channel gone"
+                CHANNEL_GONE
                 if isinstance(exc, DeliveryGone)
                 else "no permission"
                 if isinstance(exc, DeliveryForbidden)
@@ -790,7 +794,7 @@ class DigestScheduler:
             # The paused channel cannot take its own notice.
             notices_channel_id=notices if notices != sub.channel_id else None,
             dm_user_id=sub.updated_by if sub.notice_dm else None,
-            reply=pause_notice(sub.channel_id, reason, fix),
+            reply=pause_notice(sub.channel_id, reason, fix, gone=is_gone(reason)),
         )
         try:
             how = await self._notifier.notify(notice)
@@ -899,7 +903,11 @@ class DigestScheduler:
             # A pause until a date: the slots from that date on.
             now = max(now, due_at(sub.paused_until, dt.time(0), tz) - dt.timedelta(seconds=1))
         retries = sorted(f.retry_at for (ch, _, _), f in self._failures.items() if ch == channel_id)
-        dues = [d.at for d in await self._next_slots(sub, tz, now, count)]
+        try:
+            dues = [d.at for d in await self._next_slots(sub, tz, now, count)]
+        except OverflowError:
+            # A pause until the calendar's end (stored before such dates were refused).
+            dues = []
         return sorted([*retries, *dues])[:count]
 
     async def next_run(self, channel_id: int) -> dt.datetime | None:
@@ -1008,15 +1016,25 @@ class _Pass:
         return found
 
 
-def pause_notice(channel_id: int, reason: str, fix: str) -> Reply:
+def is_gone(reason: str | None) -> bool:
+    """Whether a pause's reason is Discord saying the channel no longer exists (404)."""
+    return reason is not None and reason.startswith(f"{CHANNEL_GONE}:")
+
+
+def pause_notice(channel_id: int, reason: str, fix: str, *, gone: bool = False) -> Reply:
     """What the bot says, once, when it pauses a channel's digest."""
+    # No command can run in a deleted channel: its subscription is removed from elsewhere.
+    then = (
+        f"No command can run in a deleted channel: /digest unsubscribe channel:{channel_id}, "
+        "run in any channel, removes this subscription (should the channel be back, "
+        "/digest resume in it resumes it)."
+        if gone
+        else f"Fix: {fix or 'restore the bot access to that channel'}, then run /digest resume "
+        "in that channel. Every setting is kept."
+    )
     return Reply(
         "Digest paused",
-        description=(
-            f"The digest for <#{channel_id}> is paused: {reason}.\n"
-            f"Fix: {fix or 'restore the bot access to that channel'}, then run /digest resume "
-            "in that channel. Every setting is kept."
-        ),
+        description=f"The digest for <#{channel_id}> is paused: {reason}.\n{then}",
         footer="One notice per pause. A direct message like this one can be turned off with "
         "/digest notices dm:false in that channel; /digest notices channel: sends them to a "
         "server channel instead.",

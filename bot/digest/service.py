@@ -18,6 +18,7 @@ from bot.digest import replies
 from bot.digest.schedule import (
     DATE_EXAMPLES,
     DAYS_EXAMPLES,
+    MAX_TIMES,
     TIMES_EXAMPLES,
     ZONE_EXAMPLES,
     ScheduleError,
@@ -30,7 +31,7 @@ from bot.digest.schedule import (
     time_suggestions,
     timezone_suggestions,
 )
-from bot.digest.scheduler import DigestScheduler
+from bot.digest.scheduler import DigestScheduler, is_gone
 from bot.reply import Choice, Reply
 from bot.store.records import ChannelKind, StoreUnavailable, Subscription, Weekdays
 from bot.store.sqlite import DATABASE_ERRORS, Store
@@ -123,6 +124,11 @@ class DigestService:
     ) -> Reply:
         """Subscribe a channel, or change the options given (others are kept) and resume it."""
         kind, channel_id = where.kind, where.channel_id
+        if not forum and where.parent_is_forum and await self.store.get(channel_id) is None:
+            # In a post of a subscribed forum (one of its digests, say) subscribe changes the
+            # forum's digest, as the other commands there do: not a second one into this post.
+            parent = await self._find(where)
+            forum = parent is not None and parent.kind is ChannelKind.FORUM
         if forum:
             if not where.parent_is_forum or where.parent_id is None:
                 return replies.refused(
@@ -189,12 +195,36 @@ class DigestService:
             return replies.unknown_topic(exc.message, exc.suggestions)
         return at, zone, on, chosen
 
-    async def unsubscribe(self, where: Where) -> Reply:
-        """Stop a channel's digest."""
-        sub = await self._find(where)
+    async def unsubscribe(self, where: Where, channel: str | None = None) -> Reply:
+        """Stop a channel's digest: this one's, or (`channel`) that of a deleted channel of
+        this server, where no command can run any more."""
+        if channel is not None:
+            sub = await self._gone(where.guild_id, channel)
+            if sub is not None and not is_gone(sub.disabled_reason):
+                return replies.still_there(sub.channel_id)
+        else:
+            sub = await self._find(where)
         removed = sub is not None and await self.store.remove(sub.channel_id)
         self.scheduler.poke()
         return replies.unsubscribed(removed)
+
+    async def _gone(self, guild_id: int, channel: str) -> Subscription | None:
+        """This server's subscription of the channel named by id (or <#id>), if any."""
+        digits = channel.strip().removeprefix("<#").removesuffix(">").split(" ", 1)[0]
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 20:
+            return None
+        sub = await self.store.get(int(digits))
+        return sub if sub is not None and sub.guild_id == guild_id else None
+
+    async def gone_choices(self, guild_id: int, typed: str) -> list[Choice]:
+        """Autocomplete for unsubscribe channel:: this server's deleted channels' digests."""
+        subs = [s for s in await self.store.list_guild(guild_id) if is_gone(s.disabled_reason)]
+        wanted = typed.strip().casefold()
+        return [
+            Choice(replies.gone_choice(s), str(s.channel_id))
+            for s in subs
+            if wanted in replies.gone_choice(s).casefold()
+        ][: limits.AUTOCOMPLETE_CHOICES]
 
     async def server_list(self, guild_id: int) -> Reply:
         """Every subscription in a server, paused ones with their reason."""
@@ -283,17 +313,18 @@ class DigestService:
         can_manage_server: bool,
     ) -> Reply:
         """Where pause notices go: a server channel (Manage Server), and DMs for this channel."""
+        if channel_id is not None and not can_manage_server:
+            return replies.refused(
+                "Manage Server needed",
+                "Choosing the server's notices channel needs the Manage Server permission.",
+            )
+        # Both checks before any change: a refusal never leaves half the command done.
+        sub = await self._find(where) if dm is not None else None
+        if dm is not None and sub is None:
+            return replies.not_subscribed()
         if channel_id is not None:
-            if not can_manage_server:
-                return replies.refused(
-                    "Manage Server needed",
-                    "Choosing the server's notices channel needs the Manage Server permission.",
-                )
             await self.store.set_notices_channel(where.guild_id, channel_id)
-        if dm is not None:
-            sub = await self._find(where)
-            if sub is None:
-                return replies.not_subscribed()
+        if sub is not None and dm is not None:
             await self.store.set_notice_dm(sub.channel_id, dm)
         return replies.notices_set(channel_id, dm)
 
@@ -301,8 +332,15 @@ class DigestService:
     def time_choices(typed: str) -> list[Choice]:
         """Autocomplete for the time(s) of day: the last one typed, after any before it."""
         before, comma, last = typed.rpartition(",")
+        if len([p for p in before.split(",") if p.strip()]) >= MAX_TIMES:
+            return []  # a fourth time would be refused
         prefix = f"{before}," if comma else ""
-        return [Choice(prefix + t, prefix + t) for t in time_suggestions(last)]
+        return [
+            Choice(prefix + t, prefix + t)
+            for t in time_suggestions(last)
+            # Discord refuses the whole answer if one choice is longer than it takes.
+            if len(prefix + t) <= min(limits.CHOICE_NAME, limits.CHOICE_VALUE)
+        ]
 
     @staticmethod
     def zone_choices(typed: str) -> list[Choice]:

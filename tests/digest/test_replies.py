@@ -286,7 +286,10 @@ async def test_list_keeps_a_paused_subscription_with_its_reason(store: Store) ->
     # Kept, not deleted: its schedule is still listed, marked paused, with why.
     assert paused.label == f"<#{OTHER}> (paused)"
     assert paused.text == "Daily at 18:00 (America/New_York) · all topics"
-    assert paused.detail == "Paused: channel gone: Unknown Channel (404)"
+    assert paused.detail == (
+        "Paused: channel gone: Unknown Channel (404). "
+        f"Remove it with /digest unsubscribe channel:{OTHER}"
+    )
 
 
 async def test_list_of_a_server_without_subscriptions(store: Store) -> None:
