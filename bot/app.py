@@ -7,10 +7,12 @@ import dataclasses
 import datetime as dt
 import gc
 import logging
+import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -602,12 +604,29 @@ def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
     return str(exc) or type(exc).__name__
 
 
+def briefs_folder_problem(folder: Path) -> str | None:
+    """Why the briefs folder cannot be served, or None."""
+    setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
+    if not folder.exists():
+        return f"briefs folder {folder} does not exist: {setting} (or create it)"
+    if not folder.is_dir():
+        return f"briefs folder {folder} is not a folder: {setting}"
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return f"briefs folder {folder} cannot be read: {setting}, or let briefbot read it"
+    return None
+
+
 def run(settings: Settings) -> int:
     """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
     a start-up problem is one line."""
     if not settings.token:
         fail(NO_TOKEN)
         return 2
+    # A typo in the setting would serve an empty library: every digest slot skipped as
+    # "nothing new", the index rebuilt for the wrong folder.
+    folder = briefs_folder_problem(settings.briefs_dir)
+    if folder is not None:
+        return fail(folder, settings.token)
     try:
         asyncio.run(_start(settings))
     except KeyboardInterrupt:
@@ -640,7 +659,9 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
         await open_store(
             settings.database, lease=settings.digest_lease, call_timeout=settings.db_timeout
         ) as store,
-        BriefBot(settings=settings, library=library, store=store) as bot,
+        # serve=False: commands only. A sync next to a running bot (the same .env) must not
+        # bind its metrics port, sync the dev guild as a side effect or start digests.
+        BriefBot(settings=settings, library=library, store=store, serve=False) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
         if guild_id is None:
@@ -661,7 +682,5 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
-    except discord.LoginFailure:
-        return fail("Discord rejected the token: check DISCORD_TOKEN (see README)")
-    except (StoreError, aiohttp.ClientConnectionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - as `run`: one line, not a trace
         return fail(problem(exc), settings.token)

@@ -1,0 +1,157 @@
+"""Start-up problems found by running briefbot for real: each is one line and an exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+from tests.conftest import REPO
+from tests.fakediscord import FakeDiscord
+
+
+def runcli(
+    *args: str, cwd: Path, env: dict[str, str], base: str, gateway: str
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, only Discord's base URLs pointed at a local address."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "tests.robustness.runcli", *args],
+        cwd=cwd,
+        env={
+            **clean,
+            "PYTHONPATH": str(REPO),
+            "BOTPROC_BASE_URL": base,
+            "BOTPROC_GATEWAY_URL": gateway,
+            "DISCORD_TOKEN": "fake-token",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_sync_while_the_bot_serves_metrics_still_syncs(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    """`briefbot sync` next to a running bot (same .env, so the same metrics address) syncs:
+    it publishes commands and serves nothing (it crashed with a traceback on the busy port)."""
+    with socket.socket() as running_bot:  # the running bot's metrics port
+        running_bot.bind(("127.0.0.1", 0))
+        running_bot.listen()
+        port = running_bot.getsockname()[1]
+        result = await asyncio.to_thread(
+            runcli,
+            "sync",
+            cwd=tmp_path,
+            env={
+                "BRIEFBOT_BRIEFS_DIR": str(briefs_dir),
+                "BRIEFBOT_DATA_DIR": str(tmp_path / "data"),
+                "BRIEFBOT_METRICS_ADDR": f"127.0.0.1:{port}",
+            },
+            base=fake_discord.base_url,
+            gateway=fake_discord.gateway_url,
+        )
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("synced ") and "global commands" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_run_with_a_briefs_folder_that_is_not_there_is_one_line(tmp_path: Path, kind: str) -> None:
+    """A typo in BRIEFBOT_BRIEFS_DIR stops the start, naming the folder and the setting; it
+    never serves (and digests from) an empty library."""
+    folder = tmp_path / "breifs"
+    if kind == "a file":
+        folder.write_text("not a folder\n", encoding="utf-8")
+    port = closed_port()  # were Discord reached, the line would be about Discord instead
+    result = runcli(
+        "run",
+        cwd=tmp_path,
+        env={"BRIEFBOT_BRIEFS_DIR": str(folder), "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        base=f"http://127.0.0.1:{port}/api/v10",
+        gateway=f"ws://127.0.0.1:{port}/",
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("briefbot:")]
+    assert str(folder) in line and "BRIEFBOT_BRIEFS_DIR" in line
+    assert "cannot reach Discord" not in result.stderr
+
+
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_a_shard_count_below_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: str
+) -> None:
+    """`--shard-count 0` ran the bot as 'shards  of 0' (discord.py then picked its own count)."""
+    with pytest.raises(SettingsError, match="shard count must be at least 1"):
+        Settings().with_shards(None, int(count))
+    if count.isdigit():
+        monkeypatch.setenv("BRIEFBOT_SHARD_COUNT", count)
+        with pytest.raises(SettingsError, match="shard count must be at least 1"):
+            Settings.from_env(tmp_path / "missing.env")
+
+
+def test_briefbot_run_shard_count_zero_exits_2_with_one_line(tmp_path: Path) -> None:
+    port = closed_port()
+    result = runcli(
+        "run",
+        "--shard-count",
+        "0",
+        cwd=tmp_path,
+        env={
+            "BRIEFBOT_DATA_DIR": str(tmp_path / "data"),
+            "BRIEFBOT_BRIEFS_DIR": str(REPO / "briefs"),
+        },
+        base=f"http://127.0.0.1:{port}/api/v10",
+        gateway=f"ws://127.0.0.1:{port}/",
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == "briefbot: the shard count must be at least 1, got 0"
+
+
+def test_a_huge_shard_range_is_refused_at_once(tmp_path: Path) -> None:
+    """`--shards 0-99999999999` was expanded into a list first (a MemoryError traceback)."""
+    started = time.monotonic()
+    with pytest.raises(SettingsError, match="do not fit a shard count of 2"):
+        Settings().with_shards("0-99999999999", 2)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BRIEFBOT_DEV_GUILD_ID", "²"),
+        ("BRIEFBOT_SHARD_COUNT", "²"),
+        ("BRIEFBOT_FEED_BURST", "²"),
+        ("BRIEFBOT_EDITOR_GUILD_IDS", "1,²"),
+    ],
+)
+def test_digits_python_cannot_read_are_a_named_setting_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """'²'.isdigit() is True but int('²') fails: a ValueError traceback instead of a message."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env(tmp_path / "missing.env")
+
+
+def test_shard_ids_with_odd_digits_are_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="numbers like 0,1"):
+        Settings().with_shards("²", 4)
