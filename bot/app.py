@@ -289,7 +289,8 @@ class BriefBot(commands.Bot):
             uptime=dt.timedelta(seconds=time.monotonic() - self._started),
             briefs=len(library.briefs),
             broken=len(library.errors),
-            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            # `where`: a PostgreSQL store is a Store too, and its `path` is no file.
+            database=self.store.where if self.store is not None else None,
             gateway_latency=self.latency,
             shards=self.shard_count or 1,
             shard_ids=(self.shard_id,) if self.shard_id is not None else (),

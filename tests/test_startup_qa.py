@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -12,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import BriefBot
+from bot.briefs.reloader import LiveLibrary
+from bot.clock import Zone
 from bot.settings import Settings, SettingsError
+from bot.store.postgres import PostgresStore
+from bot.store.records import Subscription
+from bot.store.sqlite import Store
 from tests.conftest import REPO
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, run_client
 
 
 def runcli(
@@ -155,3 +162,81 @@ def test_digits_python_cannot_read_are_a_named_setting_error(
 def test_shard_ids_with_odd_digits_are_named(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="numbers like 0,1"):
         Settings().with_shards("²", 4)
+
+
+def about_text(body: dict[str, object]) -> str:
+    """Every field of an /about embed, one string."""
+    data = body["data"]
+    assert isinstance(data, dict)
+    (embed,) = data["embeds"]
+    return "\n".join(f"{f['name']}: {f['value']}" for f in embed["fields"])
+
+
+async def test_about_names_a_postgresql_database_as_postgresql(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord, pg_url: str
+) -> None:
+    """/about said 'SQLite (127.0.0.1:5432/…)' for the shared PostgreSQL database."""
+    config = Settings(
+        briefs_dir=briefs_dir,
+        data_dir=tmp_path / "data",
+        dev_guild_id=fake_discord.guild_id,
+        reload_seconds=0,
+        database=pg_url,
+    )
+    async with await PostgresStore.open(pg_url) as store:
+        bot = BriefBot(settings=config, library=LiveLibrary(briefs_dir), store=store)
+        async with run_client(bot, fake_discord):
+            body = await fake_discord.invoke("about")
+            text = await wait_for_original(fake_discord, body)
+    assert "Database: PostgreSQL at " in text
+    assert "SQLite" not in text
+
+
+class SlowStore(Store):
+    """A database answering each listing after 1.5 s: slow, still inside BRIEFBOT_DB_TIMEOUT."""
+
+    async def list_all(self) -> list[Subscription]:
+        await asyncio.sleep(1.5)
+        return await super().list_all()
+
+
+async def test_about_answers_in_time_over_a_slow_database(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    """/about reads the subscriptions twice (and each one's next slot): over a slow database
+    it missed Discord's 3 s and the member saw 'The application did not respond'."""
+    db = tmp_path / "briefbot.sqlite3"
+    config = Settings(
+        briefs_dir=briefs_dir,
+        data_dir=tmp_path / "data",
+        dev_guild_id=fake_discord.guild_id,
+        reload_seconds=0,
+        database=db,
+    )
+    async with await SlowStore.open(db) as store:
+        await Store.upsert_subscription(
+            store,
+            guild_id=fake_discord.guild_id,
+            channel_id=fake_discord.channel_id,
+            local_time=dt.time(8, 30),
+            timezone=Zone.named("UTC"),
+            created_by=1,
+        )
+        bot = BriefBot(settings=config, library=LiveLibrary(briefs_dir), store=store)
+        async with run_client(bot, fake_discord):
+            body = await fake_discord.invoke("about")
+            answer = await wait_for_original(fake_discord, body)
+    assert "Subscriptions: 1 active, 0 paused" in answer
+
+
+async def wait_for_original(fake: FakeDiscord, body: dict[str, object]) -> str:
+    """The text of the answer: the first response, or the deferred one once it is edited in."""
+    if body.get("type") == 4:
+        return about_text(body)
+    assert body.get("type") == 5, body  # deferred: the answer follows as an edit
+    data = body.get("data")
+    assert isinstance(data, dict) and data.get("flags", 0) & 64, "the deferral is private"
+    edit = await fake.wait_for_request(
+        lambda r: r.method in {"PATCH", "POST"} and "/webhooks/" in r.path, timeout=15
+    )
+    return about_text({"data": edit.json})
