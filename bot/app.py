@@ -281,6 +281,14 @@ class BriefBot(commands.Bot):
         self.ops = OpsServer(self.metrics, self.readiness_checks())
         await self.ops.start(*self.settings.metrics_addr)
 
+    def connected(self) -> bool:
+        """Whether this process's gateway connection is up (every shard's, when sharded)."""
+        return self.ws is not None
+
+    def shards_here(self) -> tuple[int, ...]:
+        """The gateway shards this process runs; () when unsharded."""
+        return (self.shard_id,) if self.shard_id is not None else ()
+
     async def about(self) -> Reply:
         """The /about reply: version, uptime, gateway, briefs, digests, database."""
         library = self.library.current()
@@ -293,7 +301,7 @@ class BriefBot(commands.Bot):
             database=self.store.where if self.store is not None else None,
             gateway_latency=self.latency,
             shards=self.shard_count or 1,
-            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+            shard_ids=self.shards_here(),
         )
         if self.store is None:
             return about_reply(facts)
@@ -326,7 +334,7 @@ class BriefBot(commands.Bot):
         def gateway() -> str | None:
             if self.is_closed():
                 return "closed"
-            return None if self.is_ready() and self.ws is not None else "not connected yet"
+            return None if self.is_ready() and self.connected() else "not connected yet"
 
         def briefs() -> str | None:
             library = self.library.current()
@@ -521,6 +529,15 @@ def fail(message: str, token: str | None = None) -> int:
 class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
     """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
     token); everything else is BriefBot's."""
+
+    def connected(self) -> bool:
+        """Every shard this process runs is up (an AutoShardedBot has no `ws` of its own)."""
+        shards = self.shards
+        return bool(shards) and not any(shard.is_closed() for shard in shards.values())
+
+    def shards_here(self) -> tuple[int, ...]:
+        """The shards this process runs."""
+        return tuple(sorted(self.shards)) or tuple(self.shard_ids or ())
 
 
 def make_bot(

@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from bot.app import BriefBot
+from bot.app import BriefBot, ShardedBriefBot, make_bot
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Zone
 from bot.settings import Settings, SettingsError
@@ -240,3 +241,36 @@ async def wait_for_original(fake: FakeDiscord, body: dict[str, object]) -> str:
         lambda r: r.method in {"PATCH", "POST"} and "/webhooks/" in r.path, timeout=15
     )
     return about_text({"data": edit.json})
+
+
+async def test_a_sharded_bot_is_ready_and_about_names_its_shards(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    """A sharded process (AutoShardedBot) has no `ws` of its own: /readyz said 'gateway: not
+    connected yet' forever, and /about never named the shards this process runs."""
+    db = tmp_path / "briefbot.sqlite3"
+    config = Settings(
+        briefs_dir=briefs_dir,
+        data_dir=tmp_path / "data",
+        dev_guild_id=fake_discord.guild_id,
+        reload_seconds=0,
+        database=db,
+        metrics_addr=("127.0.0.1", 0),
+        shard_count=2,
+        shard_ids=(1,),
+    )
+    async with await Store.open(db) as store:
+        bot = make_bot(config, LiveLibrary(briefs_dir), store)
+        assert isinstance(bot, ShardedBriefBot)
+        async with run_client(bot, fake_discord):
+            assert bot.ops is not None
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+                session.get(f"http://127.0.0.1:{bot.ops.port}/readyz") as response,
+            ):
+                ready = await response.json()
+            body = await fake_discord.invoke("about")
+            about = await wait_for_original(fake_discord, body)
+    assert ready["checks"]["gateway"] == "ok", ready
+    assert response.status == 200
+    assert "Shards: 2 (this process: 1)" in about
