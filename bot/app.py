@@ -40,6 +40,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.ops.paths import index_problem
 from bot.reply import Reply
 from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
@@ -559,6 +560,18 @@ def make_bot(
 
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
+    # A typo in the setting would serve an empty library: every digest slot skipped as
+    # "nothing new", the index rebuilt for the wrong folder.
+    folder = briefs_folder_problem(settings.briefs_dir)
+    if folder is not None:
+        raise StartupProblem(folder)
+    problem = index_problem(settings.index_path)
+    if problem is not None:
+        # The bot's index is shared with its other processes and `ask`: never a private one.
+        raise StartupProblem(
+            f"brief index: {problem}: make BRIEFBOT_DATA_DIR writable by the user running "
+            "briefbot, or point it at a folder that is"
+        )
     library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
@@ -622,6 +635,10 @@ def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
     return str(exc) or type(exc).__name__
 
 
+class StartupProblem(Exception):
+    """A path or setting that stops the start; the message names it and the fix."""
+
+
 def briefs_folder_problem(folder: Path) -> str | None:
     """Why the briefs folder cannot be served, or None."""
     setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
@@ -640,11 +657,6 @@ def run(settings: Settings) -> int:
     if not settings.token:
         fail(NO_TOKEN)
         return 2
-    # A typo in the setting would serve an empty library: every digest slot skipped as
-    # "nothing new", the index rebuilt for the wrong folder.
-    folder = briefs_folder_problem(settings.briefs_dir)
-    if folder is not None:
-        return fail(folder, settings.token)
     try:
         asyncio.run(_start(settings))
     except KeyboardInterrupt:
@@ -660,7 +672,7 @@ def problem(exc: Exception) -> str:
         return "Discord rejected the token: check DISCORD_TOKEN (see README)"
     if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
         return "Discord refused the intents requested"
-    if isinstance(exc, (StoreError, OpsServerError, IndexBusy)):
+    if isinstance(exc, (StoreError, OpsServerError, IndexBusy, StartupProblem)):
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
         return _UNREACHABLE.format(exc=_connection_target(exc))

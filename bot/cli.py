@@ -18,6 +18,7 @@ from bot.briefs.index import BriefIndex, IndexBusy, IndexDamaged
 from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
+from bot.ops.paths import index_problem
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.reply import Reply
@@ -156,6 +157,13 @@ def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
     # The shared index serves the configured folder; another folder gets a private one.
     same = root.resolve() == settings.briefs_dir.resolve()
     index = settings.index_path if same else None
+    problem = index_problem(index) if index is not None else None
+    if problem is not None:
+        # An analyst reading the bot's folders (not its user) still gets answers.
+        log.warning(
+            "brief index: %s (BRIEFBOT_DATA_DIR): answering from a private index instead", problem
+        )
+        index = None
     if args.command == "console":
         return console(root, index, settings.database)
     brief = _BRIEF_COMMAND.match(args.line)

@@ -15,14 +15,17 @@ import aiohttp
 import pytest
 
 from bot.app import BriefBot, ShardedBriefBot, make_bot
+from bot.briefs.library import load_library
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Zone
+from bot.doctor import _Doctor
 from bot.settings import Settings, SettingsError
 from bot.store.postgres import PostgresStore
 from bot.store.records import Subscription
 from bot.store.sqlite import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, write_briefs
 from tests.fakediscord import FakeDiscord, run_client
+from tests.store.nobody import run_as_nobody, world_dir
 
 
 def runcli(
@@ -274,3 +277,89 @@ async def test_a_sharded_bot_is_ready_and_about_names_its_shards(
     assert ready["checks"]["gateway"] == "ok", ready
     assert response.status == 200
     assert "Shards: 2 (this process: 1)" in about
+
+
+def test_doctor_with_discord_out_of_reach_is_a_failed_check(
+    tmp_path: Path, briefs_dir: Path
+) -> None:
+    """The doctor is what an operator runs when things fail: no network was a traceback."""
+    port = closed_port()
+    result = runcli(
+        "doctor",
+        cwd=tmp_path,
+        env={"BRIEFBOT_BRIEFS_DIR": str(briefs_dir), "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        base=f"http://127.0.0.1:{port}/api/v10",
+        gateway=f"ws://127.0.0.1:{port}/",
+    )
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert f"  [FAIL] token: cannot reach Discord (127.0.0.1:{port}: " in result.stdout
+    assert "         fix: check the network" in result.stdout
+    # The checks that need no Discord still ran.
+    assert f"  [ok] briefs: 1 brief(s) in {briefs_dir}, no errors" in result.stdout
+
+
+def test_doctor_says_a_missing_briefs_folder_is_not_watched(tmp_path: Path) -> None:
+    """It said 'edits to /nowhere go live at once: file events' for a folder not there."""
+    folder = tmp_path / "nowhere"
+    doctor = _Doctor(Settings(briefs_dir=folder, data_dir=tmp_path / "data", reload_seconds=5))
+    doctor.watcher()
+    (check,) = doctor.checks
+    assert not check.ok
+    assert check.detail == f"{folder} does not exist: no edits to watch"
+    assert "BRIEFBOT_BRIEFS_DIR" in check.fix
+
+
+def nobody_setup() -> tuple[Path, dict[str, str]]:
+    """Briefs anyone may read, and a data folder (with its index) only root may write."""
+    folder = world_dir()
+    briefs = write_briefs(folder / "briefs")
+    data = folder / "data"
+    data.mkdir()
+    load_library(briefs, data / "briefs.index.sqlite3").close()  # the bot's index, root's
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    env = {"BRIEFBOT_BRIEFS_DIR": str(briefs), "BRIEFBOT_DATA_DIR": str(data)}
+    return folder, env
+
+
+def test_ask_by_a_user_who_cannot_write_the_bots_index_still_answers() -> None:
+    """An analyst with read access to the bot's folders: `ask` was an IndexUnusable traceback;
+    it answers from a private index and says why once."""
+    folder, env = nobody_setup()
+    result = run_as_nobody(["-m", "bot", "ask", '/quotes speaker:"mayor doe"'], env=env, cwd=folder)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "Quotes by Jane Doe" in result.stdout
+    assert f"{folder / 'data'} is not writable by this user" in result.stderr
+
+
+def test_doctor_by_a_user_who_cannot_write_the_index_reports_it() -> None:
+    folder, env = nobody_setup()
+    result = run_as_nobody(["-m", "bot", "doctor"], env=env, cwd=folder)
+    assert "Traceback" not in result.stderr
+    assert "  [ok] briefs: 1 brief(s) in" in result.stdout
+    assert f"  [FAIL] index: {folder / 'data'} is not writable by this user" in result.stdout
+
+
+def test_run_with_an_index_folder_it_cannot_write_is_one_line(tmp_path: Path) -> None:
+    """The database elsewhere, the data folder read-only: 'could not start: IndexUnusable:
+    cannot be opened (…)' named neither the file nor the setting."""
+    folder, env = nobody_setup()
+    database = world_dir()
+    database.chmod(0o777)
+    port = closed_port()
+    result = run_as_nobody(
+        ["-m", "bot", "run"],
+        env={
+            **env,
+            "DISCORD_TOKEN": "fake-token",
+            "BRIEFBOT_DATABASE": str(database / "bot.sqlite3"),
+        },
+        cwd=folder,
+    )
+    del port
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("briefbot:")]
+    assert str(folder / "data") in line and "BRIEFBOT_DATA_DIR" in line
