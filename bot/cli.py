@@ -341,6 +341,15 @@ def db_backup(source: Path, target: Path, *, force: bool) -> int:
     from bot.store import maintenance
     from bot.store.records import StoreError
 
+    if _same_database(source, target):
+        # The copy is renamed into place: over the live file, a running bot would go on
+        # writing to the deleted one (and lose it all); over its -wal, committed writes.
+        print(
+            f"briefbot: {target} is the database itself (or its journal): back it up to "
+            "another path",
+            file=sys.stderr,
+        )
+        return 1
     try:
         result = maintenance.backup(source, target, force=force)
     except StoreError as exc:
@@ -348,6 +357,20 @@ def db_backup(source: Path, target: Path, *, force: bool) -> int:
         return 1
     print(f"backed up {source} to {result.path} ({result.size} bytes, quick_check ok)")
     return 0
+
+
+def _same_database(source: Path, target: Path) -> bool:
+    """Whether `target` is `source` or one of SQLite's files beside it, by any path."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        twin = source.with_name(source.name + suffix)
+        if twin.resolve() == target.resolve():
+            return True
+        try:
+            if twin.samefile(target):
+                return True  # a hard link
+        except OSError:
+            continue  # one of them does not exist
+    return False
 
 
 def _interactive() -> bool:

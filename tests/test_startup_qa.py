@@ -363,3 +363,46 @@ def test_run_with_an_index_folder_it_cannot_write_is_one_line(tmp_path: Path) ->
     assert result.returncode == 1, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("briefbot:")]
     assert str(folder / "data") in line and "BRIEFBOT_DATA_DIR" in line
+
+
+@pytest.mark.parametrize("target", ["same", "dotted", "wal"])
+async def test_db_backup_onto_the_live_database_is_refused(tmp_path: Path, target: str) -> None:
+    """`db backup data/briefbot.sqlite3 --force` (or its -wal file) replaced the live file
+    with a copy: the running bot kept writing to the deleted one, and lost every write."""
+    db = tmp_path / "data" / "briefbot.sqlite3"
+    path = {
+        "same": db,
+        "dotted": tmp_path / "data" / ".." / "data" / "briefbot.sqlite3",
+        "wal": db.with_name(db.name + "-wal"),
+    }[target]
+    async with await Store.open(db) as bot_store:  # the bot, running
+        await bot_store.upsert_subscription(
+            guild_id=1,
+            channel_id=2,
+            local_time=dt.time(8),
+            timezone=Zone.named("UTC"),
+            created_by=3,
+        )
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "db", "backup", str(path), "--force"],
+            cwd=tmp_path,
+            env={**clean, "PYTHONPATH": str(REPO), "BRIEFBOT_DATABASE": str(db)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        # The bot goes on: a subscription made after the operator's command.
+        await bot_store.upsert_subscription(
+            guild_id=1,
+            channel_id=4,
+            local_time=dt.time(9),
+            timezone=Zone.named("UTC"),
+            created_by=3,
+        )
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.startswith("briefbot: ") and "the database itself" in result.stderr
+    async with await Store.open(db) as reopened:
+        assert {s.channel_id for s in await reopened.list_all()} == {2, 4}
