@@ -211,6 +211,10 @@ def ask_brief(line: str, database: str | Path, root: Path, index: Path | None = 
 
 def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    first = line.split(maxsplit=1)[0].casefold() if line.strip() else ""
+    if first in {"/about", "about"} and line.strip().casefold() != first:
+        print("briefbot: /about takes no options", file=sys.stderr)
+        return 2
     if line.strip().casefold() in {"/about", "about"}:
         # The bot's /about, offline: version and briefs (no gateway, no database).
         started = time.monotonic()

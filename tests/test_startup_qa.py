@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from bot.adapters.console import Console
 from bot.app import BriefBot, ShardedBriefBot, make_bot
 from bot.briefs.library import load_library
 from bot.briefs.reloader import LiveLibrary
 from bot.clock import Zone
 from bot.doctor import _Doctor
+from bot.queries import dispatch
 from bot.settings import Settings, SettingsError
 from bot.store.postgres import PostgresStore
 from bot.store.records import Subscription
@@ -406,3 +410,43 @@ async def test_db_backup_onto_the_live_database_is_refused(tmp_path: Path, targe
     assert result.stderr.startswith("briefbot: ") and "the database itself" in result.stderr
     async with await Store.open(db) as reopened:
         assert {s.channel_id for s in await reopened.list_all()} == {2, 4}
+
+
+def test_ask_about_with_options_says_it_takes_none(tmp_path: Path) -> None:
+    """'/about verbose:yes' said "unknown command '/about' … offline also: /about"."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "/about verbose:yes"],
+        cwd=REPO,
+        env={**clean, "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "briefbot: /about takes no options\n"
+
+
+def test_ctrl_c_during_a_console_command_returns_to_the_prompt(
+    briefs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a command runs (a slow search) ended the console with a traceback; as in a
+    shell, it drops that command and the prompt comes back."""
+    real = dispatch.run
+    interrupted = False
+
+    def ctrl_c_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal interrupted
+        if not interrupted:  # the user's Ctrl-C arrives while the first command runs
+            interrupted = True
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "run", ctrl_c_once)
+    out = io.StringIO()
+    console = Console(briefs_dir, stdin=io.StringIO("/search query:budget\n/briefs\n"), stdout=out)
+    assert console.run() == 0
+    text = out.getvalue()
+    assert "interrupted" in text
+    assert "council-budget" in text  # the next command was answered
