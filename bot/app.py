@@ -7,12 +7,10 @@ import dataclasses
 import datetime as dt
 import gc
 import logging
-import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import aiohttp
 import discord
@@ -40,7 +38,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
-from bot.ops.paths import index_problem
+from bot.ops.paths import briefs_folder_problem, index_problem
 from bot.reply import Reply
 from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
@@ -637,18 +635,6 @@ def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
 
 class StartupProblem(Exception):
     """A path or setting that stops the start; the message names it and the fix."""
-
-
-def briefs_folder_problem(folder: Path) -> str | None:
-    """Why the briefs folder cannot be served, or None."""
-    setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
-    if not folder.exists():
-        return f"briefs folder {folder} does not exist: {setting} (or create it)"
-    if not folder.is_dir():
-        return f"briefs folder {folder} is not a folder: {setting}"
-    if not os.access(folder, os.R_OK | os.X_OK):
-        return f"briefs folder {folder} cannot be read: {setting}, or let briefbot read it"
-    return None
 
 
 def run(settings: Settings) -> int:

@@ -18,7 +18,7 @@ from bot.briefs.index import BriefIndex, IndexBusy, IndexDamaged
 from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
-from bot.ops.paths import index_problem
+from bot.ops.paths import briefs_folder_problem, index_problem
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.reply import Reply
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir, settings.index_path, settings.database)
+        return _ask_or_console(argparse.Namespace(command="console", briefs=None), settings)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -153,7 +153,19 @@ def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "feeds":
         return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
+    return _ask_or_console(args, settings)
+
+
+def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
+    """`ask` and `console`: the briefs folder checked, the shared index when usable."""
     root = args.briefs or settings.briefs_dir
+    folder = briefs_folder_problem(root)
+    if folder is not None:
+        # Never "no briefs loaded" from a typo (nor the shared index rebuilt for it).
+        if args.briefs is not None:
+            folder = folder.replace("set BRIEFBOT_BRIEFS_DIR to", "pass --briefs")
+        print(f"briefbot: {folder}", file=sys.stderr)
+        return 2
     # The shared index serves the configured folder; another folder gets a private one.
     same = root.resolve() == settings.briefs_dir.resolve()
     index = settings.index_path if same else None

@@ -450,3 +450,38 @@ def test_ctrl_c_during_a_console_command_returns_to_the_prompt(
     text = out.getvalue()
     assert "interrupted" in text
     assert "council-budget" in text  # the next command was answered
+
+
+@pytest.mark.parametrize("command", [["ask", "/briefs"], ["console"]])
+def test_ask_with_a_briefs_folder_not_there_names_it_and_leaves_the_index_alone(
+    tmp_path: Path, briefs_dir: Path, command: list[str]
+) -> None:
+    """A mistyped BRIEFBOT_BRIEFS_DIR said 'No briefs are loaded. Add YAML files…' and rebuilt
+    the bot's shared index for the wrong folder (the running bot then rebuilt it back)."""
+    data = tmp_path / "data"
+    load_library(briefs_dir, data / "briefs.index.sqlite3").close()  # the running bot's index
+    before = (data / "briefs.index.sqlite3").stat()
+    missing = tmp_path / "breifs"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        cwd=tmp_path,
+        env={
+            **clean,
+            "PYTHONPATH": str(REPO),
+            "BRIEFBOT_DATA_DIR": str(data),
+            "BRIEFBOT_BRIEFS_DIR": str(missing),
+        },
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"briefbot: briefs folder {missing} does not exist: set BRIEFBOT_BRIEFS_DIR to the "
+        "folder of your briefs (or create it)\n"
+    )
+    after = (data / "briefs.index.sqlite3").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

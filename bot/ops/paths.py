@@ -33,3 +33,15 @@ def index_problem(index_path: Path) -> str | None:
         if path.exists() and not os.access(path, os.R_OK | os.W_OK):
             return f"{path} is not writable by this user"
     return None
+
+
+def briefs_folder_problem(folder: Path) -> str | None:
+    """Why the briefs folder cannot be served, or None."""
+    setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
+    if not folder.exists():
+        return f"briefs folder {folder} does not exist: {setting} (or create it)"
+    if not folder.is_dir():
+        return f"briefs folder {folder} is not a folder: {setting}"
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return f"briefs folder {folder} cannot be read: {setting}, or let briefbot read it"
+    return None
