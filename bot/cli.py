@@ -159,7 +159,7 @@ def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
 def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
     """`ask` and `console`: the briefs folder checked, the shared index when usable."""
     root = args.briefs or settings.briefs_dir
-    folder = briefs_folder_problem(root)
+    folder = briefs_folder_problem(root, readable=False)
     if folder is not None:
         # Never "no briefs loaded" from a typo (nor the shared index rebuilt for it).
         if args.briefs is not None:

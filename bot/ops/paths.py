@@ -35,13 +35,14 @@ def index_problem(index_path: Path) -> str | None:
     return None
 
 
-def briefs_folder_problem(folder: Path) -> str | None:
-    """Why the briefs folder cannot be served, or None."""
+def briefs_folder_problem(folder: Path, *, readable: bool = True) -> str | None:
+    """Why the briefs folder cannot be served, or None (`readable=False`: whether it is a
+    folder at all; the loader names an unreadable one in its own errors)."""
     setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
     if not folder.exists():
         return f"briefs folder {folder} does not exist: {setting} (or create it)"
     if not folder.is_dir():
         return f"briefs folder {folder} is not a folder: {setting}"
-    if not os.access(folder, os.R_OK | os.X_OK):
+    if readable and not os.access(folder, os.R_OK | os.X_OK):
         return f"briefs folder {folder} cannot be read: {setting}, or let briefbot read it"
     return None
