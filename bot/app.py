@@ -698,5 +698,13 @@ def sync(settings: Settings, guild_id: int | None) -> int:
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
+    except discord.HTTPException as exc:
+        where = (
+            f"is the bot in server {guild_id}, invited with the applications.commands scope "
+            "(briefbot run logs the invite URL)?"
+            if guild_id is not None
+            else "check that DISCORD_TOKEN is this application's bot token"
+        )
+        return fail(f"Discord refused the sync ({exc.status} {exc.text}): {where}", settings.token)
     except Exception as exc:  # noqa: BLE001 - as `run`: one line, not a trace
         return fail(problem(exc), settings.token)

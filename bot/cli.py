@@ -159,15 +159,17 @@ def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
 def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
     """`ask` and `console`: the briefs folder checked, the shared index when usable."""
     root = args.briefs or settings.briefs_dir
+    # `/brief history` reads the database; the briefs only add "did you mean".
+    brief = args.command == "ask" and _BRIEF_COMMAND.match(args.line) is not None
     folder = briefs_folder_problem(root, readable=False)
-    if folder is not None:
+    if folder is not None and not brief:
         # Never "no briefs loaded" from a typo (nor the shared index rebuilt for it).
         if args.briefs is not None:
             folder = folder.replace("set BRIEFBOT_BRIEFS_DIR to", "pass --briefs")
         print(f"briefbot: {folder}", file=sys.stderr)
         return 2
-    # The shared index serves the configured folder; another folder gets a private one.
-    same = root.resolve() == settings.briefs_dir.resolve()
+    # The shared index serves the configured folder (when it is there); else a private one.
+    same = folder is None and root.resolve() == settings.briefs_dir.resolve()
     index = settings.index_path if same else None
     problem = index_problem(index) if index is not None else None
     if problem is not None:
@@ -178,7 +180,6 @@ def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
         index = None
     if args.command == "console":
         return console(root, index, settings.database)
-    brief = _BRIEF_COMMAND.match(args.line)
     return (
         ask_brief(args.line, settings.database, root, index)
         if brief

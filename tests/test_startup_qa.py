@@ -485,3 +485,26 @@ def test_ask_with_a_briefs_folder_not_there_names_it_and_leaves_the_index_alone(
     )
     after = (data / "briefs.index.sqlite3").stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+async def test_sync_to_a_guild_the_bot_is_not_in_says_so(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    """`briefbot sync --guild ID` where Discord answers 403: 'could not start: Forbidden: …'
+    (or a traceback, before) instead of what to do."""
+    fake_discord.fail_next("PUT", r"/commands$", 403)
+    result = await asyncio.to_thread(
+        runcli,
+        "sync",
+        "--guild",
+        "123456789012345678",
+        cwd=tmp_path,
+        env={"BRIEFBOT_BRIEFS_DIR": str(briefs_dir), "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        base=fake_discord.base_url,
+        gateway=fake_discord.gateway_url,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("briefbot: Discord refused the sync (403")
+    assert "applications.commands" in line and "123456789012345678" in line
