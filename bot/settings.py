@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -85,7 +86,7 @@ class Settings:
 
         data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
         # BRIEFBOT_DATABASE is an explicit override of the file in the data folder.
-        database_value = get("BRIEFBOT_DATABASE")
+        database_value = _database(get("BRIEFBOT_DATABASE"))
         database: str | Path = (
             database_value
             if database_value is not None and is_postgres(database_value)
@@ -146,6 +147,22 @@ class Settings:
         else:
             ids = _shards(shard_ids, count)
         return replace(self, shard_ids=ids, shard_count=count)
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _database(value: str | None) -> str | None:
+    """A SQLite path, sqlite:///path or postgresql:// URL; any other URL is refused."""
+    scheme = _URL.match(value or "")
+    if value is None or scheme is None or is_postgres(value) or value.startswith("sqlite://"):
+        return value
+    # Taken for a file name, it would create folders named after the URL, password and all:
+    # only the scheme is shown.
+    raise SettingsError(
+        "BRIEFBOT_DATABASE must be a SQLite file (a path or sqlite:///path) or a "
+        f"postgresql:// URL, got a {scheme.group(1)}:// URL"
+    )
 
 
 def _digits(value: str) -> bool:

@@ -508,3 +508,37 @@ async def test_sync_to_a_guild_the_bot_is_not_in_says_so(
     (line,) = result.stderr.strip().splitlines()[-1:]
     assert line.startswith("briefbot: Discord refused the sync (403")
     assert "applications.commands" in line and "123456789012345678" in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://bot:s3cret-pw@db:5432/briefbot",
+        "mysql://bot:s3cret-pw@db/briefbot",
+        "PostgreSQL://bot:s3cret-pw@db/briefbot",
+    ],
+)
+def test_a_database_url_of_another_kind_is_refused_without_its_password(
+    tmp_path: Path, url: str
+) -> None:
+    """Any URL but postgresql:// was taken for a SQLite path: `run` created the folders
+    'postgresql+asyncpg:/bot:s3cret-pw@db:5432/' and logged the password in their name."""
+    result = runcli(
+        "run",
+        cwd=tmp_path,
+        env={
+            "BRIEFBOT_DATABASE": url,
+            "BRIEFBOT_BRIEFS_DIR": str(REPO / "briefs"),
+            "BRIEFBOT_DATA_DIR": str(tmp_path / "data"),
+        },
+        base="http://127.0.0.1:9/api/v10",
+        gateway="ws://127.0.0.1:9/",
+    )
+    assert result.returncode == 2, result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    scheme = url.split("://", maxsplit=1)[0]
+    assert result.stderr == (
+        f"briefbot: BRIEFBOT_DATABASE must be a SQLite file (a path or sqlite:///path) or a "
+        f"postgresql:// URL, got a {scheme}:// URL\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
