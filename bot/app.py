@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -514,6 +515,15 @@ NO_TOKEN = (
 )
 
 
+def no_token() -> str:
+    """NO_TOKEN, and which .env was read: the usual first-run slips are an unfilled copy of
+    .env.example, or a start from another folder (a service without a working directory)."""
+    env_file = Path(".env")  # what Settings.from_env reads
+    where = env_file.absolute()
+    found = f"DISCORD_TOKEN is empty in {where}" if env_file.is_file() else f"there is no {where}"
+    return f"{NO_TOKEN} ({found})"
+
+
 def fail(message: str, token: str | None = None) -> int:
     """Report a start-up problem as one line on stderr (the traceback only at DEBUG); exit 1."""
     line = " ".join(message.split())
@@ -641,7 +651,7 @@ def run(settings: Settings) -> int:
     """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
     a start-up problem is one line."""
     if not settings.token:
-        fail(NO_TOKEN)
+        fail(no_token())
         return 2
     try:
         asyncio.run(_start(settings))
@@ -694,7 +704,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 def sync(settings: Settings, guild_id: int | None) -> int:
     """`briefbot sync`: publish the slash commands, globally unless a guild is given."""
     if not settings.token:
-        fail(NO_TOKEN)
+        fail(no_token())
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))

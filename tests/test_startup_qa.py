@@ -542,3 +542,31 @@ def test_a_database_url_of_another_kind_is_refused_without_its_password(
         f"postgresql:// URL, got a {scheme}:// URL\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("env_file", ["none", "empty token"])
+def test_no_token_names_the_env_file_it_looked_at(tmp_path: Path, env_file: str) -> None:
+    """First run: `cp .env.example .env`, token not filled in, or started from another folder
+    (a service without WorkingDirectory): the line says which .env was read and what it lacked."""
+    dotenv = tmp_path / ".env"
+    if env_file == "empty token":
+        dotenv.write_text((REPO / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**clean, "PYTHONPATH": str(REPO), "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    expected = (
+        f"DISCORD_TOKEN is empty in {dotenv}"
+        if env_file == "empty token"
+        else f"there is no {dotenv}"
+    )
+    assert expected in line, line
