@@ -570,3 +570,33 @@ def test_no_token_names_the_env_file_it_looked_at(tmp_path: Path, env_file: str)
         else f"there is no {dotenv}"
     )
     assert expected in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [(["check", "briefs"], ""), (["console"], "/summary\n" * 50), (["ask", "/summary"], "")],
+)
+def test_output_into_a_closed_pipe_is_no_traceback(
+    tmp_path: Path, args: list[str], stdin: str
+) -> None:
+    """`briefbot check briefs | head -1`: the reader leaves early; a BrokenPipeError traceback
+    followed on stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "DISCORD_"))}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `head` has read its line and gone
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=REPO,
+            env={**clean, "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+            input=stdin,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+    assert result.returncode == 1
