@@ -600,3 +600,26 @@ def test_output_into_a_closed_pipe_is_no_traceback(
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
     assert result.returncode == 1
+
+
+def test_run_with_a_data_folder_that_is_a_file_names_it(tmp_path: Path) -> None:
+    """The database set elsewhere, BRIEFBOT_DATA_DIR a file: one line about the index folder."""
+    data = tmp_path / "data"
+    data.write_text("not a folder\n", encoding="utf-8")
+    result = runcli(
+        "run",
+        cwd=tmp_path,
+        env={
+            "BRIEFBOT_BRIEFS_DIR": str(REPO / "briefs"),
+            "BRIEFBOT_DATA_DIR": str(data),
+            "BRIEFBOT_DATABASE": str(tmp_path / "bot.sqlite3"),
+        },
+        base="http://127.0.0.1:9/api/v10",
+        gateway="ws://127.0.0.1:9/",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"briefbot: brief index: {data} is a file, not a folder: make BRIEFBOT_DATA_DIR "
+        "writable by the user running briefbot, or point it at a folder that is"
+    )

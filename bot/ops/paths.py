@@ -15,7 +15,9 @@ def unwritable(folder: Path) -> str | None:
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if not existing.is_dir():
-        return f"{folder} cannot be created: {existing} is not a folder"
+        if existing == folder:
+            return f"{folder} is a file, not a folder"
+        return f"{folder} cannot be created: {existing} is a file, not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
         if existing == folder:
             return f"{folder} is not writable by this user"
