@@ -95,7 +95,7 @@ class Settings:
         shard_count = _count(get("BRIEFBOT_SHARD_COUNT"), "BRIEFBOT_SHARD_COUNT")
         shard_ids = _shards(get("BRIEFBOT_SHARD_IDS"), shard_count)
         return cls(
-            token=get("DISCORD_TOKEN"),
+            token=_token(get("DISCORD_TOKEN")),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
             data_dir=data_dir,
@@ -163,6 +163,20 @@ def _database(value: str | None) -> str | None:
         "BRIEFBOT_DATABASE must be a SQLite file (a path or sqlite:///path) or a "
         f"postgresql:// URL, got a {scheme.group(1)}:// URL"
     )
+
+
+def _token(value: str | None) -> str | None:
+    """The token as Discord issued it; what is pasted around it is named, the token never."""
+    if value is None:
+        return None
+    alone = "put the token alone"
+    if value.lower().startswith("bot "):
+        raise SettingsError(f"DISCORD_TOKEN starts with 'Bot ': {alone}")
+    if value[0] in "\"'" and value[-1] == value[0]:
+        raise SettingsError(f"DISCORD_TOKEN is in quotes: {alone}")
+    if any(c.isspace() for c in value):
+        raise SettingsError(f"DISCORD_TOKEN holds a space: {alone}")
+    return value
 
 
 def _digits(value: str) -> bool:

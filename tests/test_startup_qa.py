@@ -623,3 +623,32 @@ def test_run_with_a_data_folder_that_is_a_file_names_it(tmp_path: Path) -> None:
         f"briefbot: brief index: {data} is a file, not a folder: make BRIEFBOT_DATA_DIR "
         "writable by the user running briefbot, or point it at a folder that is"
     )
+
+
+SHAPED = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (f"Bot {SHAPED}", "DISCORD_TOKEN starts with 'Bot ': put the token alone"),
+        (f"'{SHAPED}'", "DISCORD_TOKEN is in quotes: put the token alone"),
+        (f'"{SHAPED}"', "DISCORD_TOKEN is in quotes: put the token alone"),
+        (f"{SHAPED[:20]} {SHAPED[20:]}", "DISCORD_TOKEN holds a space: put the token alone"),
+    ],
+)
+def test_a_token_pasted_with_extras_is_named_without_showing_it(
+    tmp_path: Path, value: str, says: str
+) -> None:
+    """A token copied with its 'Bot ' prefix (HTTP examples) or quoted in a service file's
+    Environment= was sent as is: 'Discord rejected the token', with no hint why."""
+    result = runcli(
+        "run",
+        cwd=tmp_path,
+        env={"DISCORD_TOKEN": value, "BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        base="http://127.0.0.1:9/api/v10",
+        gateway="ws://127.0.0.1:9/",
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"briefbot: {says}\n"
+    assert SHAPED[30:] not in result.stderr
