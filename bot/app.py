@@ -256,7 +256,20 @@ class BriefBot(commands.Bot):
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                # A wrong id, or an invite without the commands scope: the usual first-run slips.
+                invite = (
+                    f"; the invite URL: {invite_url(self.application_id)}"
+                    if self.application_id is not None
+                    else ""
+                )
+                raise StartupProblem(
+                    f"cannot sync the commands to the dev guild {guild.id} "
+                    f"(BRIEFBOT_DEV_GUILD_ID): {exc.status} {exc.text}: check the server id, and "
+                    f"that the bot was invited there with the applications.commands scope{invite}"
+                ) from exc
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
         # A start that served the index as it was checks the files at once (then the watcher).
         self._caught_up = self.start_background(self.library.catch_up())

@@ -652,3 +652,31 @@ def test_a_token_pasted_with_extras_is_named_without_showing_it(
     assert result.returncode == 2
     assert result.stderr == f"briefbot: {says}\n"
     assert SHAPED[30:] not in result.stderr
+
+
+async def test_a_dev_guild_the_bot_cannot_sync_to_is_named_with_the_fix(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    """A wrong BRIEFBOT_DEV_GUILD_ID, or an invite without applications.commands: the start
+    ended in 'could not start: Forbidden: 403 …', naming neither the setting nor the fix."""
+    fake_discord.fail_next("PUT", r"/guilds/\d+/commands$", 403)
+    result = await asyncio.to_thread(
+        runcli,
+        "run",
+        cwd=tmp_path,
+        env={
+            "BRIEFBOT_BRIEFS_DIR": str(briefs_dir),
+            "BRIEFBOT_DATA_DIR": str(tmp_path / "data"),
+            "BRIEFBOT_DEV_GUILD_ID": str(fake_discord.guild_id),
+        },
+        base=fake_discord.base_url,
+        gateway=fake_discord.gateway_url,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"briefbot: cannot sync the commands to the dev guild {fake_discord.guild_id} "
+        "(BRIEFBOT_DEV_GUILD_ID): 403"
+    ), line
+    assert "applications.commands" in line and "https://discord.com/oauth2/authorize?" in line
