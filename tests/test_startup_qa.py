@@ -680,3 +680,23 @@ async def test_a_dev_guild_the_bot_cannot_sync_to_is_named_with_the_fix(
         "(BRIEFBOT_DEV_GUILD_ID): 403"
     ), line
     assert "applications.commands" in line and "https://discord.com/oauth2/authorize?" in line
+
+
+def test_a_relative_briefs_folder_not_there_is_shown_where_it_was_looked_for(
+    tmp_path: Path,
+) -> None:
+    """Started from another folder (a service without a working directory), 'briefs folder
+    briefs does not exist' did not say where it looked."""
+    result = runcli(
+        "run",
+        cwd=tmp_path,
+        env={"BRIEFBOT_DATA_DIR": str(tmp_path / "data")},
+        base="http://127.0.0.1:9/api/v10",
+        gateway="ws://127.0.0.1:9/",
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"briefbot: briefs folder briefs ({tmp_path / 'briefs'}) does not exist: ")
+    )

@@ -41,10 +41,12 @@ def briefs_folder_problem(folder: Path, *, readable: bool = True) -> str | None:
     """Why the briefs folder cannot be served, or None (`readable=False`: whether it is a
     folder at all; the loader names an unreadable one in its own errors)."""
     setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
+    # A relative path is relative to where briefbot started (a service's working directory).
+    named = str(folder) if folder.is_absolute() else f"{folder} ({folder.absolute()})"
     if not folder.exists():
-        return f"briefs folder {folder} does not exist: {setting} (or create it)"
+        return f"briefs folder {named} does not exist: {setting} (or create it)"
     if not folder.is_dir():
-        return f"briefs folder {folder} is not a folder: {setting}"
+        return f"briefs folder {named} is not a folder: {setting}"
     if readable and not os.access(folder, os.R_OK | os.X_OK):
-        return f"briefs folder {folder} cannot be read: {setting}, or let briefbot read it"
+        return f"briefs folder {named} cannot be read: {setting}, or let briefbot read it"
     return None
