@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -38,6 +39,7 @@ from bot.ingest.fetch import Fetcher
 from bot.ops.about import AboutFacts, LastPass, about_reply, version
 from bot.ops.health import OpsServer, OpsServerError, ReadinessCheck
 from bot.ops.metrics import Metrics
+from bot.ops.paths import briefs_folder_problem, index_problem
 from bot.reply import Reply
 from bot.review.service import LibraryHandle, ReviewConfig, ReviewService
 from bot.settings import Settings
@@ -254,7 +256,20 @@ class BriefBot(commands.Bot):
             guild = discord.Object(id=self.settings.dev_guild_id)
             # Guild commands update instantly: the right thing for a test server.
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                # A wrong id, or an invite without the commands scope: the usual first-run slips.
+                invite = (
+                    f"; the invite URL: {invite_url(self.application_id)}"
+                    if self.application_id is not None
+                    else ""
+                )
+                raise StartupProblem(
+                    f"cannot sync the commands to the dev guild {guild.id} "
+                    f"(BRIEFBOT_DEV_GUILD_ID): {exc.status} {exc.text}: check the server id, and "
+                    f"that the bot was invited there with the applications.commands scope{invite}"
+                ) from exc
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
         # A start that served the index as it was checks the files at once (then the watcher).
         self._caught_up = self.start_background(self.library.catch_up())
@@ -279,6 +294,14 @@ class BriefBot(commands.Bot):
         self.ops = OpsServer(self.metrics, self.readiness_checks())
         await self.ops.start(*self.settings.metrics_addr)
 
+    def connected(self) -> bool:
+        """Whether this process's gateway connection is up (every shard's, when sharded)."""
+        return self.ws is not None
+
+    def shards_here(self) -> tuple[int, ...]:
+        """The gateway shards this process runs; () when unsharded."""
+        return (self.shard_id,) if self.shard_id is not None else ()
+
     async def about(self) -> Reply:
         """The /about reply: version, uptime, gateway, briefs, digests, database."""
         library = self.library.current()
@@ -287,10 +310,11 @@ class BriefBot(commands.Bot):
             uptime=dt.timedelta(seconds=time.monotonic() - self._started),
             briefs=len(library.briefs),
             broken=len(library.errors),
-            database=f"SQLite ({self.store.path})" if self.store is not None else None,
+            # `where`: a PostgreSQL store is a Store too, and its `path` is no file.
+            database=self.store.where if self.store is not None else None,
             gateway_latency=self.latency,
             shards=self.shard_count or 1,
-            shard_ids=(self.shard_id,) if self.shard_id is not None else (),
+            shard_ids=self.shards_here(),
         )
         if self.store is None:
             return about_reply(facts)
@@ -323,7 +347,7 @@ class BriefBot(commands.Bot):
         def gateway() -> str | None:
             if self.is_closed():
                 return "closed"
-            return None if self.is_ready() and self.ws is not None else "not connected yet"
+            return None if self.is_ready() and self.connected() else "not connected yet"
 
         def briefs() -> str | None:
             library = self.library.current()
@@ -504,6 +528,15 @@ NO_TOKEN = (
 )
 
 
+def no_token() -> str:
+    """NO_TOKEN, and which .env was read: the usual first-run slips are an unfilled copy of
+    .env.example, or a start from another folder (a service without a working directory)."""
+    env_file = Path(".env")  # what Settings.from_env reads
+    where = env_file.absolute()
+    found = f"DISCORD_TOKEN is empty in {where}" if env_file.is_file() else f"there is no {where}"
+    return f"{NO_TOKEN} ({found})"
+
+
 def fail(message: str, token: str | None = None) -> int:
     """Report a start-up problem as one line on stderr (the traceback only at DEBUG); exit 1."""
     line = " ".join(message.split())
@@ -518,6 +551,15 @@ def fail(message: str, token: str | None = None) -> int:
 class ShardedBriefBot(BriefBot, commands.AutoShardedBot):
     """BriefBot over the gateway shards `shard_ids` of `shard_count` (several processes, one
     token); everything else is BriefBot's."""
+
+    def connected(self) -> bool:
+        """Every shard this process runs is up (an AutoShardedBot has no `ws` of its own)."""
+        shards = self.shards
+        return bool(shards) and not any(shard.is_closed() for shard in shards.values())
+
+    def shards_here(self) -> tuple[int, ...]:
+        """The shards this process runs."""
+        return tuple(sorted(self.shards)) or tuple(self.shard_ids or ())
 
 
 def make_bot(
@@ -539,6 +581,18 @@ def make_bot(
 
 def load_briefs(settings: Settings) -> LiveLibrary:
     """The live library, with every brief error logged."""
+    # A typo in the setting would serve an empty library: every digest slot skipped as
+    # "nothing new", the index rebuilt for the wrong folder.
+    folder = briefs_folder_problem(settings.briefs_dir)
+    if folder is not None:
+        raise StartupProblem(folder)
+    problem = index_problem(settings.index_path)
+    if problem is not None:
+        # The bot's index is shared with its other processes and `ask`: never a private one.
+        raise StartupProblem(
+            f"brief index: {problem}: make BRIEFBOT_DATA_DIR writable by the user running "
+            "briefbot, or point it at a folder that is"
+        )
     library = LiveLibrary(settings.briefs_dir, settings.index_path, serve_first=True)
     for error in library.current().errors:
         log.warning("brief error: %s", error)
@@ -602,11 +656,15 @@ def _connection_target(exc: aiohttp.ClientConnectionError) -> str:
     return str(exc) or type(exc).__name__
 
 
+class StartupProblem(Exception):
+    """A path or setting that stops the start; the message names it and the fix."""
+
+
 def run(settings: Settings) -> int:
     """`briefbot run`: connect and serve until SIGTERM or Ctrl-C, which stop it gracefully;
     a start-up problem is one line."""
     if not settings.token:
-        fail(NO_TOKEN)
+        fail(no_token())
         return 2
     try:
         asyncio.run(_start(settings))
@@ -623,7 +681,7 @@ def problem(exc: Exception) -> str:
         return "Discord rejected the token: check DISCORD_TOKEN (see README)"
     if isinstance(exc, discord.PrivilegedIntentsRequired):  # pragma: no cover - we ask for none
         return "Discord refused the intents requested"
-    if isinstance(exc, (StoreError, OpsServerError, IndexBusy)):
+    if isinstance(exc, (StoreError, OpsServerError, IndexBusy, StartupProblem)):
         return str(exc)
     if isinstance(exc, aiohttp.ClientConnectionError):  # before OSError: some are both
         return _UNREACHABLE.format(exc=_connection_target(exc))
@@ -640,7 +698,9 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
         await open_store(
             settings.database, lease=settings.digest_lease, call_timeout=settings.db_timeout
         ) as store,
-        BriefBot(settings=settings, library=library, store=store) as bot,
+        # serve=False: commands only. A sync next to a running bot (the same .env) must not
+        # bind its metrics port, sync the dev guild as a side effect or start digests.
+        BriefBot(settings=settings, library=library, store=store, serve=False) as bot,
     ):
         await bot.login(settings.token)  # runs setup_hook, which loads the extensions
         if guild_id is None:
@@ -657,11 +717,17 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 def sync(settings: Settings, guild_id: int | None) -> int:
     """`briefbot sync`: publish the slash commands, globally unless a guild is given."""
     if not settings.token:
-        fail(NO_TOKEN)
+        fail(no_token())
         return 2
     try:
         return asyncio.run(_sync(settings, guild_id))
-    except discord.LoginFailure:
-        return fail("Discord rejected the token: check DISCORD_TOKEN (see README)")
-    except (StoreError, aiohttp.ClientConnectionError) as exc:
+    except discord.HTTPException as exc:
+        where = (
+            f"is the bot in server {guild_id}, invited with the applications.commands scope "
+            "(briefbot run logs the invite URL)?"
+            if guild_id is not None
+            else "check that DISCORD_TOKEN is this application's bot token"
+        )
+        return fail(f"Discord refused the sync ({exc.status} {exc.text}): {where}", settings.token)
+    except Exception as exc:  # noqa: BLE001 - as `run`: one line, not a trace
         return fail(problem(exc), settings.token)

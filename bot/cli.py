@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import re
 import sys
 import time
@@ -18,6 +19,7 @@ from bot.briefs.index import BriefIndex, IndexBusy, IndexDamaged
 from bot.briefs.library import Library, load_library, open_library
 from bot.ops.about import offline_about
 from bot.ops.logs import configure_logging
+from bot.ops.paths import briefs_folder_problem, index_problem
 from bot.queries import dispatch
 from bot.queries.parse import ParseError, parse_command_line
 from bot.reply import Reply
@@ -88,6 +90,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `briefbot` console script."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader gone shows at the last flush too
+    except BrokenPipeError:
+        # `briefbot check | head -1`: the reader left early. Quietly, as other tools do;
+        # stdout goes to /dev/null so the interpreter's own flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -100,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and not settings.token and _interactive():
         # design.md: the one start-up problem that does not end in a non-zero exit.
         print("briefbot: no Discord token (DISCORD_TOKEN), so here is the offline console.")
-        return console(settings.briefs_dir, settings.index_path, settings.database)
+        return _ask_or_console(argparse.Namespace(command="console", briefs=None), settings)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -152,13 +167,33 @@ def _offline_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "feeds":
         return feeds_poll(settings, args.url, args.drafts or settings.drafts_dir, args.topics)
+    return _ask_or_console(args, settings)
+
+
+def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
+    """`ask` and `console`: the briefs folder checked, the shared index when usable."""
     root = args.briefs or settings.briefs_dir
-    # The shared index serves the configured folder; another folder gets a private one.
-    same = root.resolve() == settings.briefs_dir.resolve()
+    # `/brief history` reads the database; the briefs only add "did you mean".
+    brief = args.command == "ask" and _BRIEF_COMMAND.match(args.line) is not None
+    folder = briefs_folder_problem(root, readable=False)
+    if folder is not None and not brief:
+        # Never "no briefs loaded" from a typo (nor the shared index rebuilt for it).
+        if args.briefs is not None:
+            folder = folder.replace("set BRIEFBOT_BRIEFS_DIR to", "pass --briefs")
+        print(f"briefbot: {folder}", file=sys.stderr)
+        return 2
+    # The shared index serves the configured folder (when it is there); else a private one.
+    same = folder is None and root.resolve() == settings.briefs_dir.resolve()
     index = settings.index_path if same else None
+    problem = index_problem(index) if index is not None else None
+    if problem is not None:
+        # An analyst reading the bot's folders (not its user) still gets answers.
+        log.warning(
+            "brief index: %s (BRIEFBOT_DATA_DIR): answering from a private index instead", problem
+        )
+        index = None
     if args.command == "console":
         return console(root, index, settings.database)
-    brief = _BRIEF_COMMAND.match(args.line)
     return (
         ask_brief(args.line, settings.database, root, index)
         if brief
@@ -203,6 +238,10 @@ def ask_brief(line: str, database: str | Path, root: Path, index: Path | None = 
 
 def ask(line: str, root: Path, index: Path | None = None) -> int:
     """Answer one command line offline, through the same query layer as Discord."""
+    first = line.split(maxsplit=1)[0].casefold() if line.strip() else ""
+    if first in {"/about", "about"} and line.strip().casefold() != first:
+        print("briefbot: /about takes no options", file=sys.stderr)
+        return 2
     if line.strip().casefold() in {"/about", "about"}:
         # The bot's /about, offline: version and briefs (no gateway, no database).
         started = time.monotonic()
@@ -333,6 +372,15 @@ def db_backup(source: Path, target: Path, *, force: bool) -> int:
     from bot.store import maintenance
     from bot.store.records import StoreError
 
+    if _same_database(source, target):
+        # The copy is renamed into place: over the live file, a running bot would go on
+        # writing to the deleted one (and lose it all); over its -wal, committed writes.
+        print(
+            f"briefbot: {target} is the database itself (or its journal): back it up to "
+            "another path",
+            file=sys.stderr,
+        )
+        return 1
     try:
         result = maintenance.backup(source, target, force=force)
     except StoreError as exc:
@@ -340,6 +388,20 @@ def db_backup(source: Path, target: Path, *, force: bool) -> int:
         return 1
     print(f"backed up {source} to {result.path} ({result.size} bytes, quick_check ok)")
     return 0
+
+
+def _same_database(source: Path, target: Path) -> bool:
+    """Whether `target` is `source` or one of SQLite's files beside it, by any path."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        twin = source.with_name(source.name + suffix)
+        if twin.resolve() == target.resolve():
+            return True
+        try:
+            if twin.samefile(target):
+                return True  # a hard link
+        except OSError:
+            continue  # one of them does not exist
+    return False
 
 
 def _interactive() -> bool:

@@ -6,14 +6,17 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot import limits
-from bot.app import BriefBot
+from bot.app import BriefBot, _connection_target
 from bot.briefs.library import load_library
 from bot.briefs.reloader import LiveLibrary, file_events
+from bot.ops.paths import index_problem
 from bot.settings import Settings
 from bot.store import is_postgres, sqlite_path
 from bot.store.records import ChannelKind, StoreError, Subscription
@@ -97,6 +100,7 @@ class _Doctor:
         subscriptions = await self.database()
         await self.discord(subscriptions)
         self.briefs()
+        self.index()
         self.watcher()
         return self.checks
 
@@ -187,13 +191,21 @@ class _Doctor:
             )
             return
         # The real bot with its real commands, logged in over HTTP only: no gateway, no sync.
-        library = LiveLibrary(self.settings.briefs_dir, self.settings.index_path)
+        library = LiveLibrary(self.settings.briefs_dir, self._index())
         async with (
             await Store.open(":memory:") as scratch,
             _bot(self.settings, library, scratch) as bot,
         ):
             try:
                 await bot.login(token)
+            except aiohttp.ClientConnectionError as exc:  # no network, DNS, a firewall
+                self.add(
+                    "token",
+                    False,
+                    f"cannot reach Discord ({_connection_target(exc)})",
+                    "check the network, DNS, a proxy or firewall, then run briefbot doctor again",
+                )
+                return
             except discord.LoginFailure:
                 self.add(
                     "token",
@@ -323,9 +335,26 @@ class _Doctor:
         for detail, fix in problems:
             self.add("permissions", False, detail, fix)
 
+    def _index(self) -> Path | None:
+        """The shared index, or None (a private one) when this user cannot write it."""
+        index = self.settings.index_path
+        return None if index_problem(index) is not None else index
+
+    def index(self) -> None:
+        """Only a failure is listed: the index is derived data, rebuilt when deleted."""
+        problem = index_problem(self.settings.index_path)
+        if problem is not None:
+            self.add(
+                "index",
+                False,
+                problem,
+                "run briefbot as the user that owns BRIEFBOT_DATA_DIR, or make it writable "
+                "(the brief index lives there; briefbot run cannot start without it)",
+            )
+
     def briefs(self) -> None:
         root = self.settings.briefs_dir
-        library = load_library(root, self.settings.index_path)
+        library = load_library(root, self._index())
         if library.errors:
             self.add(
                 "briefs",
@@ -342,6 +371,15 @@ class _Doctor:
 
     def watcher(self) -> None:
         root, seconds = self.settings.briefs_dir, self.settings.reload_seconds
+        if not root.is_dir():
+            self.add(
+                "watcher",
+                False,
+                f"{root} {'does not exist' if not root.exists() else 'is not a folder'}: "
+                "no edits to watch",
+                "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs",
+            )
+            return
         if seconds <= 0:
             self.add("watcher", True, "off (BRIEFBOT_RELOAD_SECONDS=0): edits go live on /reload")
             return

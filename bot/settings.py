@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -85,16 +86,16 @@ class Settings:
 
         data_dir = Path(get("BRIEFBOT_DATA_DIR") or "data")
         # BRIEFBOT_DATABASE is an explicit override of the file in the data folder.
-        database_value = get("BRIEFBOT_DATABASE")
+        database_value = _database(get("BRIEFBOT_DATABASE"))
         database: str | Path = (
             database_value
             if database_value is not None and is_postgres(database_value)
             else sqlite_path(database_value or data_dir / "briefbot.sqlite3")
         )
-        shard_count = _int(get("BRIEFBOT_SHARD_COUNT"), "BRIEFBOT_SHARD_COUNT")
+        shard_count = _count(get("BRIEFBOT_SHARD_COUNT"), "BRIEFBOT_SHARD_COUNT")
         shard_ids = _shards(get("BRIEFBOT_SHARD_IDS"), shard_count)
         return cls(
-            token=get("DISCORD_TOKEN"),
+            token=_token(get("DISCORD_TOKEN")),
             dev_guild_id=_int(get("BRIEFBOT_DEV_GUILD_ID"), "BRIEFBOT_DEV_GUILD_ID"),
             briefs_dir=Path(get("BRIEFBOT_BRIEFS_DIR") or "briefs"),
             data_dir=data_dir,
@@ -138,7 +139,7 @@ class Settings:
 
     def with_shards(self, shard_ids: str | None, shard_count: int | None) -> Settings:
         """These settings with shards from the command line (`--shards 0,1 --shard-count 4`)."""
-        count = shard_count if shard_count is not None else self.shard_count
+        count = _shard_count(shard_count) if shard_count is not None else self.shard_count
         if shard_ids is None:
             ids = self.shard_ids
             if ids is not None and count is not None and max(ids) >= count:
@@ -148,12 +149,62 @@ class Settings:
         return replace(self, shard_ids=ids, shard_count=count)
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _database(value: str | None) -> str | None:
+    """A SQLite path, sqlite:///path or postgresql:// URL; any other URL is refused."""
+    scheme = _URL.match(value or "")
+    if value is None or scheme is None or is_postgres(value) or value.startswith("sqlite://"):
+        return value
+    # Taken for a file name, it would create folders named after the URL, password and all:
+    # only the scheme is shown.
+    raise SettingsError(
+        "BRIEFBOT_DATABASE must be a SQLite file (a path or sqlite:///path) or a "
+        f"postgresql:// URL, got a {scheme.group(1)}:// URL"
+    )
+
+
+def _token(value: str | None) -> str | None:
+    """The token as Discord issued it; what is pasted around it is named, the token never."""
+    if value is None:
+        return None
+    alone = "put the token alone"
+    if value.lower().startswith("bot "):
+        raise SettingsError(f"DISCORD_TOKEN starts with 'Bot ': {alone}")
+    if value[0] in "\"'" and value[-1] == value[0]:
+        raise SettingsError(f"DISCORD_TOKEN is in quotes: {alone}")
+    if any(c.isspace() for c in value):
+        raise SettingsError(f"DISCORD_TOKEN holds a space: {alone}")
+    return value
+
+
+def _digits(value: str) -> bool:
+    """Only 0-9: `str.isdigit` also takes digits `int()` cannot read ('²')."""
+    return value.isascii() and value.isdigit()
+
+
 def _int(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    if not _digits(value):
         raise SettingsError(f"{name} must be a numeric Discord id, got {value!r}")
     return int(value)
+
+
+def _count(value: str | None, name: str) -> int | None:
+    """A whole number of shards, at least 1."""
+    if value is None:
+        return None
+    if not _digits(value.removeprefix("-")):
+        raise SettingsError(f"{name} must be a whole number, got {value!r}")
+    return _shard_count(int(value))
+
+
+def _shard_count(count: int) -> int:
+    if count < 1:
+        raise SettingsError(f"the shard count must be at least 1, got {count}")
+    return count
 
 
 def _ids(value: str | None, name: str) -> frozenset[int] | None:
@@ -192,7 +243,7 @@ def _positive(value: str, name: str) -> float:
 def _burst(value: str | None) -> int:
     if value is None:
         return 20
-    if not value.isdigit() or int(value) < 1:
+    if not _digits(value) or int(value) < 1:
         raise SettingsError(f"BRIEFBOT_FEED_BURST must be a whole number from 1, got {value!r}")
     return int(value)
 
@@ -219,7 +270,7 @@ def _address(value: str | None, name: str) -> tuple[str, int] | None:
         return None
     host, sep, port = value.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
+    if not sep or not host or not _digits(port) or int(port) > 65535:
         raise SettingsError(f"{name} must be host:port, e.g. 127.0.0.1:9108, got {value!r}")
     return host, int(port)
 
@@ -237,21 +288,24 @@ def _shards(value: str | None, count: int | None) -> tuple[int, ...] | None:
     """`0,1` or `0-3`; every id below the shard count, which must then be given too."""
     if value is None:
         return None
-    ids: list[int] = []
+    bounds: list[tuple[int, int]] = []
     for part in value.split(","):
         first, dash, last = part.strip().partition("-")
-        if not first.isdigit() or (dash and not last.isdigit()):
+        if not _digits(first) or (dash and not _digits(last)):
             raise SettingsError(
                 f"shard ids must be numbers like 0,1 or 0-3 (BRIEFBOT_SHARD_IDS, --shards), "
                 f"got {value!r}"
             )
-        ids.extend(range(int(first), int(last) + 1) if dash else [int(first)])
+        bounds.append((int(first), int(last) if dash else int(first)))
     if count is None:
         raise SettingsError(
             "shard ids need the shard count too (BRIEFBOT_SHARD_COUNT or --shard-count)"
         )
-    if count < 1:
-        raise SettingsError(f"the shard count must be at least 1, got {count}")
-    if not ids or max(ids) >= count:
+    _shard_count(count)
+    # Checked before expanding: `0-99999999999` must be refused, not listed.
+    if not bounds or any(high >= count for _, high in bounds):
         raise SettingsError(f"shard ids {value!r} do not fit a shard count of {count}")
-    return tuple(sorted(set(ids)))
+    ids = {i for low, high in bounds for i in range(low, high + 1)}
+    if not ids:
+        raise SettingsError(f"shard ids {value!r} do not fit a shard count of {count}")
+    return tuple(sorted(ids))

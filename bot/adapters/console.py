@@ -231,8 +231,11 @@ class Console:
                 except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
                     self.write("\n")
                     continue
-                if not self.handle(line):
-                    return 0
+                try:
+                    if not self.handle(line):
+                        return 0
+                except KeyboardInterrupt:  # Ctrl-C during a command drops it, as in a shell
+                    self.write("\n(interrupted)\n")
         finally:
             if interactive:
                 self._save_history()

@@ -36,6 +36,9 @@ class Admin(commands.Cog):
     )
     async def about(self, interaction: discord.Interaction) -> None:
         """How the bot is doing."""
+        # It reads every subscription and each one's next slot: over a slow database (up to
+        # BRIEFBOT_DB_TIMEOUT per call) that can outlast Discord's 3 s.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         await send_reply(interaction, await self.bot.about(), ephemeral=True)
 
 

@@ -78,7 +78,12 @@ async def test_fanout_counters_match_what_the_fake_recorded(
         async with run_client(bot, fake):
             await idle(clock)
             first = samples((await get(bot, "/metrics"))[1])
-            about = await fake.invoke("about")
+            deferred = await fake.invoke("about")
+            assert deferred["type"] == 5  # /about reads the database: deferred, privately
+            about = await fake.wait_for_request(
+                lambda r: r.method == "PATCH" and r.path.endswith("/messages/@original"),
+                timeout=10,
+            )
             await clock.advance(dt.timedelta(minutes=1, seconds=1))  # the 400's retry
             await idle(clock)
             second = samples((await get(bot, "/metrics"))[1])
@@ -108,7 +113,7 @@ async def test_fanout_counters_match_what_the_fake_recorded(
         second, "briefbot_db_call_latency_seconds_count", operation="complete_slot"
     ) == len(created)
     # /about reported the first pass as the fake saw it.
-    text = about["data"]["embeds"][0]
+    text = about.json["embeds"][0]
     body = " ".join(f["value"] for f in text.get("fields", [])) + text.get("description", "")
     assert f"{len(channels) - 2} sent, 0 skipped, 1 failed, 1 paused, 2 rate-limited (429)" in body
     assert f"Subscriptions: {len(channels) - 1} active, 1 paused" in body
