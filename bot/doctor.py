@@ -300,8 +300,8 @@ class _Doctor:
                 problems.append(
                     (
                         f"{where}: the channel is gone (or the bot left its server)",
-                        "/digest unsubscribe is no longer possible there; subscribe another "
-                        "channel",
+                        f"remove its digest with /digest unsubscribe channel:{sub.channel_id} "
+                        "from another channel of that server",
                     )
                 )
                 continue
@@ -310,6 +310,18 @@ class _Doctor:
                     (
                         f"{where}: the bot cannot see the channel (missing View Channel)",
                         _fix_for(sub.kind, ["View Channel"], where),
+                    )
+                )
+                continue
+            except (discord.HTTPException, aiohttp.ClientError) as exc:
+                # One channel Discord could not answer for is one failed line, not a traceback
+                # that hides every other check.
+                status = getattr(exc, "status", None)
+                answer = f"Discord answered {status}" if status else "Discord could not be reached"
+                problems.append(
+                    (
+                        f"{where}: not checked ({answer})",
+                        "run briefbot doctor again; if it persists, see https://discordstatus.com",
                     )
                 )
                 continue

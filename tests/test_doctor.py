@@ -221,3 +221,20 @@ def test_the_watcher_check_says_how_edits_go_live(tmp_path: Path, briefs_dir: Pa
     doctor.watcher()
     (check,) = doctor.checks
     assert check.ok and f"edits to {briefs_dir} go live at once: file events" in check.detail
+
+
+async def test_a_channel_discord_cannot_answer_for_is_one_failed_line(
+    tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord
+) -> None:
+    other = fake_discord.add_channel("flaky").id
+    config = settings(tmp_path, briefs_dir, fake_discord)
+    await subscribe(config.database, fake_discord.guild_id, fake_discord.channel_id, other)
+    await sync_commands(config, fake_discord)
+    fake_discord.fail_next("GET", rf"^/channels/{other}$", 503)
+    found = await checklist(config, fake_discord)
+    (problem,) = found["permissions"]
+    assert not problem.ok
+    assert problem.detail == f"channel {other}: not checked (Discord answered 503)"
+    assert "run briefbot doctor again" in problem.fix
+    # The other channel was still checked, and the checks after it still ran.
+    assert list(found) == ["database", "token", "commands", "permissions", "briefs", "watcher"]
