@@ -175,11 +175,10 @@ def _ask_or_console(args: argparse.Namespace, settings: Settings) -> int:
     root = args.briefs or settings.briefs_dir
     # `/brief history` reads the database; the briefs only add "did you mean".
     brief = args.command == "ask" and _BRIEF_COMMAND.match(args.line) is not None
-    folder = briefs_folder_problem(root, readable=False)
+    setting = "pass --briefs" if args.briefs is not None else "set BRIEFBOT_BRIEFS_DIR to"
+    folder = briefs_folder_problem(root, readable=False, setting=setting)
     if folder is not None and not brief:
         # Never "no briefs loaded" from a typo (nor the shared index rebuilt for it).
-        if args.briefs is not None:
-            folder = folder.replace("set BRIEFBOT_BRIEFS_DIR to", "pass --briefs")
         print(f"briefbot: {folder}", file=sys.stderr)
         return 2
     # The shared index serves the configured folder (when it is there); else a private one.

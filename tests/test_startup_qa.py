@@ -172,6 +172,17 @@ def test_shard_ids_with_odd_digits_are_named(tmp_path: Path) -> None:
         Settings().with_shards("²", 4)
 
 
+def bot_settings(tmp_path: Path, briefs_dir: Path, fake: FakeDiscord, **more: Any) -> Settings:
+    """A bot's settings against the fake: its dev guild, data under tmp_path, no watcher."""
+    return Settings(
+        briefs_dir=briefs_dir,
+        data_dir=tmp_path / "data",
+        dev_guild_id=fake.guild_id,
+        reload_seconds=0,
+        **more,
+    )
+
+
 def about_text(body: dict[str, object]) -> str:
     """Every field of an /about embed, one string."""
     data = body["data"]
@@ -184,11 +195,10 @@ async def test_about_names_a_postgresql_database_as_postgresql(
     tmp_path: Path, briefs_dir: Path, fake_discord: FakeDiscord, pg_url: str
 ) -> None:
     """/about said 'SQLite (127.0.0.1:5432/…)' for the shared PostgreSQL database."""
-    config = Settings(
-        briefs_dir=briefs_dir,
-        data_dir=tmp_path / "data",
-        dev_guild_id=fake_discord.guild_id,
-        reload_seconds=0,
+    config = bot_settings(
+        tmp_path,
+        briefs_dir,
+        fake_discord,
         database=pg_url,
     )
     async with await PostgresStore.open(pg_url) as store:
@@ -214,11 +224,10 @@ async def test_about_answers_in_time_over_a_slow_database(
     """/about reads the subscriptions twice (and each one's next slot): over a slow database
     it missed Discord's 3 s and the member saw 'The application did not respond'."""
     db = tmp_path / "briefbot.sqlite3"
-    config = Settings(
-        briefs_dir=briefs_dir,
-        data_dir=tmp_path / "data",
-        dev_guild_id=fake_discord.guild_id,
-        reload_seconds=0,
+    config = bot_settings(
+        tmp_path,
+        briefs_dir,
+        fake_discord,
         database=db,
     )
     async with await SlowStore.open(db) as store:
@@ -256,11 +265,10 @@ async def test_a_sharded_bot_is_ready_and_about_names_its_shards(
     """A sharded process (AutoShardedBot) has no `ws` of its own: /readyz said 'gateway: not
     connected yet' forever, and /about never named the shards this process runs."""
     db = tmp_path / "briefbot.sqlite3"
-    config = Settings(
-        briefs_dir=briefs_dir,
-        data_dir=tmp_path / "data",
-        dev_guild_id=fake_discord.guild_id,
-        reload_seconds=0,
+    config = bot_settings(
+        tmp_path,
+        briefs_dir,
+        fake_discord,
         database=db,
         metrics_addr=("127.0.0.1", 0),
         shard_count=2,

@@ -304,6 +304,12 @@ class LiveLibrary:
         now = await asyncio.to_thread(self._scan, before)
         return (before, now) if now.entries != before.entries else None
 
+    async def _scan_and_reload(self) -> None:
+        """Scan the folder; reload from that scan if anything differs."""
+        scanned = await self._poll()
+        if scanned is not None:
+            await self.reload(scanned)
+
     async def changed(self) -> bool:
         """Whether anything on disk differs from what was last loaded."""
         return await self._poll() is not None
@@ -375,9 +381,7 @@ class LiveLibrary:
                     # The first batch comes once the events are on: one scan now catches what
                     # changed between the last scan and then (this batch included).
                     scanned_at = time.monotonic()
-                    scanned = await self._poll()
-                    if scanned is not None:
-                        await self.reload(scanned)
+                    await self._scan_and_reload()
                 elif changes:
                     names = self._event_names(changes)
                     if names is None:
@@ -390,9 +394,7 @@ class LiveLibrary:
                     await self.reload()
                 elif time.monotonic() - scanned_at >= SAFETY_SCAN_SECONDS:
                     scanned_at = time.monotonic()
-                    scanned = await self._poll()
-                    if scanned is not None:
-                        await self.reload(scanned)
+                    await self._scan_and_reload()
             except Exception:  # a failed reload must not end the watcher; the old library stays
                 log.exception("reloading briefs failed; keeping the current library")
         return False
@@ -405,8 +407,6 @@ class LiveLibrary:
                 if self._library.damage is not None:
                     self.recover_soon()
                     continue
-                scanned = await self._poll()
-                if scanned is not None:
-                    await self.reload(scanned)
+                await self._scan_and_reload()
             except Exception:  # a failed reload must not end the watcher; the old library stays
                 log.exception("reloading briefs failed; keeping the current library")

@@ -37,10 +37,13 @@ def index_problem(index_path: Path) -> str | None:
     return None
 
 
-def briefs_folder_problem(folder: Path, *, readable: bool = True) -> str | None:
+def briefs_folder_problem(
+    folder: Path, *, readable: bool = True, setting: str = "set BRIEFBOT_BRIEFS_DIR to"
+) -> str | None:
     """Why the briefs folder cannot be served, or None (`readable=False`: whether it is a
-    folder at all; the loader names an unreadable one in its own errors)."""
-    setting = "set BRIEFBOT_BRIEFS_DIR to the folder of your briefs"
+    folder at all; the loader names an unreadable one in its own errors). `setting`: how the
+    user names the folder (the fix says it)."""
+    setting = f"{setting} the folder of your briefs"
     # A relative path is relative to where briefbot started (a service's working directory).
     named = str(folder) if folder.is_absolute() else f"{folder} ({folder.absolute()})"
     if not folder.exists():
